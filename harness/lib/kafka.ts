@@ -1,0 +1,14 @@
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+
+/** A kafkajs client for the harness: quiet, short timeouts so a fault shows up as an error, not a hang. */
+export function harnessKafka(brokers: string, clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    ...extra,
+  });
+}

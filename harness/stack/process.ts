@@ -1,0 +1,146 @@
+// Processes the harness starts: each in its own process group (so a terminal Ctrl-C reaches the
+// runner, which then stops them in order), its output appended to a log file in the run folder,
+// registered with the guardian so that nothing outlives a runner killed with SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { withTimeout } from '../lib/wait-for.ts';
+
+let guardian: ChildProcess | undefined;
+
+function guardianChannel(): ChildProcess {
+  if (guardian && guardian.exitCode === null && guardian.stdin?.writable) return guardian;
+  guardian = spawn(process.execPath, [join(import.meta.dirname, 'guardian.ts'), '5000'], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // The guardian must not keep the runner alive, nor die with the runner's process group.
+  guardian.unref();
+  (guardian.stdin as unknown as { unref?: () => void })?.unref?.();
+  return guardian;
+}
+
+function tellGuardian(line: string) {
+  const g = guardianChannel();
+  g.stdin?.write(`${line}\n`);
+}
+
+/** Pids of the guardians this process started (for the no-orphan test). */
+export function guardianPid(): number | undefined {
+  return guardian?.pid;
+}
+
+export interface SpawnSpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Run as this user (numeric ids): PostgreSQL refuses to run as root. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Signal for an orderly stop (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** One running process started by the harness. */
+export class ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly exited: Promise<Exit>;
+  #log: WriteStream;
+  #exit: Exit | undefined;
+  #stopSignal: NodeJS.Signals;
+
+  private constructor(spec: SpawnSpec, child: ChildProcess, log: WriteStream) {
+    this.name = spec.name;
+    this.#log = log;
+    this.#stopSignal = spec.stopSignal ?? 'SIGTERM';
+    if (child.pid === undefined) throw new Error(`${spec.name}: failed to start ${spec.command}`);
+    this.pid = child.pid;
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        tellGuardian(`-${this.pid}`);
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  static start(spec: SpawnSpec): ManagedProcess {
+    const log = createWriteStream(spec.logFile, { flags: 'a' });
+    const child = spawn(spec.command, [...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    const proc = new ManagedProcess(spec, child, log);
+    tellGuardian(`+${proc.pid}`);
+    child.on('error', (err) => log.write(`[payproof] spawn error: ${err.message}\n`));
+    return proc;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  get exitInfo(): Exit | undefined {
+    return this.#exit;
+  }
+
+  /** Sends a signal to the whole process group (the service and anything it forked). */
+  signal(sig: NodeJS.Signals): boolean {
+    if (!this.running) return false;
+    try {
+      process.kill(-this.pid, sig);
+      return true;
+    } catch {
+      try {
+        process.kill(this.pid, sig);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  /** Orderly stop, escalating to SIGKILL after `graceMs`. Resolves once the process has exited. */
+  async stop(graceMs = 10_000): Promise<Exit> {
+    if (!this.running) return this.#exit!;
+    this.signal('SIGCONT');
+    this.signal(this.#stopSignal);
+    try {
+      return await withTimeout(`${this.name} stop`, graceMs, this.exited);
+    } catch {
+      this.signal('SIGKILL');
+      return await this.exited;
+    } finally {
+      this.#log.end();
+    }
+  }
+
+  async kill(): Promise<Exit> {
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+}
+
+/** True when a process with this pid exists (zombies included). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

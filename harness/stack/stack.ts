@@ -1,0 +1,247 @@
+// One API that starts and stops the whole infrastructure: PostgreSQL, Kafka, Redis, Toxiproxy,
+// and one Toxiproxy proxy in front of each of Kafka, PostgreSQL and Redis. Clients only ever get
+// the proxies' addresses.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Proxy as ToxiProxy } from 'toxiproxy-node-client';
+import { allTopics, defaultPartitions } from '../../system/contracts/topics.ts';
+import { assertToolchainReady, toolPaths } from '../toolchain/toolchain.ts';
+import { KafkaService } from './kafka.ts';
+import { migrate } from './migrate.ts';
+import { fixedPorts, freePorts, type Ports } from './ports.ts';
+import { PostgresService, postgresUrl } from './postgres.ts';
+import { RedisService } from './redis.ts';
+import { ToxiproxyService } from './toxiproxy.ts';
+
+export type ProxyName = 'kafka' | 'postgres' | 'redis';
+
+/** Where clients reach the services. Everything but `direct` goes through Toxiproxy. */
+export interface Endpoints {
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: string;
+  readonly redisUrl: string;
+  readonly toxiproxyUrl: string;
+  /** Direct addresses, bypassing faults: for the harness's own setup and checks only. */
+  readonly direct: { readonly databaseUrl: string; readonly redisUrl: string; readonly kafkaBrokers: string };
+  readonly runDir: string;
+  readonly ports: Ports;
+}
+
+export interface StackOptions {
+  /** Folder for data and logs; a fresh temp folder by default. */
+  readonly runDir?: string;
+  /** 'fixed' (defaults, env-overridable) for npm run stack; 'free' picks free ports (tests). */
+  readonly ports?: 'fixed' | 'free' | Ports;
+  readonly migrate?: boolean;
+  readonly partitions?: number;
+  /** Called with a line per milestone (service ready, with time). */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface StartTimings {
+  readonly [service: string]: number;
+}
+
+export class Stack {
+  readonly endpoints: Endpoints;
+  readonly postgres: PostgresService;
+  readonly kafka: KafkaService;
+  readonly redis: RedisService;
+  readonly toxiproxy: ToxiproxyService;
+  readonly proxies: Map<ProxyName, ToxiProxy> = new Map();
+  readonly timingsMs: Record<string, number> = {};
+  #stopping: Promise<void> | undefined;
+
+  /** Data of every service: a temp folder, removed when the stack stops (logs stay in runDir). */
+  readonly dataRoot: string;
+
+  constructor(runDir: string, ports: Ports, opts: StackOptions) {
+    const paths = toolPaths();
+    mkdirSync(join(runDir, 'logs'), { recursive: true });
+    const dataRoot = mkdtempSync(join(tmpdir(), 'payproof-data-'));
+    chmodSync(dataRoot, 0o755);
+    this.dataRoot = dataRoot;
+    this.postgres = new PostgresService({ runDir, dataRoot, port: ports.postgres, bin: paths.postgresBin });
+    this.redis = new RedisService({ runDir, port: ports.redis, bin: paths.redisServer });
+    this.toxiproxy = new ToxiproxyService({ runDir, port: ports.toxiproxy, bin: paths.toxiproxyServer });
+    this.kafka = new KafkaService({
+      runDir,
+      dataRoot,
+      classpath: paths.kafkaClasspath,
+      internalPort: ports.kafkaInternal,
+      externalPort: ports.kafkaExternal,
+      controllerPort: ports.kafkaController,
+      advertisedPort: ports.kafkaProxy,
+      partitions: opts.partitions ?? defaultPartitions,
+    });
+    this.endpoints = {
+      databaseUrl: postgresUrl(ports.postgresProxy),
+      kafkaBrokers: `127.0.0.1:${ports.kafkaProxy}`,
+      redisUrl: `redis://127.0.0.1:${ports.redisProxy}`,
+      toxiproxyUrl: `http://127.0.0.1:${ports.toxiproxy}`,
+      direct: {
+        databaseUrl: postgresUrl(ports.postgres),
+        redisUrl: `redis://127.0.0.1:${ports.redis}`,
+        kafkaBrokers: `127.0.0.1:${ports.kafkaInternal}`,
+      },
+      runDir,
+      ports,
+    };
+  }
+
+  /** Pids of every process this stack started and that is still running. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const svc of [this.postgres, this.kafka, this.redis, this.toxiproxy]) {
+      const p = svc.process;
+      if (p?.running) out[p.name] = p.pid;
+    }
+    return out;
+  }
+
+  proxy(name: ProxyName): ToxiProxy {
+    const p = this.proxies.get(name);
+    if (!p) throw new Error(`no proxy named ${name}`);
+    return p;
+  }
+
+  /** Stops everything this stack started; safe to call more than once and from signal handlers. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      // Proxies first so that clients fail fast instead of hanging on half-stopped services.
+      await Promise.allSettled([this.kafka.stop(), this.redis.stop()]);
+      await Promise.allSettled([this.postgres.stop(), this.toxiproxy.stop()]);
+      if (!process.env.PAYPROOF_KEEP_DATA) rmSync(this.dataRoot, { recursive: true, force: true });
+    })();
+    return this.#stopping;
+  }
+}
+
+async function timed(
+  stack: Stack,
+  name: string,
+  t0: number,
+  fn: () => Promise<unknown>,
+  say?: (l: string) => void,
+) {
+  await fn();
+  const ms = Math.round(performance.now() - t0);
+  stack.timingsMs[name] = ms;
+  say?.(`${name} ready in ${(ms / 1000).toFixed(1)}s`);
+}
+
+/** Starts a whole stack and waits until every service answers real requests through its proxy. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  assertToolchainReady();
+  const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'payproof-stack-'));
+  mkdirSync(runDir, { recursive: true });
+  const ports =
+    opts.ports === 'fixed'
+      ? fixedPorts()
+      : opts.ports === 'free' || opts.ports === undefined
+        ? await freePorts()
+        : opts.ports;
+  const stack = new Stack(runDir, ports, opts);
+  const say = opts.onProgress;
+  const t0 = performance.now();
+  try {
+    await timed(
+      stack,
+      'toxiproxy',
+      t0,
+      async () => {
+        await stack.toxiproxy.start();
+        const mk = async (name: ProxyName, listen: number, upstream: number) =>
+          stack.proxies.set(
+            name,
+            await stack.toxiproxy.createProxy(name, `127.0.0.1:${listen}`, `127.0.0.1:${upstream}`),
+          );
+        await mk('postgres', ports.postgresProxy, ports.postgres);
+        await mk('kafka', ports.kafkaProxy, ports.kafkaExternal);
+        await mk('redis', ports.redisProxy, ports.redis);
+      },
+      say,
+    );
+    await Promise.all([
+      timed(
+        stack,
+        'kafka',
+        t0,
+        async () => {
+          await stack.kafka.start();
+          await stack.kafka.waitReady(stack.endpoints.kafkaBrokers);
+          await createTopics(stack.endpoints.kafkaBrokers, opts.partitions ?? defaultPartitions);
+        },
+        say,
+      ),
+      timed(
+        stack,
+        'postgres',
+        t0,
+        async () => {
+          await stack.postgres.start();
+          await stack.postgres.ensureDatabase();
+          if (opts.migrate !== false) await migrate(stack.endpoints.direct.databaseUrl);
+        },
+        say,
+      ),
+      timed(stack, 'redis', t0, () => stack.redis.start(), say),
+    ]);
+    stack.timingsMs.total = Math.round(performance.now() - t0);
+    writeFileSync(
+      join(runDir, 'stack.json'),
+      `${JSON.stringify({ endpoints: stack.endpoints, pids: stack.pids(), timingsMs: stack.timingsMs }, null, 2)}\n`,
+    );
+    return stack;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+async function createTopics(brokers: string, partitions: number) {
+  const kafka = new Kafka({ clientId: 'payproof-stack', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = allTopics().filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: topic.endsWith('.dlq') ? 1 : partitions,
+          replicationFactor: 1,
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Stops the stack on SIGINT / SIGTERM / uncaught errors, then exits. Returns a function that
+ * removes the handlers (for callers that stop the stack themselves).
+ */
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  log: (l: string) => void = console.error,
+): () => void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`\n${sig}: stopping...`);
+    stop().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

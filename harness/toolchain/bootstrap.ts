@@ -1,0 +1,183 @@
+// npm run bootstrap: installs every external tool from package registries only (Debian, Maven
+// Central, the Go module proxy), into ~/.cache/payproof, and does nothing the second time.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cacheRoot,
+  completeMarker,
+  isComplete,
+  loadToolchain,
+  type Toolchain,
+  toolPaths,
+} from './toolchain.ts';
+
+const t0 = performance.now();
+const say = (msg: string) =>
+  process.stdout.write(`[bootstrap +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+
+class BootstrapError extends Error {}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a command, streaming its output with a prefix so progress is visible; throws on failure. */
+function run(
+  label: string,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  return new Promise<void>((resolveRun, reject) => {
+    say(`${label}: ${cmd} ${args.join(' ')}`);
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tail = '';
+    const onData = (buf: Buffer) => {
+      const text = buf.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) process.stdout.write(`  ${label} | ${line}\n`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => reject(new BootstrapError(`${label}: cannot run ${cmd}: ${err.message}`)));
+    child.on('close', (code) =>
+      code === 0 ? resolveRun() : reject(new BootstrapError(`${label} failed (exit ${code}):\n${tail}`)),
+    );
+  });
+}
+
+async function ensureApt(tc: Toolchain, includeOptional: boolean) {
+  const wanted = { ...tc.apt.required, ...(includeOptional ? tc.apt.optional : {}) };
+  const missing = Object.entries(wanted)
+    .filter(([pkg, path]) => {
+      if (pkg === 'postgresql') return !toolPaths(tc).postgresBin;
+      return !existsSync(path);
+    })
+    .map(([pkg]) => pkg);
+  if (missing.length === 0)
+    return say(
+      'apt: postgresql, redis-server' +
+        (includeOptional ? ', prometheus, chromium' : '') +
+        ' already installed',
+    );
+  if (process.getuid?.() !== 0) {
+    throw new BootstrapError(
+      `missing Debian packages: ${missing.join(' ')}. Install them: sudo apt-get install -y ${missing.join(' ')}`,
+    );
+  }
+  if (!has('apt-get'))
+    throw new BootstrapError(`missing packages ${missing.join(' ')} and no apt-get on this machine`);
+  await run('apt', 'apt-get', ['update', '-q']);
+  await run('apt', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function javaMajor(): number {
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(out.stderr ?? '');
+  if (!m) return 0;
+  return m[1] === '1' ? Number(m[2]) : Number(m[1]);
+}
+
+async function ensureKafka(tc: Toolchain) {
+  const paths = toolPaths(tc);
+  if (isComplete(paths.kafkaDir)) return say(`kafka ${tc.kafka.version}: cached at ${paths.kafkaDir}`);
+  if (!has('java'))
+    throw new BootstrapError(
+      `Kafka needs java >= ${tc.java.minMajor}: no java on PATH (apt-get install openjdk-17-jre-headless)`,
+    );
+  if (javaMajor() < tc.java.minMajor)
+    throw new BootstrapError(
+      `Kafka ${tc.kafka.version} needs java >= ${tc.java.minMajor}, found ${javaMajor()}`,
+    );
+  if (!has('mvn'))
+    throw new BootstrapError(
+      'resolving Kafka from Maven Central needs mvn: not on PATH (apt-get install maven)',
+    );
+  const staging = `${paths.kafkaDir}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const deps = tc.kafka.maven
+    .map((coord) => {
+      const [g, a, v] = coord.split(':');
+      return `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+    })
+    .join('\n    ');
+  writeFileSync(
+    join(staging, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>payproof</groupId><artifactId>kafka-runtime</artifactId><version>${tc.kafka.version}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    ${deps}
+  </dependencies>
+</project>
+`,
+  );
+  await run(
+    'maven',
+    'mvn',
+    [
+      '-B',
+      '-ntp',
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${join(staging, 'libs')}`,
+    ],
+    { cwd: staging },
+  );
+  writeFileSync(join(staging, completeMarker), `${new Date().toISOString()}\n`);
+  rmSync(paths.kafkaDir, { recursive: true, force: true });
+  renameSync(staging, paths.kafkaDir);
+  say(`kafka ${tc.kafka.version}: installed at ${paths.kafkaDir}`);
+}
+
+async function ensureToxiproxy(tc: Toolchain) {
+  const paths = toolPaths(tc);
+  if (isComplete(paths.toxiproxyDir))
+    return say(`toxiproxy ${tc.toxiproxy.version}: cached at ${paths.toxiproxyServer}`);
+  if (!has('go'))
+    throw new BootstrapError(
+      'building Toxiproxy from the Go module proxy needs go: not on PATH (apt-get install golang)',
+    );
+  const staging = `${paths.toxiproxyDir}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await run('go', 'go', ['install', '-x=false', `${tc.toxiproxy.module}@v${tc.toxiproxy.version}`], {
+    cwd: staging,
+    env: {
+      ...process.env,
+      GOBIN: staging,
+      GOFLAGS: '-buildvcs=false',
+      GOCACHE: join(cacheRoot(), 'go-build'),
+    },
+  });
+  renameSync(join(staging, 'server'), join(staging, 'toxiproxy-server'));
+  writeFileSync(join(staging, completeMarker), `${new Date().toISOString()}\n`);
+  rmSync(paths.toxiproxyDir, { recursive: true, force: true });
+  renameSync(staging, paths.toxiproxyDir);
+  say(`toxiproxy ${tc.toxiproxy.version}: built at ${paths.toxiproxyServer}`);
+}
+
+async function main() {
+  const includeOptional = !process.argv.includes('--minimal');
+  const tc = loadToolchain();
+  mkdirSync(cacheRoot(), { recursive: true });
+  say(`cache: ${cacheRoot()}`);
+  await ensureApt(tc, includeOptional);
+  // Independent downloads: run them side by side.
+  await Promise.all([ensureKafka(tc), ensureToxiproxy(tc)]);
+  say(`ready in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\n[bootstrap] FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+// The pinned toolchain (toolchain.json) and where each tool lives once bootstrapped.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Versions pinned in toolchain.json at the repository root: the one place they are set. */
+export interface Toolchain {
+  readonly kafka: { readonly version: string; readonly scala: string; readonly maven: readonly string[] };
+  readonly toxiproxy: { readonly version: string; readonly module: string };
+  readonly apt: {
+    readonly required: Readonly<Record<string, string>>;
+    readonly optional: Readonly<Record<string, string>>;
+  };
+  readonly java: { readonly minMajor: number };
+  readonly go: { readonly minVersion: string };
+}
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+export function loadToolchain(): Toolchain {
+  return JSON.parse(readFileSync(join(repoRoot, 'toolchain.json'), 'utf8')) as Toolchain;
+}
+
+/** Cache root, outside the repository so a clean clone reuses it. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PAYPROOF_CACHE ?? join(homedir(), '.cache', 'payproof');
+}
+
+export interface ToolPaths {
+  readonly kafkaDir: string;
+  readonly kafkaLibs: string;
+  readonly kafkaClasspath: string;
+  readonly toxiproxyDir: string;
+  readonly toxiproxyServer: string;
+  readonly postgresBin: string;
+  readonly redisServer: string;
+}
+
+/** Highest installed PostgreSQL major's bin folder (Debian layout), or '' when none is installed. */
+export function findPostgresBin(): string {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return '';
+  const majors = readdirSync(base)
+    .filter((d) => /^\d+$/.test(d) && existsSync(join(base, d, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors[0] ? join(base, majors[0], 'bin') : '';
+}
+
+export function toolPaths(tc: Toolchain = loadToolchain(), env: NodeJS.ProcessEnv = process.env): ToolPaths {
+  const root = cacheRoot(env);
+  const kafkaDir = join(root, `kafka-${tc.kafka.version}`);
+  const kafkaLibs = join(kafkaDir, 'libs');
+  const toxiproxyDir = join(root, `toxiproxy-${tc.toxiproxy.version}`);
+  return {
+    kafkaDir,
+    kafkaLibs,
+    kafkaClasspath: join(kafkaLibs, '*'),
+    toxiproxyDir,
+    toxiproxyServer: join(toxiproxyDir, 'toxiproxy-server'),
+    postgresBin: findPostgresBin(),
+    redisServer: '/usr/bin/redis-server',
+  };
+}
+
+/** A marker written last, so an interrupted install is never mistaken for a complete one. */
+export const completeMarker = '.complete';
+
+export function isComplete(dir: string): boolean {
+  return existsSync(join(dir, completeMarker));
+}
+
+/** Throws a message naming the missing piece and the command that installs it. */
+export function assertToolchainReady(paths: ToolPaths = toolPaths()): void {
+  const missing: string[] = [];
+  if (!paths.postgresBin) missing.push('PostgreSQL (Debian package postgresql)');
+  if (!existsSync(paths.redisServer)) missing.push('Redis (Debian package redis-server)');
+  if (!isComplete(paths.kafkaDir)) missing.push(`Kafka jars (${paths.kafkaDir})`);
+  if (!isComplete(paths.toxiproxyDir)) missing.push(`Toxiproxy server (${paths.toxiproxyServer})`);
+  if (missing.length > 0) {
+    throw new Error(`toolchain not ready, missing: ${missing.join('; ')}. Run: npm run bootstrap`);
+  }
+}

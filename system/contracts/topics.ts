@@ -1,0 +1,35 @@
+// Topic and consumer-group names: part of the contract between the system and the harness.
+
+/** One topic per event type, keyed by studentId. */
+export const topics = {
+  PURCHASE_CONFIRMED: 'payments.purchase-confirmed.v1',
+  PURCHASE_CREATED: 'purchases.purchase-created.v1',
+  TRAINER_ALLOCATED: 'allocations.trainer-allocated.v1',
+} as const;
+
+export type EventType = keyof typeof topics;
+export const eventTypes = Object.keys(topics) as EventType[];
+
+/** The four consumer groups and the event types each consumes. */
+export const consumerGroups = {
+  'purchase-worker': ['PURCHASE_CONFIRMED'],
+  'allocation-worker': ['PURCHASE_CREATED'],
+  'session-worker': ['TRAINER_ALLOCATED'],
+  'cache-worker': ['PURCHASE_CREATED', 'TRAINER_ALLOCATED'],
+} as const satisfies Record<string, readonly EventType[]>;
+
+export type ConsumerGroup = keyof typeof consumerGroups;
+export const groupNames = Object.keys(consumerGroups) as ConsumerGroup[];
+
+/** Dead-letter topic of a consumer group. */
+export function dlqTopic(group: ConsumerGroup): string {
+  return `${group}.dlq`;
+}
+
+/** Every topic the system needs, dead-letter topics included. */
+export function allTopics(): string[] {
+  return [...Object.values(topics), ...groupNames.map(dlqTopic)];
+}
+
+/** Partitions per event topic: enough for three instances of a worker to share the load. */
+export const defaultPartitions = 6;
