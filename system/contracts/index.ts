@@ -1,0 +1,6 @@
+export * from './api.ts';
+export * from './events.ts';
+export * from './ids.ts';
+export * from './schedule.ts';
+export * from './topics.ts';
+export * from './validate.ts';
