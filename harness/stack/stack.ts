@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Proxy as ToxiProxy } from 'toxiproxy-node-client';
 import { allTopics, defaultPartitions } from '../../system/contracts/topics.ts';
-import { assertToolchainReady, toolPaths } from '../toolchain/toolchain.ts';
+import { ensureToolchain, toolPaths } from '../toolchain/toolchain.ts';
 import { KafkaService } from './kafka.ts';
 import { migrate } from './migrate.ts';
 import { fixedPorts, freePorts, type Ports } from './ports.ts';
@@ -134,7 +134,7 @@ async function timed(
 
 /** Starts a whole stack and waits until every service answers real requests through its proxy. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  assertToolchainReady();
+  ensureToolchain();
   const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'payproof-stack-'));
   mkdirSync(runDir, { recursive: true });
   const ports =

@@ -1,4 +1,5 @@
 // The pinned toolchain (toolchain.json) and where each tool lives once bootstrapped.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +68,18 @@ export const completeMarker = '.complete';
 
 export function isComplete(dir: string): boolean {
   return existsSync(join(dir, completeMarker));
+}
+
+/** Installs what is missing (npm run bootstrap, with its progress shown) on first use. */
+export function ensureToolchain(paths: ToolPaths = toolPaths()): void {
+  try {
+    assertToolchainReady(paths);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}: bootstrapping now\n`);
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'bootstrap.ts'), '--minimal'], { stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) throw new Error('toolchain bootstrap failed (see its output above)');
+    assertToolchainReady(toolPaths());
+  }
 }
 
 /** Throws a message naming the missing piece and the command that installs it. */
