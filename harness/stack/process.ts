@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { withTimeout } from '../lib/wait-for.ts';
 
 let guardian: ChildProcess | undefined;
@@ -42,6 +43,8 @@ export interface SpawnSpec {
   readonly gid?: number;
   /** Signal for an orderly stop (default SIGTERM). */
   readonly stopSignal?: NodeJS.Signals;
+  /** Also receives every output line (e.g. to show logs on the terminal). */
+  readonly onLine?: (line: string) => void;
 }
 
 export interface Exit {
@@ -84,6 +87,11 @@ export class ManagedProcess {
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    if (spec.onLine) {
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', spec.onLine);
+      }
+    }
     const proc = new ManagedProcess(spec, child, log);
     tellGuardian(`+${proc.pid}`);
     child.on('error', (err) => log.write(`[payproof] spawn error: ${err.message}\n`));

@@ -1,0 +1,238 @@
+// Runs the reference system as separate processes (API, relay, four workers, N instances each),
+// the way a deployment would: every client address goes through the stack's proxies, every
+// crashed process is restarted (the seed's "auto-restart"), every process is stopped by pid.
+import { join } from 'node:path';
+import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
+import { harnessKafka } from '../lib/kafka.ts';
+import { sleep, waitFor } from '../lib/wait-for.ts';
+import { freePort } from '../stack/ports.ts';
+import { ManagedProcess } from '../stack/process.ts';
+import type { Endpoints } from '../stack/stack.ts';
+import { repoRoot } from '../toolchain/toolchain.ts';
+
+export const processKinds = ['api', 'relay', 'purchase', 'allocation', 'session', 'cache'] as const;
+export type ProcessKind = (typeof processKinds)[number];
+
+const entry: Record<ProcessKind, string> = {
+  api: 'system/api/main.ts',
+  relay: 'system/relay/main.ts',
+  purchase: 'system/workers/purchase/main.ts',
+  allocation: 'system/workers/allocation/main.ts',
+  session: 'system/workers/session/main.ts',
+  cache: 'system/workers/cache/main.ts',
+};
+
+/** Consumer group of each worker kind. */
+export const groupOf: Partial<Record<ProcessKind, keyof typeof consumerGroups>> = {
+  purchase: 'purchase-worker',
+  allocation: 'allocation-worker',
+  session: 'session-worker',
+  cache: 'cache-worker',
+};
+
+export interface SystemOptions {
+  readonly endpoints: Endpoints;
+  /** Logs go to <runDir>/logs/<name>.log. */
+  readonly runDir: string;
+  readonly instances?: Partial<Record<ProcessKind, number>>;
+  /** Planted bugs (PAYPROOF_FAULTS). */
+  readonly faults?: readonly string[];
+  /** API port: a number, or 'free'. */
+  readonly apiPort?: number | 'free';
+  /** Extra environment for every process (TOPUP_INTERVAL_MS, LOG_LEVEL...). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Per-instance extra environment, by process name (e.g. clock skew for `session#2`). */
+  readonly envFor?: (name: string) => NodeJS.ProcessEnv | undefined;
+  readonly autoRestart?: boolean;
+  /** Receives every log line of every process, prefixed by name (npm run system shows them). */
+  readonly onLog?: (name: string, line: string) => void;
+}
+
+/** One process of the system; `proc` changes when it is restarted. */
+export interface SystemProcess {
+  readonly kind: ProcessKind;
+  readonly name: string;
+  proc: ManagedProcess;
+  readonly metricsPort: number;
+  restarts: number;
+  /** False while the harness stops it on purpose (no auto-restart). */
+  supervised: boolean;
+}
+
+export class RunningSystem {
+  readonly apiUrl: string;
+  readonly processes: SystemProcess[] = [];
+  #opts: SystemOptions;
+  #apiPort: number;
+  #stopping = false;
+  #seq: Partial<Record<ProcessKind, number>> = {};
+  /** Restarts performed by the supervisor after a crash or a kill. */
+  restarts = 0;
+
+  constructor(opts: SystemOptions, apiPort: number) {
+    this.#opts = opts;
+    this.#apiPort = apiPort;
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+  }
+
+  #env(kind: ProcessKind, name: string, metricsPort: number): NodeJS.ProcessEnv {
+    const e = this.#opts.endpoints;
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
+      NODE_ENV: 'development',
+      DATABASE_URL: e.databaseUrl,
+      KAFKA_BROKERS: e.kafkaBrokers,
+      REDIS_URL: e.redisUrl,
+      PAYPROOF_FAULTS: (this.#opts.faults ?? []).join(','),
+      INSTANCE_ID: name,
+      METRICS_PORT: String(metricsPort),
+      ...(kind === 'api' ? { PORT: String(this.#apiPort), METRICS_PORT: String(this.#apiPort) } : {}),
+      ...this.#opts.env,
+      ...this.#opts.envFor?.(name),
+    };
+  }
+
+  #spawn(sp: Omit<SystemProcess, 'proc'> & { proc?: ManagedProcess }): SystemProcess {
+    const proc = ManagedProcess.start({
+      name: sp.name,
+      command: process.execPath,
+      args: [join(repoRoot, entry[sp.kind])],
+      cwd: repoRoot,
+      env: this.#env(sp.kind, sp.name, sp.metricsPort),
+      logFile: join(this.#opts.runDir, 'logs', `${sp.name.replace('#', '-')}.log`),
+      onLine: this.#opts.onLog ? (line) => this.#opts.onLog!(sp.name, line) : undefined,
+    });
+    const p = sp as SystemProcess;
+    p.proc = proc;
+    void proc.exited.then(async (exit) => {
+      if (this.#stopping || !p.supervised || this.#opts.autoRestart === false) return;
+      // Crashed or killed: restart it, as a process supervisor would, after a short pause.
+      this.#opts.onLog?.(p.name, `[payproof] exited (${exit.signal ?? exit.code}); restarting`);
+      await sleep(Math.min(2_000, 200 * 2 ** Math.min(p.restarts, 4)));
+      if (this.#stopping || !p.supervised) return;
+      p.restarts++;
+      this.restarts++;
+      this.#spawn(p);
+    });
+    return p;
+  }
+
+  async add(kind: ProcessKind): Promise<SystemProcess> {
+    const n = (this.#seq[kind] = (this.#seq[kind] ?? 0) + 1);
+    const name = kind === 'api' || kind === 'relay' ? `${kind}#${n}` : `${kind}-worker#${n}`;
+    const metricsPort = kind === 'api' ? this.#apiPort : await freePort();
+    const p = this.#spawn({ kind, name, metricsPort, restarts: 0, supervised: true });
+    this.processes.push(p);
+    return p;
+  }
+
+  get(name: string): SystemProcess {
+    const p = this.processes.find((x) => x.name === name);
+    if (!p) throw new Error(`no process ${name}; have ${this.processes.map((x) => x.name).join(', ')}`);
+    return p;
+  }
+
+  ofKind(kind: ProcessKind): SystemProcess[] {
+    return this.processes.filter((p) => p.kind === kind);
+  }
+
+  /** Sends a signal to one process (SIGKILL, SIGSTOP, SIGCONT...); the supervisor restarts killed ones. */
+  signal(name: string, sig: NodeJS.Signals): boolean {
+    return this.get(name).proc.signal(sig);
+  }
+
+  /** Stops one process for good (scale down): graceful SIGTERM, no restart. */
+  async remove(name: string): Promise<void> {
+    const p = this.get(name);
+    p.supervised = false;
+    await p.proc.stop(20_000);
+    this.processes.splice(this.processes.indexOf(p), 1);
+  }
+
+  /** Pids of every running process, by name. */
+  pids(): Record<string, number> {
+    return Object.fromEntries(this.processes.filter((p) => p.proc.running).map((p) => [p.name, p.proc.pid]));
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      'the API to be ready',
+      async () => (await fetch(`${this.apiUrl}/readyz`, { signal: AbortSignal.timeout(1_000) })).ok,
+      { timeoutMs, intervalMs: 100 },
+    );
+    await waitFor(
+      'every worker and relay to serve /metrics',
+      async () => {
+        for (const p of this.processes.filter((x) => x.kind !== 'api')) {
+          const ok = await fetch(`http://127.0.0.1:${p.metricsPort}/healthz`, {
+            signal: AbortSignal.timeout(1_000),
+          }).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (!ok) return false;
+        }
+        return true;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+    await this.waitGroupsStable(timeoutMs);
+  }
+
+  /** Waits until every consumer group has as many members as running instances and is Stable. */
+  async waitGroupsStable(timeoutMs = 60_000): Promise<void> {
+    const admin = harnessKafka(this.#opts.endpoints.kafkaBrokers, 'payproof-launcher').admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        'consumer groups to be stable with every instance',
+        async () => {
+          const want = Object.fromEntries(groupNames.map((g) => [g, 0]));
+          for (const p of this.processes) {
+            const g = groupOf[p.kind];
+            if (g && p.proc.running) want[g]!++;
+          }
+          const { groups } = await admin.describeGroups(groupNames);
+          return groups.every(
+            (g) => want[g.groupId] === 0 || (g.state === 'Stable' && g.members.length === want[g.groupId]),
+          );
+        },
+        { timeoutMs, intervalMs: 250 },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    // API first (no new work), then the workers and the relay, all gracefully.
+    await Promise.allSettled(this.ofKind('api').map((p) => p.proc.stop(10_000)));
+    await Promise.allSettled(this.processes.filter((p) => p.kind !== 'api').map((p) => p.proc.stop(20_000)));
+  }
+}
+
+export const defaultInstances: Record<ProcessKind, number> = {
+  api: 1,
+  relay: 1,
+  purchase: 1,
+  allocation: 1,
+  session: 1,
+  cache: 1,
+};
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const apiPort = opts.apiPort === 'free' || opts.apiPort === undefined ? await freePort() : opts.apiPort;
+  const sys = new RunningSystem(opts, apiPort);
+  const counts = { ...defaultInstances, ...opts.instances };
+  try {
+    for (const kind of processKinds) for (let i = 0; i < counts[kind]; i++) await sys.add(kind);
+    await sys.waitReady();
+    return sys;
+  } catch (err) {
+    await sys.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,89 @@
+// buildApp(deps) builds the HTTP app; listening is separate so tests can use app.inject.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Pool } from '../lib/db.ts';
+import { isTransient } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { metrics, registry } from '../lib/metrics.ts';
+import { registerDashboardRoutes } from './dashboard.ts';
+import { sendError } from './errors.ts';
+import { registerPaymentRoutes } from './payments.ts';
+
+export interface AppDeps {
+  readonly pool: Pool;
+  readonly redis: Redis;
+  readonly log: Logger;
+}
+
+/** Request bodies larger than this are refused with 413 before they are parsed. */
+export const bodyLimitBytes = 16 * 1024;
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: bodyLimitBytes,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      const code = err.validationContext === 'params' ? 'invalid_id' : 'validation_failed';
+      return sendError(reply, 400, code, err.message);
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(
+          reply,
+          413,
+          'payload_too_large',
+          `request bodies are limited to ${bodyLimitBytes} bytes`,
+        );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 415, 'unsupported_media_type', 'send application/json');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendError(reply, 400, 'malformed_json', err.message);
+    }
+    if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+      return sendError(reply, 400, 'malformed_json', err.message);
+    }
+    if (isTransient(err))
+      return sendError(reply, 503, 'database_unavailable', 'a dependency is unavailable; retry later');
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, err.statusCode, 'validation_failed', err.message);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, 'internal', 'internal error');
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await deps.pool.query('SELECT 1');
+      return { status: 'ready' };
+    } catch {
+      return sendError(reply, 503, 'database_unavailable', 'the database is unavailable');
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  registerPaymentRoutes(app, deps.pool);
+  registerDashboardRoutes(app, deps.pool, deps.redis);
+  return app;
+}

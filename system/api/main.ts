@@ -1,0 +1,30 @@
+import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
+import { createPool } from '../lib/db.ts';
+import { createLogger } from '../lib/log.ts';
+import { metrics } from '../lib/metrics.ts';
+import { createRedis } from '../lib/redis.ts';
+import { runService } from '../lib/service.ts';
+import { buildApp } from './app.ts';
+
+const config = loadBaseConfig(process.env, { pgPoolSize: 16 });
+const port = intFromEnv(process.env, 'PORT', 3000, 0, 65535);
+const host = process.env.HOST ?? '127.0.0.1';
+const log = createLogger('api', config.logLevel, config.instanceId);
+
+await runService('api', log, async () => {
+  metrics.up.set({ service: 'api' }, 1);
+  // A request never waits on the database longer than this: a partition answers 503, not a hang.
+  const pool = createPool(config.databaseUrl, config.pgPoolSize, {
+    name: `api-${config.instanceId}`,
+    queryTimeoutMs: 3_000,
+  });
+  const redis = createRedis(config.redisUrl, log);
+  const app = buildApp({ pool, redis, log });
+  const address = await app.listen({ port, host });
+  log.info({ address }, 'listening');
+  return async () => {
+    await app.close();
+    redis.disconnect();
+    await pool.end().catch(() => {});
+  };
+});

@@ -1,0 +1,17 @@
+import type { Pool, PoolClient } from './db.ts';
+
+/** Something that can run a query: a pool or a client inside a transaction. */
+type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/**
+ * The app clock: the DATABASE's time + the shared offset in `app_clock` (so a test can advance
+ * every process's days at once) + this process's own skew (clock-skew scenarios; 0 normally).
+ * One clock for every process, read from Postgres, so local clocks that drift cannot disagree.
+ */
+export async function appNow(db: Queryable, skewMs = 0): Promise<Date> {
+  const r = await db.query<{ now: Date }>(
+    'SELECT clock_timestamp() + make_interval(secs => (offset_ms + $1::bigint) / 1000.0) AS now FROM app_clock WHERE id = 1',
+    [skewMs],
+  );
+  return r.rows[0]?.now ?? new Date(Date.now() + skewMs);
+}

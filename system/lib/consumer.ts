@@ -1,0 +1,237 @@
+// The consumer framework every worker runs on: validate, inbox + handler in one transaction per
+// chunk (each event under its own savepoint), dead-letter what can never succeed, retry what can,
+// and only then commit the Kafka offset.
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import {
+  type ConsumerGroup,
+  consumerGroups,
+  type DomainEvent,
+  dlqTopic,
+  type EventType,
+  parseEvent,
+  topics,
+} from '../contracts/index.ts';
+import { backoffMs, sleep } from './backoff.ts';
+import { appNow } from './clock.ts';
+import type { Pool, PoolClient } from './db.ts';
+import { isTransient, sqlState } from './errors.ts';
+import type { FaultSet } from './faults.ts';
+import { type EventHandler, type ProcessOutcome, processEvent } from './inbox.ts';
+import type { Logger } from './log.ts';
+import { metrics } from './metrics.ts';
+
+export interface ConsumerDeps {
+  readonly group: ConsumerGroup;
+  readonly pool: Pool;
+  readonly consumer: Consumer;
+  /** Producer for the dead-letter topic. */
+  readonly producer: Producer;
+  readonly handler: EventHandler;
+  readonly faults: FaultSet;
+  readonly log: Logger;
+  readonly clockSkewMs: number;
+  /** Events per database transaction. */
+  readonly chunkSize?: number;
+  /** Attempts of a handler error that is not transient before the event is dead-lettered. */
+  readonly maxAttempts?: number;
+}
+
+interface DeadLetter {
+  readonly message: KafkaMessage;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
+
+/** Handles one chunk of valid events in ONE transaction; returns the ones to dead-letter. */
+export async function processChunk(
+  deps: ConsumerDeps,
+  events: readonly Parsed[],
+): Promise<{ outcomes: (ProcessOutcome | 'dead-lettered')[]; dead: DeadLetter[] }> {
+  const maxAttempts = deps.maxAttempts ?? 3;
+  const client: PoolClient = await deps.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const now = await appNow(client, deps.clockSkewMs);
+    const outcomes: (ProcessOutcome | 'dead-lettered')[] = [];
+    const dead: DeadLetter[] = [];
+    for (const { message, event } of events) {
+      const log = deps.log.child({
+        eventId: event.eventId,
+        correlationId: event.correlationId,
+        causationId: event.causationId,
+        eventType: event.eventType,
+      });
+      for (let attempt = 1; ; attempt++) {
+        await client.query('SAVEPOINT ev');
+        try {
+          const outcome = await processEvent(
+            {
+              client,
+              event,
+              group: deps.group,
+              now,
+              faults: deps.faults,
+              log,
+              onConflict: (constraint) => metrics.constraintConflicts.inc({ group: deps.group, constraint }),
+            },
+            deps.handler,
+          );
+          await client.query('RELEASE SAVEPOINT ev');
+          outcomes.push(outcome);
+          break;
+        } catch (err) {
+          // A transient error aborts the whole chunk: the caller rolls back and retries it.
+          if (isTransient(err)) throw err;
+          await client.query('ROLLBACK TO SAVEPOINT ev');
+          log.warn({ err, attempt }, 'handler failed');
+          if (attempt >= maxAttempts) {
+            dead.push({
+              message,
+              reason: 'handler_error',
+              detail: `${sqlState(err) ?? ''} ${(err as Error).message}`.trim(),
+            });
+            outcomes.push('dead-lettered');
+            break;
+          }
+        }
+      }
+    }
+    await client.query('COMMIT');
+    return { outcomes, dead };
+  } catch (err) {
+    broken = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function sendDeadLetters(
+  deps: ConsumerDeps,
+  topic: string,
+  partition: number,
+  letters: readonly DeadLetter[],
+) {
+  if (letters.length === 0) return;
+  await deps.producer.send({
+    topic: dlqTopic(deps.group),
+    acks: -1,
+    messages: letters.map((l) => ({
+      key: l.message.key,
+      value: l.message.value,
+      headers: {
+        'x-dlq-reason': l.reason,
+        'x-dlq-detail': l.detail.slice(0, 1000),
+        'x-source-topic': topic,
+        'x-source-partition': String(partition),
+        'x-source-offset': l.message.offset,
+        'x-consumer-group': deps.group,
+      },
+    })),
+  });
+  for (const l of letters) metrics.deadLetters.inc({ group: deps.group, reason: l.reason });
+  deps.log.warn(
+    { topic, partition, count: letters.length, reasons: letters.map((l) => l.reason) },
+    'dead-lettered',
+  );
+}
+
+/** Retries `fn` on transient errors with backoff + jitter, forever, while the batch is still ours. */
+async function retrying<T>(
+  deps: ConsumerDeps,
+  what: string,
+  payload: EachBatchPayload,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      if (!payload.isRunning() || payload.isStale()) return undefined;
+      metrics.retries.inc({
+        component: deps.group,
+        reason: sqlState(err) ?? (err as { code?: string }).code ?? 'transient',
+      });
+      deps.log.warn(
+        { err: (err as Error).message, code: sqlState(err), attempt },
+        `${what}: transient error, retrying`,
+      );
+      await sleep(backoffMs(attempt, { maxMs: 2_000 }));
+      await payload.heartbeat().catch(() => {});
+    }
+  }
+}
+
+/** The eachBatch callback: chunks of messages, each chunk committed before its offsets. */
+export function batchHandler(deps: ConsumerDeps) {
+  const accepted = consumerGroups[deps.group] as readonly EventType[];
+  const chunkSize = deps.chunkSize ?? 100;
+  return async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    const started = performance.now();
+    for (let i = 0; i < batch.messages.length; i += chunkSize) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const slice = batch.messages.slice(i, i + chunkSize);
+      const valid: Parsed[] = [];
+      const invalid: DeadLetter[] = [];
+      for (const message of slice) {
+        const parsed = parseEvent(message.value, accepted);
+        if (parsed.ok) valid.push({ message, event: parsed.event });
+        else invalid.push({ message, reason: parsed.code, detail: parsed.detail });
+      }
+      let dead: DeadLetter[] = [];
+      if (valid.length > 0) {
+        const result = await retrying(deps, 'process chunk', payload, () => processChunk(deps, valid));
+        if (!result) return; // lost the partition or stopping: the next owner gets these again
+        dead = result.dead;
+        result.outcomes.forEach((outcome, j) => {
+          const type = valid[j]!.event.eventType;
+          metrics.eventsProcessed.inc({ group: deps.group, type, outcome });
+          if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group });
+        });
+      }
+      const sent = await retrying(deps, 'dead-letter', payload, async () => {
+        await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
+        return true;
+      });
+      if (!sent) return;
+      const last = slice[slice.length - 1]!;
+      payload.resolveOffset(last.offset);
+      await deps.consumer
+        .commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ])
+        .catch((err: Error) =>
+          deps.log.warn(
+            { err: err.message },
+            'offset commit failed; the events will be redelivered and absorbed by the inbox',
+          ),
+        );
+      metrics.consumerLag.set(
+        { group: deps.group, topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+      );
+      await payload.heartbeat().catch(() => {});
+    }
+    const perEvent = (performance.now() - started) / 1000 / Math.max(1, batch.messages.length);
+    metrics.processingSeconds.observe({ group: deps.group }, perEvent);
+  };
+}
+
+/** Subscribes the group to its topics and starts consuming. */
+export async function startConsuming(deps: ConsumerDeps, concurrency = 3): Promise<void> {
+  const accepted = consumerGroups[deps.group] as readonly EventType[];
+  await deps.consumer.connect();
+  await deps.consumer.subscribe({ topics: accepted.map((t) => topics[t]), fromBeginning: true });
+  await deps.consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: concurrency,
+    eachBatch: batchHandler(deps),
+  });
+}

@@ -1,0 +1,51 @@
+import pg from 'pg';
+
+// bigint (int8) columns hold cents and counts far below 2^53: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+// date columns stay YYYY-MM-DD strings (no timezone shifts).
+pg.types.setTypeParser(1082, (v) => v);
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+/** A pool with bounded waits everywhere, so an unreachable database is an error, not a hang. */
+export function createPool(
+  connectionString: string,
+  max: number,
+  opts: { queryTimeoutMs?: number; name?: string } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
+    query_timeout: opts.queryTimeoutMs ?? 10_000,
+    statement_timeout: opts.queryTimeoutMs ?? 10_000,
+    application_name: opts.name ?? 'payproof',
+    keepAlive: true,
+  });
+  // An idle client that loses its connection emits 'error' on the pool: it is discarded, not fatal.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Runs `fn` in one transaction on a dedicated client; a failed client is destroyed, not reused. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    broken = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,37 @@
+// Planted bugs, switched on by PAYPROOF_FAULTS (comma separated). They exist so the harness can
+// prove that its checks have teeth; a process refuses to start with any of them in production.
+import { AppError } from './errors.ts';
+
+export const plantedFaults = [
+  'skip-inbox',
+  'no-purchase-unique',
+  'publish-before-commit',
+  'random-downstream-ids',
+  'skip-cache-invalidation',
+  'allocate-without-lock',
+] as const;
+
+export type PlantedFault = (typeof plantedFaults)[number];
+
+export type FaultSet = ReadonlySet<PlantedFault>;
+
+export function parseFaults(env: NodeJS.ProcessEnv = process.env): FaultSet {
+  const raw = (env.PAYPROOF_FAULTS ?? '').trim();
+  if (!raw) return new Set();
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(plantedFaults as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new AppError(
+      'config_invalid',
+      `PAYPROOF_FAULTS: unknown fault(s) ${unknown.join(', ')}; known: ${plantedFaults.join(', ')}`,
+      false,
+    );
+  }
+  if (env.NODE_ENV === 'production') {
+    throw new AppError('faults_refused', `PAYPROOF_FAULTS=${raw} is refused with NODE_ENV=production`, false);
+  }
+  return new Set(names as PlantedFault[]);
+}

@@ -1,0 +1,21 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from './log.ts';
+
+/** A kafkajs client whose log lines go to pino, with bounded timeouts so faults surface as errors. */
+export function createKafka(brokers: readonly string[], clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    connectionTimeout: 3_000,
+    requestTimeout: 15_000,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 3_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error(rest, `kafkajs: ${message}`);
+        else log.warn(rest, `kafkajs: ${message}`);
+      },
+  });
+}

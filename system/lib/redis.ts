@@ -1,0 +1,22 @@
+import { Redis } from 'ioredis';
+import type { Logger } from './log.ts';
+
+/** A Redis client that fails fast when Redis is unreachable (callers decide to retry or degrade). */
+export function createRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    connectTimeout: 1_000,
+    commandTimeout: 1_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+  });
+  let last = 0;
+  redis.on('error', (err) => {
+    // One line per 5 s at most: a partition makes ioredis report every reconnect attempt.
+    if (Date.now() - last > 5_000) {
+      last = Date.now();
+      log.warn({ err: err.message }, 'redis error');
+    }
+  });
+  return redis;
+}

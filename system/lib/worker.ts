@@ -1,0 +1,86 @@
+// A worker process: one consumer group, its handler, a dead-letter producer, /metrics.
+import type { ConsumerGroup } from '../contracts/index.ts';
+import { intFromEnv, loadBaseConfig } from './config.ts';
+import { startConsuming } from './consumer.ts';
+import { createPool, type Pool } from './db.ts';
+import type { FaultSet } from './faults.ts';
+import type { EventHandler } from './inbox.ts';
+import { createKafka } from './kafka.ts';
+import { createLogger, type Logger } from './log.ts';
+import { metrics, startMetricsServer } from './metrics.ts';
+import { runService } from './service.ts';
+
+export interface WorkerExtras {
+  readonly pool: Pool;
+  readonly log: Logger;
+  readonly faults: FaultSet;
+  readonly clockSkewMs: number;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface WorkerSpec {
+  readonly group: ConsumerGroup;
+  /** Builds the handler (may open extra clients, e.g. Redis); returns it and a close function. */
+  readonly setup: (x: WorkerExtras) => Promise<{ handler: EventHandler; close?: () => Promise<void> }>;
+}
+
+export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadBaseConfig(env, { pgPoolSize: 4 });
+  const log = createLogger(spec.group, config.logLevel, config.instanceId);
+  return runService(spec.group, log, async () => {
+    metrics.up.set({ service: spec.group }, 1);
+    const concurrency = intFromEnv(env, 'PARTITIONS_CONCURRENCY', 3, 1, 32);
+    const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 1), {
+      name: `${spec.group}-${config.instanceId}`,
+    });
+    const { handler, close } = await spec.setup({
+      pool,
+      log,
+      faults: config.faults,
+      clockSkewMs: config.clockSkewMs,
+      env,
+    });
+    const kafka = createKafka(config.kafkaBrokers, `${spec.group}-${config.instanceId}`, log);
+    const consumer = kafka.consumer({
+      groupId: spec.group,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 15_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 50,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      metrics.rebalances.inc({ group: spec.group });
+      log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined group');
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts on retriable errors by itself; otherwise exit and let the supervisor restart us.
+      if (!e.payload.restart) process.exit(1);
+    });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const metricsServer = await startMetricsServer(config.metricsPort);
+    await startConsuming(
+      {
+        group: spec.group,
+        pool,
+        consumer,
+        producer,
+        handler,
+        faults: config.faults,
+        log,
+        clockSkewMs: config.clockSkewMs,
+      },
+      concurrency,
+    );
+    return async () => {
+      // Leave the group after the in-flight batch is committed; then close everything else.
+      await consumer.disconnect();
+      await close?.();
+      await producer.disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+      metricsServer.close();
+    };
+  });
+}

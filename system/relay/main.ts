@@ -1,0 +1,51 @@
+import { loadBaseConfig } from '../lib/config.ts';
+import { createPool } from '../lib/db.ts';
+import { createKafka } from '../lib/kafka.ts';
+import { createLogger } from '../lib/log.ts';
+import { metrics, startMetricsServer } from '../lib/metrics.ts';
+import { runService } from '../lib/service.ts';
+import { runRelay, watchBacklog } from './relay.ts';
+
+const config = loadBaseConfig(process.env, { pgPoolSize: 3 });
+const log = createLogger('relay', config.logLevel, config.instanceId);
+
+await runService('relay', log, async () => {
+  metrics.up.set({ service: 'relay' }, 1);
+  const pool = createPool(config.databaseUrl, config.pgPoolSize, {
+    name: `relay-${config.instanceId}`,
+    queryTimeoutMs: 20_000,
+  });
+  const kafka = createKafka(config.kafkaBrokers, `relay-${config.instanceId}`, log);
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  const connect = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        return await producer.connect();
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message },
+          'kafka not reachable yet; confirmations keep buffering in the outbox',
+        );
+        await new Promise((r) => setTimeout(r, Math.min(3_000, 200 * 2 ** i)));
+      }
+    }
+  };
+  await connect();
+  const server = await startMetricsServer(config.metricsPort);
+  const stop = new AbortController();
+  const loops = Promise.all([
+    runRelay({ pool, producer, faults: config.faults, log }, stop.signal),
+    watchBacklog(pool, stop.signal),
+  ]);
+  return async () => {
+    stop.abort();
+    await loops;
+    await producer.disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    server.close();
+  };
+});

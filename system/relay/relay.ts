@@ -1,0 +1,131 @@
+// The outbox relay: claims unpublished rows (FOR UPDATE SKIP LOCKED, so several relays can run),
+// publishes them with acks=all, and marks them published only after the broker acknowledged.
+// A crash between the two re-publishes the same event id; the consumers' inbox absorbs it.
+import type { Producer } from 'kafkajs';
+import { backoffMs, sleep } from '../lib/backoff.ts';
+import type { Pool } from '../lib/db.ts';
+import { isTransient } from '../lib/errors.ts';
+import type { FaultSet } from '../lib/faults.ts';
+import type { Logger } from '../lib/log.ts';
+import { metrics } from '../lib/metrics.ts';
+
+interface OutboxRow {
+  id: number;
+  event_type: string;
+  topic: string;
+  message_key: string;
+  value: string;
+}
+
+export interface RelayDeps {
+  readonly pool: Pool;
+  readonly producer: Producer;
+  readonly faults: FaultSet;
+  readonly log: Logger;
+  readonly batchSize?: number;
+}
+
+async function publish(producer: Producer, rows: readonly OutboxRow[]) {
+  const byTopic = new Map<string, { key: string; value: string }[]>();
+  for (const r of rows) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ key: r.message_key, value: r.value });
+    byTopic.set(r.topic, list);
+  }
+  await producer.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+}
+
+/** One claim → publish → mark cycle; returns the number of rows published. */
+export async function relayOnce(deps: RelayDeps): Promise<number> {
+  const client = await deps.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const r = await client.query<OutboxRow>(
+      `SELECT id, event_type, topic, message_key, envelope::text AS value FROM outbox
+       WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [deps.batchSize ?? 500],
+    );
+    const rows = r.rows;
+    if (rows.length === 0) {
+      await client.query('COMMIT');
+      return 0;
+    }
+    const ids = rows.map((x) => x.id);
+    const mark = () =>
+      client.query(
+        'UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1 WHERE id = ANY($1::bigint[])',
+        [ids],
+      );
+    if (deps.faults.has('publish-before-commit')) {
+      // Planted bug: the rows are marked and committed before Kafka acknowledged them.
+      await mark();
+      await client.query('COMMIT');
+      try {
+        await publish(deps.producer, rows);
+      } catch (err) {
+        deps.log.error(
+          { err: (err as Error).message, count: rows.length },
+          'publish failed after commit (events lost)',
+        );
+        return 0;
+      }
+    } else {
+      await publish(deps.producer, rows);
+      await mark();
+      await client.query('COMMIT');
+    }
+    for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
+    return rows.length;
+  } catch (err) {
+    broken = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Polls adaptively: straight again when a batch came back full, a short sleep when it was empty.
+ * Every error is retried with backoff (Kafka or Postgres may be away for a while).
+ */
+export async function runRelay(
+  deps: RelayDeps,
+  signal: AbortSignal,
+  { idleMs = 5 }: { idleMs?: number } = {},
+): Promise<void> {
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      const n = await relayOnce(deps);
+      failures = 0;
+      if (n < (deps.batchSize ?? 500)) await sleep(n === 0 ? idleMs : 0, signal);
+    } catch (err) {
+      metrics.retries.inc({ component: 'relay', reason: isTransient(err) ? 'transient' : 'error' });
+      if (failures % 20 === 0)
+        deps.log.warn({ err: (err as Error).message, failures }, 'relay cycle failed, retrying');
+      await sleep(backoffMs(failures++, { baseMs: 100, maxMs: 3_000 }), signal);
+    }
+  }
+}
+
+/** Keeps the outbox backlog gauge current. */
+export function watchBacklog(pool: Pool, signal: AbortSignal, everyMs = 1_000): Promise<void> {
+  return (async () => {
+    while (!signal.aborted) {
+      try {
+        const r = await pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        );
+        metrics.outboxBacklog.set(r.rows[0]?.n ?? 0);
+      } catch {
+        // the database is away; the relay loop reports it
+      }
+      await sleep(everyMs, signal);
+    }
+  })();
+}

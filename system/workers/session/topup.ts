@@ -1,0 +1,35 @@
+// The top-up job: as days pass, extends every live allocation's window. Safe with any number of
+// instances running it at once: allocations are claimed FOR UPDATE SKIP LOCKED, and the unique
+// slot constraint makes a double insert impossible anyway.
+import { cadenceDays, isoDate, windowDays } from '../../contracts/index.ts';
+import { appNow } from '../../lib/clock.ts';
+import { type Pool, withTransaction } from '../../lib/db.ts';
+import { fillWindow, type LiveAllocation } from './schedule-sql.ts';
+
+/** One pass over every allocation whose window is short; returns the number of sessions created. */
+export async function topUp(
+  pool: Pool,
+  { skewMs = 0, batch = 200 }: { skewMs?: number; batch?: number } = {},
+): Promise<number> {
+  let created = 0;
+  for (let round = 0; round < 10_000; round++) {
+    const { claimed, made } = await withTransaction(pool, async (client) => {
+      const now = await appNow(client, skewMs);
+      const horizon = isoDate(new Date(now.getTime() + windowDays * 86_400_000));
+      const r = await client.query<LiveAllocation>(
+        `SELECT a.id, a.trainer_id, a.student_id, a.start_date, a.session_count FROM trainer_allocations a
+         WHERE a.status IN ('approved', 'active')
+           AND (SELECT count(*) FROM tutoring_sessions s WHERE s.allocation_id = a.id)
+               < LEAST(a.session_count, GREATEST(1, ($1::date - a.start_date) / $2::int + 1))
+         ORDER BY a.id LIMIT $3 FOR UPDATE OF a SKIP LOCKED`,
+        [horizon, cadenceDays, batch],
+      );
+      let n = 0;
+      for (const a of r.rows) n += await fillWindow(client, a, now);
+      return { claimed: r.rows.length, made: n };
+    });
+    created += made;
+    if (claimed < batch) break;
+  }
+  return created;
+}
