@@ -1,6 +1,7 @@
 // Runs the reference system as separate processes (API, relay, four workers, N instances each),
 // the way a deployment would: every client address goes through the stack's proxies, every
 // crashed process is restarted (the seed's "auto-restart"), every process is stopped by pid.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
 import { harnessKafka } from '../lib/kafka.ts';
@@ -120,7 +121,8 @@ export class RunningSystem {
   }
 
   async add(kind: ProcessKind): Promise<SystemProcess> {
-    const n = (this.#seq[kind] = (this.#seq[kind] ?? 0) + 1);
+    const n = (this.#seq[kind] ?? 0) + 1;
+    this.#seq[kind] = n;
     const name = kind === 'api' || kind === 'relay' ? `${kind}#${n}` : `${kind}-worker#${n}`;
     const metricsPort = kind === 'api' ? this.#apiPort : await freePort();
     const p = this.#spawn({ kind, name, metricsPort, restarts: 0, supervised: true });
@@ -225,6 +227,7 @@ export const defaultInstances: Record<ProcessKind, number> = {
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const apiPort = opts.apiPort === 'free' || opts.apiPort === undefined ? await freePort() : opts.apiPort;
+  mkdirSync(join(opts.runDir, 'logs'), { recursive: true });
   const sys = new RunningSystem(opts, apiPort);
   const counts = { ...defaultInstances, ...opts.instances };
   try {
