@@ -16,6 +16,7 @@ import type {
   Verdict,
 } from '../run/result.ts';
 import { resultSchemaVersion } from '../run/result.ts';
+import { show } from './html.ts';
 
 export const files = {
   result: 'result.json',
@@ -167,14 +168,6 @@ export function normalizeResult(raw: unknown, problems: string[] = []): RunResul
     environment,
     replay: str(r.replay),
   };
-}
-
-function show(v: unknown): string {
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return String(v);
-  }
 }
 
 function toSample(raw: unknown): Sample | null {

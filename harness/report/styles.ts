@@ -151,6 +151,8 @@ footer { color: var(--faint); font-size: 12px; padding: 6px 0 30px; }
   section.card, details.card, .tile { border-color: #ccc; break-inside: avoid-page; }
   section.card.charts { break-inside: auto; }
   pre.replay { background: #f6f8fa; color: #000; border: 1px solid #ccc; }
+  /* A page is narrower than a screen and the charts scale down with it: keep their text legible. */
+  svg.chart text { font-size: 13px; }
   a { color: inherit; }
 }
 `;

@@ -64,6 +64,7 @@ export function timeChart(spec: ChartSpec): string {
   );
 
   // Fault bands first, so that gridlines and data stay readable on top of them.
+  const labels = placeLabels(spec.faults, sx, x0, x1);
   spec.faults.forEach((f, i) => {
     const start = Math.max(x0, Math.min(x1, f.startS));
     const end = Math.max(start, Math.min(x1, f.endS ?? x1));
@@ -71,6 +72,7 @@ export function timeChart(spec: ChartSpec): string {
     const bw = Math.max(1.5, sx(end) - bx);
     const tint = faultTints[i % faultTints.length]!;
     const tip = `${faultName(f, i)}: ${f.kind} on ${f.target}, ${formatNumber(f.startS)} s to ${f.endS === null ? 'end (never healed)' : `${formatNumber(f.endS)} s`}`;
+    const label = labels[i]!;
     parts.push(
       `<g class="fault" data-fault="${i}"><title>${esc(tip)}</title>`,
       `<rect class="fault-band" x="${r(bx)}" y="${M.top}" width="${r(bw)}" height="${plotH}" fill="${tint}" fill-opacity="0.14"/>`,
@@ -78,7 +80,7 @@ export function timeChart(spec: ChartSpec): string {
       f.endS === null
         ? ''
         : `<line x1="${r(bx + bw)}" x2="${r(bx + bw)}" y1="${M.top}" y2="${M.top + plotH}" stroke="${tint}" stroke-width="1" stroke-dasharray="3 3"/>`,
-      `<text class="fault-label" x="${r(bx + 4)}" y="${M.top - 6}" fill="${shade(tint)}">${esc(faultName(f, i))}</text>`,
+      `<text class="fault-label" x="${r(label.x)}" y="${M.top - 6}"${label.anchorEnd ? ' text-anchor="end"' : ''} fill="${shade(tint)}">${esc(label.text)}</text>`,
       '</g>',
     );
   });
@@ -128,6 +130,50 @@ export function timeChart(spec: ChartSpec): string {
   }
   parts.push('</g></svg>');
   return parts.join('');
+}
+
+/** Rough width of label text in SVG units (11 px system font: ~6.3 units a character). */
+const textWidth = (s: string) => s.length * 6.3 + 4;
+
+/**
+ * Labels above the plot, left to right without overlapping: the full `① label` where it fits,
+ * else the mark `①` alone (the fault table above the charts and the band's tooltip name it).
+ * A label that would run off the right edge is right-aligned to its band's start instead.
+ */
+function placeLabels(
+  faults: readonly FaultInterval[],
+  sx: (t: number) => number,
+  x0: number,
+  x1: number,
+): { x: number; text: string; anchorEnd: boolean }[] {
+  const out = faults.map(() => ({ x: 0, text: '', anchorEnd: false }));
+  const order = faults
+    .map((f, i) => ({ i, x: sx(Math.max(x0, Math.min(x1, f.startS))) }))
+    .sort((a, b) => a.x - b.x);
+  let free = Number.NEGATIVE_INFINITY;
+  const right = W - M.right;
+  order.forEach(({ i, x }, k) => {
+    const next = order[k + 1]?.x ?? Number.POSITIVE_INFINITY;
+    const full = faultName(faults[i]!, i);
+    const short = faultMark(i);
+    const start = Math.max(x + 4, free + 6);
+    // The full label must neither hit the previous label nor reach past the next band's start.
+    for (const text of [full, short]) {
+      const w = textWidth(text);
+      const limit = text === full ? Math.min(right, next) : right;
+      if (start + w <= limit || text === short) {
+        if (start + w > right) {
+          out[i] = { x: x - 4, text, anchorEnd: true };
+          free = x;
+        } else {
+          out[i] = { x: start, text, anchorEnd: false };
+          free = start + w;
+        }
+        return;
+      }
+    }
+  });
+  return out;
 }
 
 /** `①` … `⑳`, then `(21)`: a short, stable handle for a fault on every chart. */
