@@ -8,6 +8,9 @@ export function createRedis(url: string, log: Logger): Redis {
     commandTimeout: 1_000,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
+    // A command that timed out must not be re-sent after a reconnect: a late write could land
+    // after a newer invalidation.
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
   });
   let last = 0;

@@ -14,6 +14,8 @@ declare module 'vitest' {
 let stack: Stack | undefined;
 
 export async function setup(project: TestProject) {
+  // Unit tests need no services (npm run test:unit sets this).
+  if (process.env.PAYPROOF_NO_STACK) return;
   const attach = process.env.PAYPROOF_ATTACH;
   if (attach) {
     project.provide(
