@@ -1,0 +1,378 @@
+// Load profiles are data (one file each in scenarios/), written with k6's vocabulary: an executor
+// with its options, workload knobs, and thresholds that are the pass criteria.
+import type { Duration } from './duration.ts';
+import { parseDurationMs } from './duration.ts';
+import { builtinMetrics } from './metrics.ts';
+import type { ArrivalPlan } from './schedule.ts';
+import { ArrivalSchedule } from './schedule.ts';
+import type { Thresholds } from './thresholds.ts';
+import { parseThresholds } from './thresholds.ts';
+
+/** N virtual users, each looping iterations back to back for `duration` (closed model). */
+export interface ConstantVusScenario {
+  readonly executor: 'constant-vus';
+  readonly vus: number;
+  readonly duration: Duration;
+  /** Time given to iterations still running when the duration ends (k6 default 30s). */
+  readonly gracefulStop?: Duration;
+  /**
+   * payproof extension (k6 starts every VU at once): VU i starts at i/vus × startSpread, so a
+   * steady-state profile measures the steady state, not 1000 simultaneous TCP handshakes (the
+   * burst-1000 profile measures those). Default '0s'.
+   */
+  readonly startSpread?: Duration;
+}
+
+/** Each of N VUs runs `iterations` iterations, all VUs starting at once (the burst). */
+export interface PerVuIterationsScenario {
+  readonly executor: 'per-vu-iterations';
+  readonly vus: number;
+  /** Default 1. */
+  readonly iterations?: number;
+  /** Hard bound on the whole scenario (k6 default 10m). */
+  readonly maxDuration?: Duration;
+  readonly gracefulStop?: Duration;
+}
+
+/** Open model: `rate` iterations per `timeUnit`, started on schedule whether or not earlier ones finished. */
+export interface ConstantArrivalRateScenario {
+  readonly executor: 'constant-arrival-rate';
+  readonly rate: number;
+  /** Default '1s'. */
+  readonly timeUnit?: Duration;
+  readonly duration: Duration;
+  /** VUs ready at the start. */
+  readonly preAllocatedVUs: number;
+  /** At most this many iterations in flight; when all are busy a due iteration is dropped and counted. */
+  readonly maxVUs?: number;
+  readonly gracefulStop?: Duration;
+}
+
+/** Open model with a rate that moves linearly from stage to stage. */
+export interface RampingArrivalRateScenario {
+  readonly executor: 'ramping-arrival-rate';
+  /** Iterations per timeUnit at t = 0; default 0. */
+  readonly startRate?: number;
+  readonly timeUnit?: Duration;
+  readonly stages: readonly { readonly target: number; readonly duration: Duration }[];
+  readonly preAllocatedVUs: number;
+  readonly maxVUs?: number;
+  readonly gracefulStop?: Duration;
+}
+
+export type Scenario =
+  | ConstantVusScenario
+  | PerVuIterationsScenario
+  | ConstantArrivalRateScenario
+  | RampingArrivalRateScenario;
+
+export type ExecutorName = Scenario['executor'];
+
+/**
+ * What one iteration does: create a payment → confirm it → (maybe) read the dashboard → think.
+ * Fractions are of iterations, each drawn independently from the seeded generator.
+ */
+export interface Workload {
+  /** A second payment for a (student, course) pair that already bought: exercises the purchase unique guard. */
+  readonly repeatPurchase?: number;
+  /** Confirm sent twice, concurrently, with the same providerPaymentId. */
+  readonly doubleConfirm?: number;
+  /** The create request resent with the same Idempotency-Key and the same body. */
+  readonly idempotentRetry?: number;
+  /** Of those retries, the share sent concurrently with the original (a race on the key) rather than after its answer; default 0.5. */
+  readonly concurrentRetry?: number;
+  /** GET /students/:id/dashboard after the confirmation. */
+  readonly dashboardRead?: number;
+  /** Sleep at the end of each iteration (k6's `sleep(1)`); default '0s'. Meant for closed-model executors. */
+  readonly thinkTime?: Duration;
+  /** Think time is drawn uniformly within ±thinkJitter of thinkTime, so VUs do not march in lockstep; default 0.25. */
+  readonly thinkJitter?: number;
+  /** Students the setup inserts; default: enough for every iteration to buy a fresh pair. */
+  readonly students?: number;
+  readonly amountCents?: { readonly min: number; readonly max: number };
+}
+
+export interface HttpOptions {
+  /** Whole-request deadline; a request that misses it is recorded `info` (outcome unknown). Default '10s'. */
+  readonly timeout?: Duration;
+  /** Keep-alive connections to the API; default: one per VU (as k6 VUs each hold their own), at most 2048. */
+  readonly connections?: number;
+}
+
+export type PhaseName = 'before' | 'during' | 'after';
+
+export interface LoadProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly scenario: Scenario;
+  readonly workload?: Workload;
+  readonly http?: HttpOptions;
+  /** k6 thresholds over the whole run: the pass criteria. */
+  readonly thresholds: Thresholds;
+  /**
+   * Thresholds per phase when a fault timeline is given; a phase not listed here is judged with
+   * `thresholds`. `during: {}` judges nothing while the fault is on.
+   */
+  readonly phaseThresholds?: Readonly<Partial<Record<PhaseName, Thresholds>>>;
+}
+
+/** Durations in ms, defaults applied: what the executors run. */
+export type ResolvedScenario =
+  | {
+      readonly executor: 'constant-vus';
+      readonly vus: number;
+      readonly durationMs: number;
+      readonly gracefulStopMs: number;
+      readonly startSpreadMs: number;
+    }
+  | {
+      readonly executor: 'per-vu-iterations';
+      readonly vus: number;
+      readonly iterations: number;
+      readonly maxDurationMs: number;
+      readonly gracefulStopMs: number;
+    }
+  | {
+      readonly executor: 'constant-arrival-rate' | 'ramping-arrival-rate';
+      readonly arrivals: ArrivalPlan;
+      readonly preAllocatedVUs: number;
+      readonly maxVUs: number;
+      readonly gracefulStopMs: number;
+    };
+
+export interface ResolvedWorkload {
+  readonly repeatPurchase: number;
+  readonly doubleConfirm: number;
+  readonly idempotentRetry: number;
+  readonly concurrentRetry: number;
+  readonly dashboardRead: number;
+  readonly thinkTimeMs: number;
+  readonly thinkJitter: number;
+  readonly students: number | undefined;
+  readonly amountCents: { readonly min: number; readonly max: number };
+}
+
+const defaultGracefulStop = '30s';
+
+function positiveInt(value: unknown, what: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new Error(`${what} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+function fraction(value: unknown, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new Error(`${what} must be a fraction within 0..1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Applies k6's defaults and checks every option; throws a message naming the offending field. */
+export function resolveScenario(s: Scenario, where = 'scenario'): ResolvedScenario {
+  const graceful = (g: Duration | undefined) =>
+    parseDurationMs(g ?? defaultGracefulStop, `${where}.gracefulStop`);
+  switch (s?.executor) {
+    case 'constant-vus':
+      return {
+        executor: s.executor,
+        vus: positiveInt(s.vus, `${where}.vus`),
+        durationMs: parseDurationMs(s.duration, `${where}.duration`),
+        gracefulStopMs: graceful(s.gracefulStop),
+        startSpreadMs: parseDurationMs(s.startSpread ?? '0s', `${where}.startSpread`),
+      };
+    case 'per-vu-iterations':
+      return {
+        executor: s.executor,
+        vus: positiveInt(s.vus, `${where}.vus`),
+        iterations: positiveInt(s.iterations ?? 1, `${where}.iterations`),
+        maxDurationMs: parseDurationMs(s.maxDuration ?? '10m', `${where}.maxDuration`),
+        gracefulStopMs: graceful(s.gracefulStop),
+      };
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate': {
+      const unitMs = parseDurationMs(s.timeUnit ?? '1s', `${where}.timeUnit`);
+      if (unitMs <= 0) throw new Error(`${where}.timeUnit must be > 0`);
+      const perS = (r: number, what: string) => {
+        if (typeof r !== 'number' || !(r >= 0))
+          throw new Error(`${what} must be a number >= 0, got ${JSON.stringify(r)}`);
+        return (r * 1_000) / unitMs;
+      };
+      let arrivals: ArrivalPlan;
+      if (s.executor === 'constant-arrival-rate') {
+        const rate = perS(s.rate, `${where}.rate`);
+        if (rate <= 0) throw new Error(`${where}.rate must be > 0`);
+        arrivals = {
+          startRatePerS: rate,
+          stages: [{ targetPerS: rate, durationMs: parseDurationMs(s.duration, `${where}.duration`) }],
+        };
+      } else {
+        if (!Array.isArray(s.stages) || s.stages.length === 0)
+          throw new Error(`${where}.stages must be a non-empty array`);
+        arrivals = {
+          startRatePerS: perS(s.startRate ?? 0, `${where}.startRate`),
+          stages: s.stages.map((st, i) => ({
+            targetPerS: perS(st.target, `${where}.stages[${i}].target`),
+            durationMs: parseDurationMs(st.duration, `${where}.stages[${i}].duration`),
+          })),
+        };
+      }
+      const preAllocatedVUs = positiveInt(s.preAllocatedVUs, `${where}.preAllocatedVUs`);
+      const maxVUs = positiveInt(s.maxVUs ?? preAllocatedVUs, `${where}.maxVUs`);
+      if (maxVUs < preAllocatedVUs)
+        throw new Error(`${where}.maxVUs (${maxVUs}) must be >= preAllocatedVUs (${preAllocatedVUs})`);
+      return {
+        executor: s.executor,
+        arrivals,
+        preAllocatedVUs,
+        maxVUs,
+        gracefulStopMs: graceful(s.gracefulStop),
+      };
+    }
+    default:
+      throw new Error(
+        `${where}.executor must be one of constant-vus, per-vu-iterations, constant-arrival-rate, ramping-arrival-rate; got ${JSON.stringify((s as { executor?: unknown })?.executor)}`,
+      );
+  }
+}
+
+export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedWorkload {
+  const amount = w.amountCents ?? { min: 1_000, max: 50_000 };
+  if (
+    !Number.isInteger(amount.min) ||
+    !Number.isInteger(amount.max) ||
+    amount.min < 1 ||
+    amount.max < amount.min
+  ) {
+    throw new Error(
+      `${where}.amountCents must be integers with 1 <= min <= max, got ${JSON.stringify(amount)}`,
+    );
+  }
+  return {
+    repeatPurchase: fraction(w.repeatPurchase, `${where}.repeatPurchase`, 0),
+    doubleConfirm: fraction(w.doubleConfirm, `${where}.doubleConfirm`, 0),
+    idempotentRetry: fraction(w.idempotentRetry, `${where}.idempotentRetry`, 0),
+    concurrentRetry: fraction(w.concurrentRetry, `${where}.concurrentRetry`, 0.5),
+    dashboardRead: fraction(w.dashboardRead, `${where}.dashboardRead`, 0),
+    thinkTimeMs: parseDurationMs(w.thinkTime ?? '0s', `${where}.thinkTime`),
+    thinkJitter: fraction(w.thinkJitter, `${where}.thinkJitter`, 0.25),
+    students: w.students === undefined ? undefined : positiveInt(w.students, `${where}.students`),
+    amountCents: amount,
+  };
+}
+
+/** The most VUs the scenario can have busy at once. */
+export function maxVusOf(s: ResolvedScenario): number {
+  return s.executor === 'constant-vus' || s.executor === 'per-vu-iterations' ? s.vus : s.maxVUs;
+}
+
+/** How long the scenario schedules iterations (without gracefulStop). */
+export function scheduledDurationMs(s: ResolvedScenario): number {
+  if (s.executor === 'constant-vus') return s.durationMs;
+  if (s.executor === 'per-vu-iterations') return s.maxDurationMs;
+  return new ArrivalSchedule(s.arrivals).durationMs;
+}
+
+/**
+ * An upper estimate of the iterations a scenario will run, to size the fixtures: closed loops are
+ * assumed to take at least their think time (and at least 20 ms without one).
+ */
+export function estimateIterations(s: ResolvedScenario, w: ResolvedWorkload): number {
+  switch (s.executor) {
+    case 'constant-vus': {
+      const perIterationMs = Math.max(20, w.thinkTimeMs * (1 - w.thinkJitter));
+      return s.vus * Math.ceil(s.durationMs / perIterationMs);
+    }
+    case 'per-vu-iterations':
+      return s.vus * s.iterations;
+    default:
+      return new ArrivalSchedule(s.arrivals).expectedCount;
+  }
+}
+
+/** Validates a whole profile up front (k6 refuses to start on a bad option; so does this). */
+export function validateProfile(p: LoadProfile): {
+  scenario: ResolvedScenario;
+  workload: ResolvedWorkload;
+  timeoutMs: number;
+  connections: number;
+} {
+  if (!p || typeof p.name !== 'string' || p.name === '')
+    throw new Error('profile.name must be a non-empty string');
+  const scenario = resolveScenario(p.scenario, `profile ${p.name}: scenario`);
+  const workload = resolveWorkload(p.workload, `profile ${p.name}: workload`);
+  const kindOf = (m: string) => builtinMetrics[m];
+  parseThresholds(p.thresholds ?? {}, kindOf);
+  for (const [phase, t] of Object.entries(p.phaseThresholds ?? {})) {
+    if (!['before', 'during', 'after'].includes(phase)) {
+      throw new Error(`profile ${p.name}: phaseThresholds.${phase}: phases are before, during, after`);
+    }
+    parseThresholds(t ?? {}, kindOf);
+  }
+  const timeoutMs = parseDurationMs(p.http?.timeout ?? '10s', `profile ${p.name}: http.timeout`);
+  const connections =
+    p.http?.connections === undefined
+      ? Math.min(2048, maxVusOf(scenario))
+      : positiveInt(p.http.connections, `profile ${p.name}: http.connections`);
+  return { scenario, workload, timeoutMs, connections };
+}
+
+/** Command-line style overrides: `--duration 30s`, `--vus 200`, `--rate 800`. */
+export interface ProfileOverrides {
+  readonly duration?: Duration;
+  readonly vus?: number;
+  readonly rate?: number;
+}
+
+/**
+ * A copy of the profile with overrides applied: `duration` replaces the duration (ramping stages
+ * are scaled to it, per-vu-iterations gets it as maxDuration), `vus` the VU count (or maxVUs),
+ * `rate` the arrival rate (ramping targets are scaled so that the peak equals it).
+ */
+export function applyOverrides(p: LoadProfile, o: ProfileOverrides = {}): LoadProfile {
+  let s: Scenario = p.scenario;
+  if (o.duration !== undefined) {
+    const ms = parseDurationMs(o.duration, '--duration');
+    switch (s.executor) {
+      case 'constant-vus':
+      case 'constant-arrival-rate':
+        s = { ...s, duration: o.duration };
+        break;
+      case 'per-vu-iterations':
+        s = { ...s, maxDuration: o.duration };
+        break;
+      case 'ramping-arrival-rate': {
+        const total = s.stages.reduce((acc, st) => acc + parseDurationMs(st.duration), 0);
+        const scale = total > 0 ? ms / total : 1;
+        s = {
+          ...s,
+          stages: s.stages.map((st) => ({
+            ...st,
+            duration: `${Math.round(parseDurationMs(st.duration) * scale)}ms`,
+          })),
+        };
+        break;
+      }
+    }
+  }
+  if (o.vus !== undefined) {
+    positiveInt(o.vus, '--vus');
+    if (s.executor === 'constant-vus' || s.executor === 'per-vu-iterations') s = { ...s, vus: o.vus };
+    else s = { ...s, maxVUs: o.vus, preAllocatedVUs: Math.min(s.preAllocatedVUs, o.vus) };
+  }
+  if (o.rate !== undefined) {
+    if (!(o.rate > 0)) throw new Error(`--rate must be > 0, got ${o.rate}`);
+    if (s.executor === 'constant-arrival-rate') s = { ...s, rate: o.rate };
+    else if (s.executor === 'ramping-arrival-rate') {
+      const peak = Math.max(s.startRate ?? 0, ...s.stages.map((st) => st.target));
+      const k = peak > 0 ? o.rate / peak : 1;
+      s = {
+        ...s,
+        startRate: (s.startRate ?? 0) * k,
+        stages: s.stages.map((st) => ({ ...st, target: st.target * k })),
+      };
+    } else throw new Error(`--rate applies to arrival-rate executors, not ${s.executor}`);
+  }
+  return { ...p, scenario: s };
+}

@@ -1,0 +1,264 @@
+// The payment workload: one iteration = create a payment → confirm it → (maybe) read the dashboard
+// → think. Knobs add the risky paths on purpose: a second payment for a pair that already bought,
+// a confirm sent twice at once, a create resent with the same Idempotency-Key.
+import { randomUUID } from 'node:crypto';
+import type { DashboardView, PaymentView } from '../../system/contracts/index.ts';
+import { idempotencyHeader } from '../../system/contracts/index.ts';
+import type { IterationContext, IterationFn } from './executors.ts';
+import type { RecordedResult, Recorder } from './operation.ts';
+import { check, recordedRequest } from './operation.ts';
+import type { ResolvedWorkload } from './profile.ts';
+import { randomInt, seededRandom } from './rng.ts';
+
+/** What the setup prepared: students of this run and the courses they buy. */
+export interface Fixtures {
+  readonly studentIds: readonly string[];
+  readonly courseIds: readonly string[];
+}
+
+/** The check names, as they appear in the summary and in `checks{check:<name>}` thresholds. */
+export const checkNames = {
+  createStatus: 'create: status 201',
+  createBody: 'create: body matches the request',
+  retrySame: 'create retry: same payment',
+  confirmStatus: 'confirm: status 200',
+  confirmBody: 'confirm: succeeded with the providerPaymentId',
+  doubleConfirmSame: 'double confirm: same result',
+  dashboardStatus: 'dashboard: status 200',
+  dashboardBody: "dashboard: the student's view",
+} as const;
+
+interface Pair {
+  readonly studentId: string;
+  readonly courseId: string;
+}
+
+function paymentExcerpt(body: unknown): Partial<PaymentView> {
+  const p = (body ?? {}) as Partial<PaymentView>;
+  return {
+    id: p.id,
+    status: p.status,
+    studentId: p.studentId,
+    courseId: p.courseId,
+    amountCents: p.amountCents,
+    currency: p.currency,
+    providerPaymentId: p.providerPaymentId,
+    createdAt: p.createdAt,
+    confirmedAt: p.confirmedAt,
+  };
+}
+
+function paymentIds(body: unknown): Record<string, string> | undefined {
+  const id = (body as Partial<PaymentView> | null)?.id;
+  return typeof id === 'string' ? { paymentId: id } : undefined;
+}
+
+function dashboardExcerpt(body: unknown) {
+  const d = (body ?? {}) as Partial<DashboardView>;
+  return {
+    studentId: d.studentId,
+    purchases: Array.isArray(d.purchases) ? d.purchases.length : null,
+    allocations: Array.isArray(d.allocations) ? d.allocations.length : null,
+    upcomingSessions: Array.isArray(d.upcomingSessions) ? d.upcomingSessions.length : null,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export interface WorkloadState {
+  /** Pairs whose payment this run saw confirmed: candidates for a repeat purchase. */
+  readonly bought: Pair[];
+  freshUsed: number;
+  readonly freshTotal: number;
+}
+
+/**
+ * Builds the iteration function. Each iteration draws its choices from its own generator, seeded
+ * with (seed, iteration), so the same seed makes the same choices for the same iteration number.
+ */
+export function paymentWorkload(
+  rec: Recorder,
+  fixtures: Fixtures,
+  w: ResolvedWorkload,
+  seed: number,
+): { iterate: IterationFn; state: WorkloadState } {
+  const { studentIds, courseIds } = fixtures;
+  if (studentIds.length === 0 || courseIds.length === 0)
+    throw new Error('the workload needs at least one student and one course');
+  const state: WorkloadState = { bought: [], freshUsed: 0, freshTotal: studentIds.length * courseIds.length };
+  // Pair k walks students first, then courses, so consecutive fresh purchases hit different students
+  // (and so different Kafka keys) rather than one student buying every course at once.
+  const freshPair = (): Pair | undefined => {
+    if (state.freshUsed >= state.freshTotal) return undefined;
+    const k = state.freshUsed++;
+    return {
+      studentId: studentIds[k % studentIds.length]!,
+      courseId: courseIds[Math.floor(k / studentIds.length)]!,
+    };
+  };
+  const boughtCap = 200_000;
+
+  const iterate = async (ctx: IterationContext): Promise<void> => {
+    const random = seededRandom((seed ^ Math.imul(ctx.iteration + 1, 0x9e3779b1)) >>> 0);
+    const { signal, vu } = ctx;
+    const wantRepeat = random() < w.repeatPurchase;
+    let pair: Pair | undefined;
+    let intent: 'fresh' | 'repeat' = 'fresh';
+    if (wantRepeat && state.bought.length > 0) {
+      pair = state.bought[randomInt(random, state.bought.length)];
+      intent = 'repeat';
+    }
+    if (!pair) pair = freshPair();
+    if (!pair) {
+      // Fresh pairs used up (the run outlived the fixtures): buy again, and say so in the history.
+      pair = {
+        studentId: studentIds[randomInt(random, studentIds.length)]!,
+        courseId: courseIds[randomInt(random, courseIds.length)]!,
+      };
+      intent = 'repeat';
+    }
+    const amountCents = w.amountCents.min + randomInt(random, w.amountCents.max - w.amountCents.min + 1);
+    const retry = random() < w.idempotentRetry;
+    const concurrentRetry = retry && random() < w.concurrentRetry;
+    const doubleConfirm = random() < w.doubleConfirm;
+    const readDashboard = random() < w.dashboardRead;
+    const thinkMs = w.thinkTimeMs * (1 + w.thinkJitter * (2 * random() - 1));
+
+    const idempotencyKey = randomUUID();
+    const body = { studentId: pair.studentId, courseId: pair.courseId, amountCents };
+    const create = (attempt: number, proc: string | number) =>
+      recordedRequest(rec, {
+        op: 'create',
+        process: proc,
+        method: 'POST',
+        path: '/payments',
+        json: body,
+        headers: { [idempotencyHeader]: idempotencyKey },
+        signal,
+        ids: { studentId: pair.studentId, courseId: pair.courseId, idempotencyKey, attempt: String(attempt) },
+        note: { request: { amountCents }, intent },
+        excerpt: paymentExcerpt,
+        idsFrom: paymentIds,
+      });
+
+    let first: RecordedResult;
+    let second: RecordedResult | undefined;
+    if (concurrentRetry) [first, second] = await Promise.all([create(1, vu), create(2, `${vu}b`)]);
+    else {
+      first = await create(1, vu);
+      if (retry && !signal.aborted) second = await create(2, vu);
+    }
+    const createOk = (r: RecordedResult) => {
+      if (!check(rec, checkNames.createStatus, r.status === 201)) return false;
+      const p = r.body as Partial<PaymentView>;
+      return check(
+        rec,
+        checkNames.createBody,
+        typeof p?.id === 'string' &&
+          p.studentId === pair.studentId &&
+          p.courseId === pair.courseId &&
+          p.amountCents === amountCents &&
+          p.status === 'pending',
+      );
+    };
+    const firstOk = createOk(first);
+    const secondOk = second ? createOk(second) : false;
+    if (second && firstOk && secondOk) {
+      const a = first.body as PaymentView;
+      const b = second.body as PaymentView;
+      check(
+        rec,
+        checkNames.retrySame,
+        a.id === b.id && a.createdAt === b.createdAt && a.amountCents === b.amountCents,
+      );
+    }
+    const payment = (firstOk ? first.body : secondOk ? second?.body : undefined) as PaymentView | undefined;
+    if (payment && !signal.aborted) {
+      rec.metrics.addCount('payments_created', {}, 1, ctx.scheduledAtMs / 1_000);
+      const providerPaymentId = `prov_${randomUUID()}`;
+      const confirm = (proc: string | number) =>
+        recordedRequest(rec, {
+          op: 'confirm',
+          process: proc,
+          method: 'POST',
+          path: `/payments/${encodeURIComponent(payment.id)}/confirm`,
+          json: { providerPaymentId },
+          signal,
+          ids: {
+            paymentId: payment.id,
+            studentId: pair.studentId,
+            courseId: pair.courseId,
+            providerPaymentId,
+          },
+          excerpt: paymentExcerpt,
+        });
+      const results = doubleConfirm
+        ? await Promise.all([confirm(vu), confirm(`${vu}b`)])
+        : [await confirm(vu)];
+      let succeeded = false;
+      for (const r of results) {
+        if (!check(rec, checkNames.confirmStatus, r.status === 200)) continue;
+        const p = r.body as Partial<PaymentView>;
+        const good = check(
+          rec,
+          checkNames.confirmBody,
+          p?.id === payment.id &&
+            p.status === 'succeeded' &&
+            p.providerPaymentId === providerPaymentId &&
+            typeof p.confirmedAt === 'string',
+        );
+        succeeded ||= good;
+      }
+      if (results.length === 2 && results.every((r) => r.status === 200)) {
+        const [a, b] = results.map((r) => r.body as PaymentView) as [PaymentView, PaymentView];
+        check(
+          rec,
+          checkNames.doubleConfirmSame,
+          a.id === b.id &&
+            a.status === b.status &&
+            a.providerPaymentId === b.providerPaymentId &&
+            a.confirmedAt === b.confirmedAt,
+        );
+      }
+      if (succeeded) {
+        rec.metrics.addCount('payments_confirmed', {}, 1, ctx.scheduledAtMs / 1_000);
+        if (intent === 'fresh' && state.bought.length < boughtCap) state.bought.push(pair);
+      }
+    }
+    if (readDashboard && !signal.aborted) {
+      const r = await recordedRequest(rec, {
+        op: 'dashboard',
+        process: vu,
+        method: 'GET',
+        path: `/students/${encodeURIComponent(pair.studentId)}/dashboard`,
+        signal,
+        ids: { studentId: pair.studentId },
+        excerpt: dashboardExcerpt,
+      });
+      if (check(rec, checkNames.dashboardStatus, r.status === 200)) {
+        const d = r.body as Partial<DashboardView>;
+        check(
+          rec,
+          checkNames.dashboardBody,
+          d?.studentId === pair.studentId &&
+            Array.isArray(d.purchases) &&
+            Array.isArray(d.allocations) &&
+            Array.isArray(d.upcomingSessions),
+        );
+      }
+    }
+    await sleep(thinkMs, signal);
+  };
+  return { iterate, state };
+}

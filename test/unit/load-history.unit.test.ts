@@ -1,0 +1,209 @@
+// Every request of the payment workload lands in history.jsonl as invoke → ok / fail / info, with
+// the ids and response fields the checker needs. The API here is a tiny in-memory stand-in served
+// by node:http (the real API is tested elsewhere); it answers some confirmations too late on
+// purpose (timeouts) and refuses one student's dashboard (a definite failure).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorkload } from '../../harness/load/engine.ts';
+import type { LoadProfile } from '../../harness/load/profile.ts';
+import { checkNames } from '../../harness/load/workload.ts';
+import { History, type HistoryOp, readHistory } from '../../harness/run/history.ts';
+import type { PaymentView } from '../../system/contracts/index.ts';
+
+let server: Server;
+let baseUrl: string;
+const dir = mkdtempSync(join(tmpdir(), 'payproof-load-history-'));
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const payments = new Map<string, Mutable<PaymentView> & { seq: number }>();
+const keys = new Map<string, { body: string; view: PaymentView }>();
+
+function send(res: import('node:http').ServerResponse, status: number, body: unknown, delayMs = 0) {
+  const t = setTimeout(() => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }, delayMs);
+  res.on('close', () => clearTimeout(t));
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      if (req.method === 'POST' && url === '/payments') {
+        const key = req.headers['idempotency-key'] as string;
+        const prior = keys.get(key);
+        if (prior)
+          return prior.body === raw
+            ? send(res, 201, prior.view)
+            : send(res, 422, { error: { code: 'idempotency_key_reused', message: '' } });
+        const b = JSON.parse(raw) as { studentId: string; courseId: string; amountCents: number };
+        const view = {
+          id: randomUUID(),
+          studentId: b.studentId,
+          courseId: b.courseId,
+          amountCents: b.amountCents,
+          currency: 'EUR',
+          status: 'pending' as const,
+          providerPaymentId: null,
+          createdAt: new Date().toISOString(),
+          confirmedAt: null,
+        };
+        payments.set(view.id, { ...view, seq: payments.size });
+        keys.set(key, { body: raw, view });
+        return send(res, 201, view);
+      }
+      const confirm = /^\/payments\/([^/]+)\/confirm$/.exec(url);
+      if (req.method === 'POST' && confirm) {
+        const p = payments.get(confirm[1]!);
+        if (!p) return send(res, 404, { error: { code: 'payment_not_found', message: '' } });
+        const { providerPaymentId } = JSON.parse(raw) as { providerPaymentId: string };
+        if (p.status === 'succeeded' && p.providerPaymentId !== providerPaymentId) {
+          return send(res, 409, { error: { code: 'provider_payment_id_conflict', message: '' } });
+        }
+        if (p.status !== 'succeeded') {
+          p.status = 'succeeded';
+          p.providerPaymentId = providerPaymentId;
+          p.confirmedAt = new Date().toISOString();
+        }
+        const { seq, ...view } = p;
+        // Every third payment is confirmed but answered after the client's deadline.
+        return send(res, 200, view, seq % 3 === 2 ? 1_000 : 0);
+      }
+      const dash = /^\/students\/([^/]+)\/dashboard$/.exec(url);
+      if (req.method === 'GET' && dash) {
+        if (dash[1] === 's2')
+          return send(res, 404, { error: { code: 'not_found', message: 'no such student' } });
+        return send(res, 200, { studentId: dash[1], purchases: [], allocations: [], upcomingSessions: [] });
+      }
+      send(res, 404, { error: { code: 'not_found', message: '' } });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const profile: LoadProfile = {
+  name: 'history-test',
+  description: 'every risky path, a few iterations',
+  scenario: { executor: 'per-vu-iterations', vus: 4, iterations: 3, maxDuration: '10s', gracefulStop: '5s' },
+  workload: {
+    idempotentRetry: 1,
+    concurrentRetry: 0.5,
+    doubleConfirm: 0.5,
+    dashboardRead: 1,
+    repeatPurchase: 0.3,
+  },
+  http: { timeout: '300ms' },
+  thresholds: { checks: ['rate>0.999'] },
+};
+
+describe('the payment workload records every operation for the checker', () => {
+  it('pairs each invoke with exactly one ok / fail / info carrying ids and response fields', async () => {
+    const path = join(dir, 'history.jsonl');
+    const history = new History(path);
+    const summary = await runWorkload({
+      baseUrl,
+      profile,
+      history,
+      fixtures: { studentIds: ['s1', 's2', 's3'], courseIds: ['c1', 'c2'] },
+      seed: 7,
+      log: () => undefined,
+    });
+    await history.close();
+    const ops = readHistory(path);
+
+    const invokes = new Map<number, HistoryOp>();
+    const completions = new Map<number, HistoryOp>();
+    for (const op of ops) {
+      if (op.type === 'invoke') {
+        expect(invokes.has(op.index)).toBe(false);
+        invokes.set(op.index, op);
+      } else {
+        expect(completions.has(op.index), `second completion of ${op.index}`).toBe(false);
+        const inv = invokes.get(op.index);
+        expect(inv, `completion ${op.index} without invoke`).toBeDefined();
+        expect([op.op, op.process]).toEqual([inv!.op, inv!.process]);
+        expect(op.timeNs).toBeGreaterThanOrEqual(inv!.timeNs);
+        completions.set(op.index, op);
+      }
+    }
+    expect([...invokes.keys()].sort()).toEqual([...completions.keys()].sort());
+    const done = [...completions.values()];
+
+    // Creates: every one keyed, every ok one names its payment, retries reuse key and payment.
+    const creates = done.filter((o) => o.op === 'create');
+    expect(creates.length).toBeGreaterThanOrEqual(24); // 12 iterations, each with a retry
+    for (const c of creates) {
+      expect(c.ids).toMatchObject({
+        studentId: expect.any(String),
+        courseId: expect.any(String),
+        idempotencyKey: expect.any(String),
+      });
+      expect(c.type).toBe('ok');
+      expect(c.status).toBe(201);
+      const v = c.value as { request: { amountCents: number }; intent: string; response: PaymentView };
+      expect(c.ids!.paymentId).toBe(v.response.id);
+      expect(v.response.amountCents).toBe(v.request.amountCents);
+      expect(['fresh', 'repeat']).toContain(v.intent);
+    }
+    const byKey = Map.groupBy(creates, (c) => c.ids!.idempotencyKey!);
+    for (const [, attempts] of byKey) {
+      expect(attempts.map((a) => a.ids!.attempt).sort()).toEqual(['1', '2']);
+      expect(new Set(attempts.map((a) => a.ids!.paymentId)).size).toBe(1);
+    }
+    // Concurrent retries run as a second process of the VU.
+    expect(creates.some((c) => String(c.process).endsWith('b'))).toBe(true);
+
+    // Confirms: ok with the succeeded view, or info 'timeout' when answered too late; never fail.
+    const confirms = done.filter((o) => o.op === 'confirm');
+    expect(confirms.length).toBeGreaterThanOrEqual(12);
+    for (const c of confirms) {
+      expect(c.ids).toMatchObject({
+        paymentId: expect.any(String),
+        providerPaymentId: expect.stringMatching(/^prov_/),
+      });
+      if (c.type === 'ok')
+        expect(c.value).toMatchObject({
+          response: { status: 'succeeded', providerPaymentId: c.ids!.providerPaymentId },
+        });
+      else expect([c.type, c.error, c.status]).toEqual(['info', 'timeout', undefined]);
+    }
+    expect(confirms.filter((c) => c.type === 'info').length).toBeGreaterThan(0);
+    // Double confirms: the same providerPaymentId from two processes.
+    const byProvider = Map.groupBy(confirms, (c) => c.ids!.providerPaymentId!);
+    expect([...byProvider.values()].some((g) => g.length === 2)).toBe(true);
+
+    // Dashboards: s2's is refused with a definite 404 → fail with the API's error code.
+    const dashboards = done.filter((o) => o.op === 'dashboard');
+    expect(dashboards.length).toBe(12);
+    for (const d of dashboards) {
+      if (d.ids!.studentId === 's2') expect([d.type, d.status, d.error]).toEqual(['fail', 404, 'not_found']);
+      else expect(d).toMatchObject({ type: 'ok', status: 200, value: { response: { purchases: 0 } } });
+    }
+
+    // The same story in the metrics: failed checks, failed requests, indeterminate confirms.
+    const check = (name: string) => summary.checks.find((c) => c.name === name);
+    expect(check(checkNames.createStatus)).toMatchObject({ fails: 0 });
+    expect(check(checkNames.retrySame)).toMatchObject({ fails: 0 });
+    expect(check(checkNames.confirmStatus)!.fails).toBe(confirms.filter((c) => c.type === 'info').length);
+    expect(check(checkNames.dashboardStatus)!.fails).toBe(dashboards.filter((d) => d.type === 'fail').length);
+    expect(summary.metrics['http_req_indeterminate{op:confirm}']).toMatchObject({
+      type: 'counter',
+      values: { count: confirms.filter((c) => c.type === 'info').length },
+    });
+    expect(summary.criteria).toEqual([expect.objectContaining({ name: 'checks rate', pass: false })]);
+  });
+});
