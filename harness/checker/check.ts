@@ -1,0 +1,62 @@
+// Every invariant of DESIGN.md "Invariants", by stable name, run one after the other over one
+// context. A check that throws is 'unknown' with the error, never a pass.
+import { cacheConverged } from './cache-converged.ts';
+import { causalClosure } from './causal-closure.ts';
+import type { CheckContext } from './context.ts';
+import { eventIdentity } from './event-identity.ts';
+import { eventsProcessed } from './events-processed.ts';
+import { idempotencyKeys } from './idempotency-keys.ts';
+import type { CheckedInvariant } from './judge.ts';
+import { noDuplicateAllocations } from './no-duplicate-allocations.ts';
+import { noDuplicatePurchases } from './no-duplicate-purchases.ts';
+import { noDuplicateSessions } from './no-duplicate-sessions.ts';
+import { noHalfDone } from './no-half-done.ts';
+import { nothingLost } from './nothing-lost.ts';
+import { outboxDrained } from './outbox-drained.ts';
+import { processingSuccessRate } from './processing-success-rate.ts';
+import { trainerCapacity } from './trainer-capacity.ts';
+
+export type Invariant = (ctx: CheckContext) => Promise<CheckedInvariant>;
+
+/** Name -> check, in report order. */
+export const invariants: Readonly<Record<string, Invariant>> = {
+  'no-duplicate-purchases': noDuplicatePurchases,
+  'no-duplicate-allocations': noDuplicateAllocations,
+  'no-duplicate-sessions': noDuplicateSessions,
+  'nothing-lost': nothingLost,
+  'causal-closure': causalClosure,
+  'trainer-capacity': trainerCapacity,
+  'outbox-drained': outboxDrained,
+  'events-processed': eventsProcessed,
+  'event-identity': eventIdentity,
+  'cache-converged': cacheConverged,
+  'no-half-done': noHalfDone,
+  'idempotency-keys': idempotencyKeys,
+  'processing-success-rate': processingSuccessRate,
+};
+
+export type InvariantName = keyof typeof invariants;
+
+/** Runs every invariant (or those named in `only`) over `ctx`. */
+export async function checkAll(ctx: CheckContext, only?: readonly string[]): Promise<CheckedInvariant[]> {
+  const unknownNames = (only ?? []).filter((n) => !(n in invariants));
+  if (unknownNames.length > 0) throw new Error(`unknown invariant(s): ${unknownNames.join(', ')}`);
+  const out: CheckedInvariant[] = [];
+  for (const [name, check] of Object.entries(invariants)) {
+    if (only && !only.includes(name)) continue;
+    try {
+      out.push(await check(ctx));
+    } catch (err) {
+      out.push({
+        name,
+        description: 'the check itself failed',
+        valid: 'unknown',
+        violations: 0,
+        examples: [],
+        checked: 0,
+        unknownReason: `checker error: ${(err as Error).message}`,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// Everything the invariants look at, loaded once after convergence: the database (queried live
+// through a pool on the DIRECT url, so faults never touch the checker), every message of the event
+// and dead-letter topics, the dashboard cache, and the client history.
+import pg from 'pg';
+import type { ConsumerGroup } from '../../system/contracts/topics.ts';
+import { groupNames } from '../../system/contracts/topics.ts';
+import { type HistoryOp, readHistory } from '../run/history.ts';
+import type { Exercised } from '../run/result.ts';
+import { measureExercised } from './exercised.ts';
+import { type Operation, toOperations } from './operations.ts';
+import { type CacheSnapshot, readCache } from './read-cache.ts';
+import { readTopics, type TopicMessage } from './read-topics.ts';
+import { eventTypeOfTopic, everyTopic, systemTopicSet, type TopicSet } from './topic-set.ts';
+
+/** One `processed_events` row. */
+export interface ProcessedRow {
+  readonly consumer: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly processedAt: Date;
+}
+
+/** What the checker knows before it measures what the run exercised. */
+export interface Evidence {
+  readonly db: pg.Pool;
+  /** The app clock (wall clock + app_clock.offset_ms) when the context was loaded. */
+  readonly now: Date;
+  /** Largest clock skew of any process, ms: widens the session-window bounds. */
+  readonly clockToleranceMs: number;
+  /** An app-clock time by which the top-up job is known to have run (raises the window's lower bound). */
+  readonly toppedUpBy: Date | undefined;
+  readonly topicSet: TopicSet;
+  /** False when no brokers were given: invariants that need the topics answer 'unknown'. */
+  readonly topicsRead: boolean;
+  /** Messages of the event topics, in (topic, partition, offset) order. */
+  readonly eventMessages: readonly TopicMessage[];
+  /** Messages of each group's dead-letter topic. */
+  readonly deadLetters: ReadonlyMap<ConsumerGroup, readonly TopicMessage[]>;
+  /** Every copy of each event id in the event topics (messages whose JSON has an eventId). */
+  readonly copies: ReadonlyMap<string, readonly TopicMessage[]>;
+  readonly cacheRead: boolean;
+  readonly cache: CacheSnapshot;
+  readonly historyRead: boolean;
+  readonly ops: readonly Operation[];
+  /** processed_events by group, then event id. */
+  readonly processed: ReadonlyMap<string, ReadonlyMap<string, ProcessedRow>>;
+}
+
+/** The input of every invariant. */
+export interface CheckContext extends Evidence {
+  /** What the run exercised: measured by the checker, merged with what the caller reports. */
+  readonly exercised: Exercised;
+}
+
+export interface LoadOptions {
+  /** Use the direct URL: the checker must see the truth even while a fault is still on a proxy. */
+  readonly databaseUrl: string;
+  /** Kafka bootstrap (the proxied address: the broker advertises it). Absent: topics not read. */
+  readonly brokers?: string;
+  /** Absent: the cache is not read. */
+  readonly redisUrl?: string;
+  readonly topicSet?: TopicSet;
+  /** history.jsonl path or the operations themselves. Absent: no history. */
+  readonly history?: string | readonly HistoryOp[];
+  /** Counters the checker cannot see (restarts, rebalances, retries...), merged by max. */
+  readonly extraExercised?: Partial<Exercised>;
+  readonly clockToleranceMs?: number;
+  readonly toppedUpBy?: Date;
+  readonly topicReadTimeoutMs?: number;
+}
+
+export interface LoadedContext extends CheckContext {
+  /** Closes the database pool. */
+  close(): Promise<void>;
+}
+
+export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
+  const db = new pg.Pool({ connectionString: o.databaseUrl, max: 2 });
+  // An idle connection dropped by the server must not crash the checker; the next query reconnects.
+  db.on('error', () => {});
+  try {
+    const topicSet = o.topicSet ?? systemTopicSet;
+    const [messages, cache, nowRow, processedRows] = await Promise.all([
+      o.brokers
+        ? readTopics({
+            brokers: o.brokers,
+            topics: everyTopic(topicSet),
+            ...(o.topicReadTimeoutMs ? { timeoutMs: o.topicReadTimeoutMs } : {}),
+          })
+        : Promise.resolve([]),
+      o.redisUrl ? readCache(o.redisUrl) : Promise.resolve({ dashboards: [], generations: new Map() }),
+      db.query<{ ms: number }>(
+        `SELECT (extract(epoch FROM clock_timestamp()) * 1000 + offset_ms)::float8 AS ms FROM app_clock`,
+      ),
+      db.query<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
+        'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
+      ),
+    ]);
+    const eventMessages = messages.filter((m) => eventTypeOfTopic(topicSet, m.topic) !== undefined);
+    const deadLetters = new Map<ConsumerGroup, TopicMessage[]>(
+      groupNames.map((g) => [g, messages.filter((m) => m.topic === topicSet.dlq[g])]),
+    );
+    const copies = new Map<string, TopicMessage[]>();
+    for (const m of eventMessages) {
+      if (m.eventId === null) continue;
+      const list = copies.get(m.eventId);
+      if (list) list.push(m);
+      else copies.set(m.eventId, [m]);
+    }
+    const processed = new Map<string, Map<string, ProcessedRow>>();
+    for (const r of processedRows.rows) {
+      const byId = processed.get(r.consumer) ?? new Map<string, ProcessedRow>();
+      processed.set(r.consumer, byId);
+      byId.set(r.event_id, {
+        consumer: r.consumer,
+        eventId: r.event_id,
+        eventType: r.event_type,
+        processedAt: r.processed_at,
+      });
+    }
+    const history =
+      o.history === undefined ? [] : typeof o.history === 'string' ? readHistory(o.history) : o.history;
+    const evidence: Evidence = {
+      db,
+      now: new Date(nowRow.rows[0]?.ms ?? Date.now()),
+      clockToleranceMs: o.clockToleranceMs ?? 0,
+      toppedUpBy: o.toppedUpBy,
+      topicSet,
+      topicsRead: o.brokers !== undefined,
+      eventMessages,
+      deadLetters,
+      copies,
+      cacheRead: o.redisUrl !== undefined,
+      cache,
+      historyRead: o.history !== undefined,
+      ops: toOperations(history),
+      processed,
+    };
+    const exercised = await measureExercised(evidence, o.extraExercised);
+    return { ...evidence, exercised, close: () => db.end() };
+  } catch (err) {
+    await db.end();
+    throw err;
+  }
+}
+
+/** Whether `group` recorded `eventId` in processed_events. */
+export function wasProcessed(ctx: Evidence, group: string, eventId: string): boolean {
+  return ctx.processed.get(group)?.has(eventId) ?? false;
+}

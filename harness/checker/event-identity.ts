@@ -1,0 +1,147 @@
+// Envelope determinism (docs/semantics.md): every copy of an event id, in any topic (dead letters
+// included) and in the outbox, carries the identical envelope and key; each entity is announced by
+// exactly one event id, the deterministic one (system/contracts/ids.ts), and by no other; the
+// envelope's timestamp is the entity's own time, never "now"; every entity that must be announced is.
+import type { DomainEvent } from '../../system/contracts/events.ts';
+import { eventIdFor } from '../../system/contracts/ids.ts';
+import { parseEvent } from '../../system/contracts/validate.ts';
+import { announcedEntity } from './announced.ts';
+import { canonicalJson, firstDifference } from './canonical.ts';
+import type { CheckContext } from './context.ts';
+import { type CheckedInvariant, judge, type Violation } from './judge.ts';
+import type { TopicMessage } from './read-topics.ts';
+import { inOwnTopic } from './topic-set.ts';
+
+const name = 'event-identity';
+const description =
+  'copies of an event id are identical; each entity is announced by exactly its deterministic event id, stamped with its own time';
+
+/** Milliseconds of slack between an envelope timestamp and the entity's time (µs vs ms precision). */
+const timestampSlackMs = 1;
+
+const where = (m: TopicMessage) => `${m.topic}/${m.partition}@${m.offset}`;
+
+export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant> {
+  const violations: Violation[] = [];
+  const outbox = await ctx.db.query<{ event_id: string; message_key: string; envelope: unknown }>(
+    'SELECT event_id, message_key, envelope FROM outbox',
+  );
+  const outboxById = new Map(outbox.rows.map((r) => [r.event_id, r]));
+
+  // 1. Every copy of an id is the same message.
+  const allCopies = new Map<string, TopicMessage[]>();
+  for (const [id, list] of ctx.copies) allCopies.set(id, [...list]);
+  for (const list of ctx.deadLetters.values())
+    for (const d of list)
+      if (d.eventId && d.json !== undefined)
+        allCopies.set(d.eventId, [...(allCopies.get(d.eventId) ?? []), d]);
+  for (const [eventId, list] of allCopies) {
+    const first = list[0]!;
+    const body = (m: TopicMessage) => (m.json === undefined ? m.value : m.json);
+    for (const other of list.slice(1)) {
+      if (other.key !== first.key || canonicalJson(body(other)) !== canonicalJson(body(first))) {
+        const diff =
+          other.key !== first.key
+            ? { path: 'key', expected: first.key, found: other.key }
+            : firstDifference(body(first), body(other));
+        violations.push({ kind: 'copies-differ', eventId, copies: [where(first), where(other)], ...diff });
+        break;
+      }
+    }
+    const row = outboxById.get(eventId);
+    if (row && first.json !== undefined) {
+      const diff = firstDifference(row.envelope, first.json);
+      if (diff) violations.push({ kind: 'outbox-and-topic-differ', eventId, copy: where(first), ...diff });
+    }
+  }
+
+  // 2. Keys, deterministic ids, one id per entity: over valid events of the topics and the outbox.
+  const events = new Map<string, { event: DomainEvent; key: string | null; source: string }>();
+  for (const [, list] of ctx.copies)
+    for (const m of list)
+      if (m.event && inOwnTopic(ctx.topicSet, m) && !events.has(m.event.eventId))
+        events.set(m.event.eventId, { event: m.event, key: m.key, source: where(m) });
+  for (const r of outbox.rows) {
+    const parsed = parseEvent(JSON.stringify(r.envelope));
+    if (!parsed.ok) {
+      violations.push({
+        kind: 'invalid-outbox-envelope',
+        eventId: r.event_id,
+        expected: 'a valid envelope',
+        found: parsed.detail,
+      });
+      continue;
+    }
+    if (parsed.event.eventId !== r.event_id)
+      violations.push({
+        kind: 'outbox-id-mismatch',
+        eventId: r.event_id,
+        expected: r.event_id,
+        found: parsed.event.eventId,
+      });
+    if (!events.has(r.event_id))
+      events.set(r.event_id, { event: parsed.event, key: r.message_key, source: 'outbox' });
+  }
+  const idsByEntity = new Map<string, Set<string>>();
+  for (const [eventId, { event, key, source }] of events) {
+    const a = announcedEntity(event);
+    if (eventId !== a.expectedEventId)
+      violations.push({
+        kind: 'non-deterministic-id',
+        eventId,
+        eventType: a.eventType,
+        entityId: a.entityId,
+        source,
+        expected: a.expectedEventId,
+        found: eventId,
+      });
+    if (key !== event.payload.studentId)
+      violations.push({ kind: 'wrong-key', eventId, source, expected: event.payload.studentId, found: key });
+    const entity = `${a.eventType} ${a.entityId}`;
+    idsByEntity.set(entity, (idsByEntity.get(entity) ?? new Set()).add(eventId));
+  }
+  for (const [entity, ids] of idsByEntity)
+    if (ids.size > 1)
+      violations.push({ kind: 'entity-announced-twice', entity, expected: 1, found: [...ids] });
+
+  // 3. Every entity that must be announced is, by its deterministic id, stamped with its own time.
+  const entities = await ctx.db.query<{
+    type: 'PURCHASE_CONFIRMED' | 'PURCHASE_CREATED' | 'TRAINER_ALLOCATED';
+    id: string;
+    at: Date;
+  }>(
+    `SELECT 'PURCHASE_CONFIRMED' AS type, id, confirmed_at AS at FROM payments WHERE status = 'succeeded'
+     UNION ALL SELECT 'PURCHASE_CREATED', id, created_at FROM student_course_purchases
+     UNION ALL SELECT 'TRAINER_ALLOCATED', id, created_at FROM trainer_allocations WHERE status IN ('approved', 'active')`,
+  );
+  for (const e of entities.rows) {
+    const eventId = eventIdFor(e.type, e.id);
+    const announced = events.get(eventId);
+    if (!announced) {
+      violations.push({
+        kind: 'entity-not-announced',
+        eventType: e.type,
+        entityId: e.id,
+        expected: eventId,
+        found: null,
+      });
+      continue;
+    }
+    const ts = Date.parse(announced.event.timestamp);
+    if (!(Math.abs(ts - e.at.getTime()) <= timestampSlackMs))
+      violations.push({
+        kind: 'timestamp-not-entity-time',
+        eventId,
+        entityId: e.id,
+        expected: e.at.toISOString(),
+        found: announced.event.timestamp,
+      });
+  }
+  return judge({
+    name,
+    description,
+    checked: events.size + entities.rows.length,
+    violations,
+    notExercised: ctx.topicsRead ? undefined : 'topics not read: copies in Kafka not compared',
+  });
+}

@@ -1,0 +1,44 @@
+// The body of a create request as the history recorded it. Looked for, in order: the invoke's
+// `value` (or its `body`), the completion's `value.request` (the load engine notes the amount there),
+// then the ids (studentId, courseId, amountCents, currency). Normalised the way the API canonicalises
+// it: currency defaults to EUR.
+import type { Operation } from './operations.ts';
+
+export interface CreateBody {
+  readonly studentId: string;
+  readonly courseId: string;
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+export function createBodyOf(op: Operation): CreateBody | undefined {
+  const invoke = record(op.request);
+  const sources = [
+    record(invoke?.body) ?? invoke,
+    record(record(op.response)?.request),
+    op.ids as Record<string, unknown>,
+  ];
+  const pick = (k: string): unknown => sources.find((s) => s?.[k] !== undefined)?.[k];
+  const studentId = pick('studentId');
+  const courseId = pick('courseId');
+  const amountCents = Number(pick('amountCents'));
+  const currency = pick('currency') ?? 'EUR';
+  if (typeof studentId !== 'string' || typeof courseId !== 'string' || !Number.isFinite(amountCents))
+    return undefined;
+  return { studentId, courseId, amountCents, currency: String(currency) };
+}
+
+export function sameBody(a: CreateBody, b: CreateBody): boolean {
+  return (
+    a.studentId === b.studentId &&
+    a.courseId === b.courseId &&
+    a.amountCents === b.amountCents &&
+    a.currency.trim().toUpperCase() === b.currency.trim().toUpperCase()
+  );
+}

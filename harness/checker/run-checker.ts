@@ -1,0 +1,80 @@
+// The checker's entry point for tests, chaos runs and load runs: wait for convergence, load the
+// context, run every invariant. Writing result.json is the caller's job (harness/run/result.ts).
+import type { HistoryOp } from '../run/history.ts';
+import type { Exercised } from '../run/result.ts';
+import type { Endpoints } from '../stack/stack.ts';
+import { checkAll } from './check.ts';
+import { loadContext } from './context.ts';
+import { type ConvergenceResult, convergenceInvariant, waitForConvergence } from './convergence.ts';
+import type { CheckedInvariant } from './judge.ts';
+import type { TopicSet } from './topic-set.ts';
+
+export interface RunCheckerOptions {
+  /** The checker reads the database and Redis on their direct addresses, Kafka on the proxied one. */
+  readonly endpoints: Pick<Endpoints, 'kafkaBrokers' | 'direct'>;
+  /** history.jsonl of the run; or pass `history`. */
+  readonly historyPath?: string;
+  readonly history?: readonly HistoryOp[];
+  /** What the runner saw and the checker cannot (restarts, rebalances, retries...); merged by max. */
+  readonly extraExercised?: Partial<Exercised>;
+  /** Overrides the database (default `endpoints.direct.databaseUrl`). */
+  readonly databaseUrl?: string;
+  readonly topicSet?: TopicSet;
+  /** Wait for convergence first (default 60 s), or `false` when the caller already did. */
+  readonly convergence?:
+    | false
+    | { readonly timeoutMs?: number; readonly stableMs?: number; readonly groups?: Record<string, string[]> };
+  /** Only these invariants (a scenario that decides on a subset). */
+  readonly only?: readonly string[];
+  /** Largest clock skew of any process, ms (clock-skew scenario). */
+  readonly clockToleranceMs?: number;
+  /** App-clock time by which the top-up job has surely run. */
+  readonly toppedUpBy?: Date;
+  /** Read the dashboard cache (default true). */
+  readonly readCache?: boolean;
+}
+
+export interface CheckerOutcome {
+  /** Every invariant, preceded by `converged` when the checker waited for convergence. */
+  readonly invariants: readonly CheckedInvariant[];
+  readonly exercised: Exercised;
+  readonly convergence?: ConvergenceResult;
+}
+
+export async function runChecker(o: RunCheckerOptions): Promise<CheckerOutcome> {
+  const databaseUrl = o.databaseUrl ?? o.endpoints.direct.databaseUrl;
+  const brokers = o.endpoints.kafkaBrokers;
+  let convergence: ConvergenceResult | undefined;
+  if (o.convergence !== false) {
+    const c = o.convergence ?? {};
+    convergence = await waitForConvergence({
+      databaseUrl,
+      brokers,
+      ...(o.topicSet ? { topicSet: o.topicSet } : {}),
+      ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}),
+      ...(c.stableMs ? { stableMs: c.stableMs } : {}),
+      ...(c.groups ? { groups: c.groups } : {}),
+    });
+  }
+  const history = o.history ?? o.historyPath;
+  const ctx = await loadContext({
+    databaseUrl,
+    brokers,
+    ...(o.readCache === false ? {} : { redisUrl: o.endpoints.direct.redisUrl }),
+    ...(o.topicSet ? { topicSet: o.topicSet } : {}),
+    ...(history === undefined ? {} : { history }),
+    ...(o.extraExercised ? { extraExercised: o.extraExercised } : {}),
+    ...(o.clockToleranceMs ? { clockToleranceMs: o.clockToleranceMs } : {}),
+    ...(o.toppedUpBy ? { toppedUpBy: o.toppedUpBy } : {}),
+  });
+  try {
+    const results = await checkAll(ctx, o.only);
+    return {
+      invariants: convergence ? [convergenceInvariant(convergence), ...results] : results,
+      exercised: ctx.exercised,
+      ...(convergence ? { convergence } : {}),
+    };
+  } finally {
+    await ctx.close();
+  }
+}
