@@ -5,8 +5,6 @@ import { AppError } from '../../lib/errors.ts';
 import type { EventContext, EventHandler } from '../../lib/inbox.ts';
 import { enqueueEvent, isoTimestamp } from '../../lib/outbox.ts';
 
-let uniqueIndexDropped = false;
-
 interface PurchaseRow {
   id: string;
   payment_id: string;
@@ -40,9 +38,9 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: EventContext) =
     throw new AppError('handler_error', `unexpected ${ctx.event.eventType}`, false);
   const { paymentId, studentId, courseId } = ctx.event.payload;
   const { client } = ctx;
-  if (ctx.faults.has('no-purchase-unique') && !uniqueIndexDropped) {
+  if (ctx.faults.has('no-purchase-unique')) {
+    // Planted bug: as if the migration that creates the guard had never run on this database.
     await client.query('DROP INDEX IF EXISTS student_course_purchases_one_active');
-    uniqueIndexDropped = true;
   }
   // Nothing without its cause: the payment must exist, have succeeded, and match the event.
   const pay = await client.query<{ status: string; student_id: string; course_id: string }>(

@@ -1,0 +1,148 @@
+// One property run's world: a fresh migrated database, the real API (buildApp) on it, the real
+// handlers and relay, Redis for the dashboard cache, an in-memory bus instead of Kafka, and a
+// client history as the harness would record it.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { ScratchDatabase } from '../../../harness/checker/scratch-database.ts';
+import type { HistoryOp, OpName } from '../../../harness/run/history.ts';
+import { buildApp } from '../../../system/api/app.ts';
+import { createPool } from '../../../system/lib/db.ts';
+import { createLogger } from '../../../system/lib/log.ts';
+import { Bus } from './bus.ts';
+
+export interface WorldShape {
+  readonly students: number;
+  readonly courses: number;
+  readonly trainers: readonly number[];
+  readonly sessionCount: number;
+}
+
+export interface WorldIds {
+  readonly students: string[];
+  readonly courses: string[];
+  readonly trainers: string[];
+}
+
+export function newIds(shape: WorldShape): WorldIds {
+  return {
+    students: Array.from({ length: shape.students }, () => randomUUID()),
+    courses: Array.from({ length: shape.courses }, () => randomUUID()),
+    trainers: shape.trainers.map(() => randomUUID()),
+  };
+}
+
+export class World {
+  readonly db: ScratchDatabase;
+  readonly pool: pg.Pool;
+  readonly app: FastifyInstance;
+  readonly redis: Redis;
+  readonly bus = new Bus();
+  readonly history: HistoryOp[] = [];
+  readonly students: string[];
+  readonly courses: string[];
+  readonly trainers: string[];
+  #op = 0;
+  #t0 = process.hrtime.bigint();
+
+  private constructor(
+    db: ScratchDatabase,
+    pool: pg.Pool,
+    app: FastifyInstance,
+    redis: Redis,
+    ids: { students: string[]; courses: string[]; trainers: string[] },
+  ) {
+    this.db = db;
+    this.pool = pool;
+    this.app = app;
+    this.redis = redis;
+    this.students = ids.students;
+    this.courses = ids.courses;
+    this.trainers = ids.trainers;
+  }
+
+  /** Same `ids` in two worlds make their projections comparable. */
+  static async create(
+    db: ScratchDatabase,
+    redis: Redis,
+    shape: WorldShape,
+    ids?: WorldIds,
+    poolSize = 8,
+  ): Promise<World> {
+    const pool = createPool(db.url, poolSize, { name: 'property' });
+    const { students, courses, trainers } = ids ?? newIds(shape);
+    await pool.query("INSERT INTO students (id, name) SELECT id, 's' FROM unnest($1::uuid[]) AS id", [
+      students,
+    ]);
+    await pool.query(
+      "INSERT INTO courses (id, title, session_count, purchase_tier) SELECT id, 'c', $2, 2 FROM unnest($1::uuid[]) AS id",
+      [courses, shape.sessionCount],
+    );
+    await pool.query(
+      "INSERT INTO trainers (id, name, capacity) SELECT id, 't', cap FROM unnest($1::uuid[], $2::int[]) AS t(id, cap)",
+      [trainers, shape.trainers],
+    );
+    const app = buildApp({ pool, redis, log: createLogger('property-api', 'silent') });
+    await app.ready();
+    return new World(db, pool, app, redis, { students, courses, trainers });
+  }
+
+  #now(): number {
+    return Number(process.hrtime.bigint() - this.#t0);
+  }
+
+  /** Calls the API and records the operation as invoke + ok / fail. */
+  async call(
+    op: OpName,
+    method: 'GET' | 'POST',
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+    ids: Record<string, string> = {},
+  ) {
+    const index = this.#op++;
+    this.history.push({
+      index,
+      type: 'invoke',
+      op,
+      timeNs: this.#now(),
+      process: 'property',
+      ids,
+      ...(payload ? { value: payload } : {}),
+    });
+    const res = await this.app.inject({
+      method,
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(payload ? { payload: payload as object } : {}),
+    });
+    const body = res.json() as Record<string, unknown>;
+    const ok = res.statusCode < 400;
+    this.history.push({
+      index,
+      type: ok ? 'ok' : 'fail',
+      op,
+      timeNs: this.#now(),
+      process: 'property',
+      ids: { ...ids, ...(typeof body.id === 'string' ? { paymentId: body.id } : {}) },
+      status: res.statusCode,
+      ...(ok
+        ? { value: body }
+        : { error: (body.error as { code?: string } | undefined)?.code ?? 'error', value: body }),
+    });
+    return { status: res.statusCode, body };
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.pool.end();
+  }
+}
+
+/** A direct pg pool for the checker and the projections (no gating, no faults). */
+export function plainPool(url: string): pg.Pool {
+  const p = new pg.Pool({ connectionString: url, max: 2 });
+  p.on('error', () => {});
+  return p;
+}
