@@ -3,6 +3,7 @@
 import { firstDifference } from './canonical.ts';
 import type { CheckContext } from './context.ts';
 import { dashboardsFromDb, normalizeDashboard } from './dashboard-view.ts';
+import { uuidPattern } from './exercised.ts';
 import { type CheckedInvariant, judge, notAvailable, type Violation } from './judge.ts';
 
 const name = 'cache-converged';
@@ -11,7 +12,7 @@ const description = 'every cached dashboard equals the dashboard computed from t
 export async function cacheConverged(ctx: CheckContext): Promise<CheckedInvariant> {
   if (!ctx.cacheRead) return notAvailable(name, description, 'cache not read');
   const known = await ctx.db.query<{ id: string }>('SELECT id FROM students WHERE id = ANY($1::uuid[])', [
-    ctx.cache.dashboards.map((d) => d.studentId).filter((id) => /^[0-9a-f-]{36}$/i.test(id)),
+    ctx.cache.dashboards.map((d) => d.studentId).filter((id) => uuidPattern.test(id)),
   ]);
   const ours = new Set(known.rows.map((r) => r.id));
   const cached = ctx.cache.dashboards.filter((d) => ours.has(d.studentId));

@@ -5,6 +5,10 @@ import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, type Violation } from './judge.ts';
 
 const name = 'causal-closure';
+
+/** SQL casting a text expression to uuid, NULL when it is not one (so that the index is used and junk cannot abort the query). */
+const asUuid = (expr: string) =>
+  `(CASE WHEN ${expr} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (${expr})::uuid END)`;
 const description =
   'every purchase has a succeeded payment, every allocation a purchase, every session a live allocation, every outbox row its entity';
 
@@ -101,15 +105,15 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
     found: string | null;
   }>(
     `SELECT o.event_id, o.event_type, o.envelope #>> '{payload,paymentId}' AS entity,
-            (SELECT status FROM payments p WHERE p.id::text = o.envelope #>> '{payload,paymentId}') AS found
+            (SELECT status FROM payments p WHERE p.id = ${asUuid("o.envelope #>> '{payload,paymentId}'")}) AS found
        FROM outbox o WHERE o.event_type = 'PURCHASE_CONFIRMED'
      UNION ALL
      SELECT o.event_id, o.event_type, o.envelope #>> '{payload,purchaseId}',
-            (SELECT 'exists' FROM student_course_purchases c WHERE c.id::text = o.envelope #>> '{payload,purchaseId}')
+            (SELECT 'exists' FROM student_course_purchases c WHERE c.id = ${asUuid("o.envelope #>> '{payload,purchaseId}'")})
        FROM outbox o WHERE o.event_type = 'PURCHASE_CREATED'
      UNION ALL
      SELECT o.event_id, o.event_type, o.envelope #>> '{payload,allocationId}',
-            (SELECT status FROM trainer_allocations a WHERE a.id::text = o.envelope #>> '{payload,allocationId}')
+            (SELECT status FROM trainer_allocations a WHERE a.id = ${asUuid("o.envelope #>> '{payload,allocationId}'")})
        FROM outbox o WHERE o.event_type = 'TRAINER_ALLOCATED'`,
   );
   const ok: Record<string, readonly string[]> = {

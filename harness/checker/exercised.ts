@@ -10,6 +10,8 @@ import type { Operation } from './operations.ts';
 import { dueAtAllocation } from './session-window.ts';
 import { inOwnTopic } from './topic-set.ts';
 
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Which group emits events of a type, having processed their cause. */
 const emittedBy: Readonly<Record<string, string>> = {
   PURCHASE_CREATED: 'purchase-worker',
@@ -62,7 +64,11 @@ export function countDuplicates(e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'>
 }
 
 export async function measureExercised(e: Evidence, extra?: Partial<Exercised>): Promise<Exercised> {
-  const [payments, pairs, windows] = await Promise.all([
+  // Only this database's students count: a shared Redis may hold other runs' keys.
+  const cachedStudents = [
+    ...new Set([...e.cache.generations.keys(), ...e.cache.dashboards.map((d) => d.studentId)]),
+  ].filter((id) => uuidPattern.test(id));
+  const [payments, pairs, windows, known] = await Promise.all([
     e.db.query<{ created: number; confirmed: number }>(
       `SELECT count(*)::int AS created, count(*) FILTER (WHERE status = 'succeeded')::int AS confirmed FROM payments`,
     ),
@@ -76,7 +82,9 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
               (SELECT count(DISTINCT seq)::int FROM tutoring_sessions s WHERE s.allocation_id = a.id) AS n
          FROM trainer_allocations a WHERE a.status IN ('approved', 'active')`,
     ),
+    e.db.query<{ id: string }>('SELECT id FROM students WHERE id = ANY($1::uuid[])', [cachedStudents]),
   ]);
+  const ours = new Set(known.rows.map((r) => r.id));
 
   // Out of order: a group handled an event before the group that emits it had handled its cause.
   let outOfOrderSeen = 0;
@@ -132,8 +140,10 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
     cacheReads: ops.filter((o) => o.op === 'dashboard' && o.outcome === 'ok').length,
     repeatedPairs: pairs.rows[0]?.pairs ?? 0,
     injected: ops.filter((o) => o.op === 'inject' && o.outcome !== 'fail').length,
-    cachedDashboards: e.cache.dashboards.length,
-    cacheInvalidations: [...e.cache.generations.values()].reduce((a, b) => a + b, 0),
+    cachedDashboards: e.cache.dashboards.filter((d) => ours.has(d.studentId)).length,
+    cacheInvalidations: [...e.cache.generations]
+      .filter(([id]) => ours.has(id))
+      .reduce((sum, [, gen]) => sum + gen, 0),
     toppedUpAllocations: windows.rows.filter((r) => r.n > dueAtAllocation(r.start_date, r.session_count))
       .length,
   };

@@ -11,7 +11,9 @@ const name = 'idempotency-keys';
 const description =
   'a reused Idempotency-Key with the same body gets the same answer and payment; with a different body 422 and nothing created';
 
-const isReuseRefusal = (o: Operation) => o.status === 422 || o.error === 'idempotency_key_reused';
+/** A 422 idempotency_key_reused (the error code decides when recorded, else the status). */
+const isReuseRefusal = (o: Operation) =>
+  o.outcome === 'fail' && (o.error ? o.error === 'idempotency_key_reused' : o.status === 422);
 const isSuccess = (o: Operation) =>
   o.outcome === 'ok' && (o.status === undefined || (o.status >= 200 && o.status < 300));
 

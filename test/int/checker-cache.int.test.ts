@@ -8,6 +8,7 @@ import { cacheConverged } from '../../harness/checker/cache-converged.ts';
 import { loadContext } from '../../harness/checker/context.ts';
 import { type PaidChain, ReferenceWorld } from '../../harness/checker/reference-state.ts';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import type { Exercised } from '../../harness/run/result.ts';
 import { type DashboardView, dashboardCacheKey } from '../../system/contracts/api.ts';
 import { sessionDate, sessionTime, startDateFor } from '../../system/contracts/schedule.ts';
 
@@ -41,15 +42,17 @@ async function fresh() {
     await redis.set(key, raw);
     if (gen > 0) await redis.set(`${key}:gen`, String(gen));
   };
+  let exercised: Exercised | undefined;
   const check = async () => {
     const ctx = await loadContext({ databaseUrl: scratch.url, redisUrl: stack.direct.redisUrl });
+    exercised = ctx.exercised;
     try {
       return await cacheConverged(ctx);
     } finally {
       await ctx.close();
     }
   };
-  return { w, db, cache, check };
+  return { w, db, cache, check, exercised: () => exercised };
 }
 
 /** The dashboard of a student who paid `chains` (each with a live allocation), written out by hand. */
@@ -92,14 +95,15 @@ function expectedView(
 
 describe('cache-converged', () => {
   it('passes when the cached dashboard equals the database, ignoring keys of students of other databases', async () => {
-    const { w, cache, check } = await fresh();
+    const { w, cache, check, exercised } = await fresh();
     const t = await w.trainer();
     const [s, c] = [await w.student(), await w.course()];
     const chain = await w.pay(s, c);
     await cache(s, JSON.stringify({ gen: 2, view: expectedView(w, s, t, [{ chain, courseId: c }]) }), 2);
-    await cache(randomUUID(), 'belongs to another run');
+    await cache(randomUUID(), 'belongs to another run', 7);
     const r = await check();
     expect(r).toMatchObject({ valid: true, violations: 0, checked: 1 });
+    expect(exercised()).toMatchObject({ cachedDashboards: 1, cacheInvalidations: 2 });
   });
 
   it('fails with the student and the first stale field when the cache missed an invalidation', async () => {
