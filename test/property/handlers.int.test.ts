@@ -4,13 +4,14 @@
 // after commit, copies held back to the end) through the real API, relay and handler code. The
 // final state must equal that of the same payments delivered once, in order, and every invariant
 // must hold. PAYPROOF_FAULTS plants a bug: then this property must fail.
-// Replay a failure: PAYPROOF_PROPERTY_SEED=<seed> PAYPROOF_PROPERTY_PATH=<path> npm run property
+// Replay a failure with the command it prints: npm run property -- --seed <seed> --path <path>
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { handlerProperty, type PropertyEnv } from './sim/property.ts';
+import { RunTally, record } from './sim/report-out.ts';
 
 const stack = inject('stack');
 const faults = parseFaults(process.env);
@@ -20,12 +21,13 @@ const path = process.env.PAYPROOF_PROPERTY_PATH;
 
 let env: PropertyEnv;
 let close: () => Promise<void>;
+const tally = new RunTally();
 
 beforeAll(async () => {
   const dbs = await scratchDatabases(stack.direct.databaseUrl);
   const redis = new Redis(stack.direct.redisUrl);
   const referenceRedis = new Redis(`${stack.direct.redisUrl}/1`);
-  env = { dbs, redis, redisUrl: stack.direct.redisUrl, referenceRedis };
+  env = { dbs, redis, redisUrl: stack.direct.redisUrl, referenceRedis, onRun: (r) => tally.add(r) };
   close = async () => {
     await dbs.close();
     redis.disconnect();
@@ -50,11 +52,20 @@ describe(`handler-level property${faults.size ? ` with planted ${[...faults].joi
     console.log(
       `[property] ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}`,
     );
-    if (out.failed) {
-      console.log(
-        `[property] replay: PAYPROOF_PROPERTY_SEED=${out.seed} PAYPROOF_PROPERTY_PATH=${out.counterexamplePath} npm run property`,
-      );
-    }
+    const replay = `npm run property -- --seed ${out.seed}${out.counterexamplePath ? ` --path ${out.counterexamplePath}` : ''}${faults.size ? ` --faults ${[...faults].join(',')}` : ''}`;
+    if (out.failed) console.log(`[property] replay: ${replay}`);
+    record('handlers', {
+      failed: out.failed,
+      numRuns: out.numRuns,
+      numShrinks: out.numShrinks,
+      seed: out.seed,
+      path: out.counterexamplePath,
+      seconds: s,
+      counterexample: out.failed ? fc.stringify(out.counterexample?.slice(0, 3)) : null,
+      error: out.failed ? String(out.errorInstance).slice(0, 4000) : null,
+      replay,
+      tally: tally.toJSON(),
+    });
     expect(out.failed, fc.defaultReportMessage(out) ?? '').toBe(false);
     expect(out.numRuns).toBeGreaterThan(0);
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { type PlantedFault, plantedFaults } from '../../system/lib/faults.ts';
 import { handlerProperty, type PropertyEnv, PropertyViolation } from './sim/property.ts';
+import { record } from './sim/report-out.ts';
 
 const stack = inject('stack');
 
@@ -52,6 +53,17 @@ describe('planted bugs are caught by the invariant that names them', () => {
       interruptAfterTimeLimit: 120_000,
     });
     const s = ((performance.now() - t0) / 1000).toFixed(1);
+    const err0 = out.errorInstance;
+    record('planted', {
+      fault,
+      expected: namedBy[fault],
+      caught: out.failed,
+      invariants: err0 instanceof PropertyViolation ? err0.invariants : [],
+      runs: out.numRuns,
+      seconds: Number(s),
+      numShrinks: out.numShrinks,
+      counterexample: shrink.has(fault) && out.failed ? fc.stringify(out.counterexample?.slice(0, 3)) : null,
+    });
     expect(out.failed, `${fault} was NOT caught in ${out.numRuns} runs`).toBe(true);
     const err = out.errorInstance;
     expect(err).toBeInstanceOf(PropertyViolation);

@@ -2,11 +2,20 @@
 // very same property (with and without a bug).
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
+import type { CheckedInvariant } from '../../../harness/checker/judge.ts';
 import type { ScratchDatabase } from '../../../harness/checker/scratch-database.ts';
+import type { HistoryOp } from '../../../harness/run/history.ts';
 import type { FaultSet } from '../../../system/lib/faults.ts';
 import { checkWorld, failedInvariants } from './check-world.ts';
 import { project } from './projection.ts';
-import { type Delivery, type Gate, openGate, type PaymentPlan, runScenario } from './run-scenario.ts';
+import {
+  type Delivery,
+  type Gate,
+  openGate,
+  type PaymentPlan,
+  type RunStats,
+  runScenario,
+} from './run-scenario.ts';
 import { newIds, plainPool, World, type WorldShape } from './world.ts';
 
 export const shapeArb: fc.Arbitrary<WorldShape> = fc.record({
@@ -21,6 +30,8 @@ export const planArb: fc.Arbitrary<PaymentPlan> = fc.record({
   course: fc.nat(1),
   doubleConfirm: fc.boolean(),
   retryCreate: fc.boolean(),
+  stolenProviderId: fc.boolean(),
+  lostAnswer: fc.constantFrom('none', 'none', 'before', 'after'),
 });
 
 export const deliveryArb: fc.Arbitrary<Delivery> = fc.record({
@@ -48,6 +59,12 @@ export interface PropertyEnv {
   readonly redisUrl: string;
   /** A second Redis database for the reference runs, so they never touch the run under test. */
   readonly referenceRedis: Redis;
+  /** Sees every run's checker results, stats and history (the property CLI aggregates them). */
+  readonly onRun?: (r: {
+    results: readonly CheckedInvariant[];
+    stats: RunStats;
+    history: readonly HistoryOp[];
+  }) => void;
 }
 
 /** Thrown when the run's state is wrong; `invariants` names what failed (empty: order dependence). */
@@ -90,7 +107,9 @@ export async function checkOneRun(
       relayFailures: 0,
     };
     await runScenario(reference, plans, refDelivery, openGate, new Set());
-    const failed = failedInvariants(await checkWorld(world, stats, env.redisUrl));
+    const results = await checkWorld(world, stats, env.redisUrl);
+    env.onRun?.({ results, stats, history: world.history });
+    const failed = failedInvariants(results);
     if (failed.length > 0)
       throw new PropertyViolation(
         failed.map((f) => f.name),

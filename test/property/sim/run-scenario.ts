@@ -39,6 +39,10 @@ export interface PaymentPlan {
   readonly doubleConfirm: boolean;
   /** Send the create twice with the same Idempotency-Key. */
   readonly retryCreate: boolean;
+  /** Also try to confirm a second payment with this payment's providerPaymentId (a 409 that must change nothing). */
+  readonly stolenProviderId: boolean;
+  /** The confirm's answer is lost (503): before the statement ran, or after it committed. */
+  readonly lostAnswer: 'none' | 'before' | 'after';
 }
 
 export interface Delivery {
@@ -126,23 +130,23 @@ export async function pay(world: World, plans: readonly PaymentPlan[]): Promise<
     const paymentId = created.body.id as string;
     const providerPaymentId = `pp_${randomUUID()}`;
     const confirmIds = { paymentId, studentId, courseId, providerPaymentId };
-    await world.call(
-      'confirm',
-      'POST',
-      `/payments/${paymentId}/confirm`,
-      { providerPaymentId },
-      {},
-      confirmIds,
-    );
-    if (p.doubleConfirm)
+    const confirm = () =>
+      world.call('confirm', 'POST', `/payments/${paymentId}/confirm`, { providerPaymentId }, {}, confirmIds);
+    if (p.lostAnswer !== 'none') world.loseNextAnswer(p.lostAnswer);
+    await confirm();
+    if (p.doubleConfirm) await confirm();
+    if (p.stolenProviderId) {
+      const other = await world.call('create', 'POST', '/payments', body, undefined, { studentId, courseId });
+      const otherId = other.body.id as string;
       await world.call(
         'confirm',
         'POST',
-        `/payments/${paymentId}/confirm`,
+        `/payments/${otherId}/confirm`,
         { providerPaymentId },
         {},
-        confirmIds,
+        { paymentId: otherId, studentId, courseId, providerPaymentId },
       );
+    }
   }
 }
 

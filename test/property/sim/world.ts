@@ -44,6 +44,12 @@ export class World {
   readonly courses: string[];
   readonly trainers: string[];
   #op = 0;
+  #apiFault: { fault: 'before' | 'after' | undefined } = { fault: undefined };
+
+  /** The API's next database statement fails: before it ran, or after it committed (the answer is lost). */
+  loseNextAnswer(when: 'before' | 'after'): void {
+    this.#apiFault.fault = when;
+  }
   #t0 = process.hrtime.bigint();
 
   private constructor(
@@ -83,9 +89,22 @@ export class World {
       "INSERT INTO trainers (id, name, capacity) SELECT id, 't', cap FROM unnest($1::uuid[], $2::int[]) AS t(id, cap)",
       [trainers, shape.trainers],
     );
-    const app = buildApp({ pool, redis, log: createLogger('property-api', 'silent') });
+    // The API's pool can lose the next answer: before the statement ran, or after it committed.
+    const apiPool = Object.create(pool) as pg.Pool;
+    const world = { fault: undefined as 'before' | 'after' | undefined };
+    apiPool.query = (async (...args: Parameters<pg.Pool['query']>) => {
+      const fault = world.fault;
+      world.fault = undefined;
+      if (fault === 'before') throw new Error('Connection terminated unexpectedly');
+      const r = await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      if (fault === 'after') throw new Error('Connection terminated unexpectedly');
+      return r;
+    }) as pg.Pool['query'];
+    const app = buildApp({ pool: apiPool, redis, log: createLogger('property-api', 'silent') });
     await app.ready();
-    return new World(db, pool, app, redis, { students, courses, trainers });
+    const w = new World(db, pool, app, redis, { students, courses, trainers });
+    w.#apiFault = world;
+    return w;
   }
 
   #now(): number {
@@ -119,9 +138,10 @@ export class World {
     });
     const body = res.json() as Record<string, unknown>;
     const ok = res.statusCode < 400;
+    // A 5xx may or may not have been applied: `info`, never `fail` (Jepsen's indeterminate op).
     this.history.push({
       index,
-      type: ok ? 'ok' : 'fail',
+      type: ok ? 'ok' : res.statusCode >= 500 ? 'info' : 'fail',
       op,
       timeNs: this.#now(),
       process: 'property',

@@ -1,0 +1,161 @@
+// npm run property: the fast-check property suite against a fresh stack, as a run folder
+// (history.jsonl, result.json, junit.xml, index.html). Exit 0 only on PASS.
+//   --runs N            property runs (default 25)
+//   --seed S --path P   replay one case (printed by a failing run)
+//   --faults a,b        plant bugs; the property is then expected to FAIL
+//   --planted all|a,b   run the planted-bug matrix: each bug must be caught by the invariant that names it
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRunFolder, finalizeRun, writeResult } from '../report/run-folder.ts';
+import { environment } from '../run/environment.ts';
+import {
+  type Criterion,
+  decideVerdict,
+  exitCodeFor,
+  type InvariantResult,
+  type RunResult,
+  resultSchemaVersion,
+} from '../run/result.ts';
+import { repoRoot } from '../toolchain/toolchain.ts';
+import { flagString, parseArgs } from './args.ts';
+
+const args = parseArgs();
+const planted = flagString(args, 'planted') ?? (args.flags.get('planted') === true ? 'all' : undefined);
+const faults = flagString(args, 'faults') ?? process.env.PAYPROOF_FAULTS ?? '';
+const runs = flagString(args, 'runs') ?? '25';
+const name = planted ? 'property-planted' : faults ? `property-${faults.replace(/,/g, '+')}` : 'property';
+const runDir = createRunFolder(name);
+const startedAt = new Date();
+const out = join(runDir, 'property.jsonl');
+
+const files = planted ? ['test/property/planted-bugs.int.test.ts'] : ['test/property/handlers.int.test.ts'];
+console.log(`payproof property suite → ${runDir}`);
+const vitest = spawnSync(
+  process.execPath,
+  [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', ...files],
+  {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      PAYPROOF_FAULTS: planted ? '' : faults,
+      PAYPROOF_PLANTED: planted ?? '',
+      PAYPROOF_PROPERTY_RUNS: runs,
+      ...(flagString(args, 'seed') ? { PAYPROOF_PROPERTY_SEED: flagString(args, 'seed') } : {}),
+      ...(flagString(args, 'path') ? { PAYPROOF_PROPERTY_PATH: flagString(args, 'path') } : {}),
+      PAYPROOF_PROPERTY_OUT: out,
+      PAYPROOF_PROPERTY_HISTORY: join(runDir, 'history.jsonl'),
+    },
+  },
+);
+
+type Line = Record<string, unknown> & { kind: string };
+const lines: Line[] = existsSync(out)
+  ? readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line)
+  : [];
+const criteria: Criterion[] = [];
+const invariants: InvariantResult[] = [];
+const figures: Record<string, number | string | null> = {};
+let exercised: Record<string, number> = {};
+let seed: number | null = null;
+let replay = `npm run property${planted ? ` -- --planted ${planted}` : ''}`;
+
+for (const l of lines.filter((x) => x.kind === 'planted')) {
+  const fault = String(l.fault);
+  const named = (l.invariants as string[]).includes(String(l.expected));
+  criteria.push({
+    name: `planted bug ${fault} caught`,
+    threshold: `FAIL naming ${l.expected}`,
+    measured: l.caught ? Number(l.runs) : null,
+    pass: Boolean(l.caught) && named,
+    unit: 'runs',
+  });
+  figures[`planted.${fault}.seconds`] = Number(l.seconds);
+  if (l.counterexample) figures[`planted.${fault}.shrunk`] = String(l.counterexample);
+}
+for (const l of lines.filter((x) => x.kind === 'handlers')) {
+  seed = Number(l.seed);
+  replay = String(l.replay);
+  const tally = l.tally as {
+    runs: number;
+    invariants: Record<
+      string,
+      {
+        description: string;
+        true: number;
+        false: number;
+        unknown: number;
+        checked: number;
+        violations: number;
+        examples: Record<string, unknown>[];
+      }
+    >;
+    exercised: Record<string, number>;
+  };
+  criteria.push({
+    name: `handler-level property over ${l.numRuns} generated histories`,
+    threshold: 'no counterexample',
+    measured: l.failed ? 1 : 0,
+    pass: !l.failed,
+    unit: 'counterexamples',
+  });
+  figures.histories = Number(l.numRuns);
+  figures.histories_per_s = Number((Number(l.numRuns) / Number(l.seconds)).toFixed(2));
+  if (l.failed) figures.counterexample = String(l.counterexample);
+  exercised = tally.exercised;
+  for (const [n, t] of Object.entries(tally.invariants)) {
+    invariants.push({
+      name: n,
+      description: t.description,
+      valid: t.false > 0 ? false : t.true > 0 ? true : 'unknown',
+      violations: t.violations,
+      examples: t.examples,
+      checked: t.checked,
+      ...(t.false === 0 && t.true === 0
+        ? { unknownReason: `not exercised in any of ${tally.runs} runs` }
+        : {}),
+    });
+  }
+}
+if (lines.length === 0)
+  criteria.push({
+    name: 'property suite ran',
+    threshold: 'vitest exit 0 with results',
+    measured: vitest.status,
+    pass: false,
+  });
+const expectFailure = !planted && faults !== '';
+let { verdict, reason } = decideVerdict(criteria, invariants);
+if (expectFailure) {
+  // With a planted bug the property is supposed to fail: that is the expected outcome, reported as FAIL.
+  reason = `planted ${faults}: ${reason}`;
+}
+if (vitest.status !== 0 && verdict === 'PASS') {
+  verdict = 'FAIL';
+  reason = `vitest exited ${vitest.status}`;
+}
+const result: RunResult = {
+  schemaVersion: resultSchemaVersion,
+  verdict,
+  reason,
+  scenario: name,
+  seed,
+  startedAt: startedAt.toISOString(),
+  durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+  criteria,
+  invariants,
+  exercised,
+  plantedFaults: planted ? [planted] : faults.split(',').filter(Boolean),
+  faults: [],
+  figures,
+  environment: environment(),
+  replay,
+};
+writeResult(runDir, result);
+const paths = finalizeRun(runDir);
+console.log(`\n${verdict}: ${reason}\nreport: ${paths.page}\nindex:  ${paths.index}`);
+process.exit(exitCodeFor(verdict));
