@@ -1,6 +1,5 @@
 // The consumer framework every worker runs on: validate, inbox + handler in one transaction per
-// chunk (each event under its own savepoint), dead-letter what can never succeed, retry what can,
-// and only then commit the Kafka offset.
+// chunk, dead-letter what can never succeed, retry what can, and only then commit the Kafka offset.
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import {
   type ConsumerGroup,
@@ -16,7 +15,7 @@ import { appNow } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
 import { isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
-import { type EventHandler, type ProcessOutcome, processEvent } from './inbox.ts';
+import { type EventHandler, type ProcessOutcome, recordInbox } from './inbox.ts';
 import type { Logger } from './log.ts';
 import { metrics } from './metrics.ts';
 
@@ -44,43 +43,96 @@ interface DeadLetter {
 
 type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
 
-/** Handles one chunk of valid events in ONE transaction; returns the ones to dead-letter. */
+type ChunkOutcome = ProcessOutcome | 'dead-lettered';
+
+/** A handler error that is not transient: the chunk falls back to one savepoint per event. */
+class PermanentHandlerError extends Error {
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+    this.index = index;
+  }
+}
+
+/**
+ * Handles one chunk of valid events in ONE transaction. Fast path: the inbox rows of the whole
+ * chunk in one statement, then each new event's handler, no savepoints. If a handler fails for a
+ * reason retrying cannot fix, the chunk is rolled back and replayed on the slow path, where each
+ * event has its own savepoint and up to `maxAttempts`, after which it is dead-lettered.
+ */
 export async function processChunk(
   deps: ConsumerDeps,
   events: readonly Parsed[],
-): Promise<{ outcomes: (ProcessOutcome | 'dead-lettered')[]; dead: DeadLetter[] }> {
+): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
+  try {
+    return await inTransaction(deps, events, false);
+  } catch (err) {
+    if (!(err instanceof PermanentHandlerError)) throw err;
+    deps.log.warn(
+      { err: err.message, at: err.index },
+      'handler failed; replaying the chunk one event at a time',
+    );
+    return inTransaction(deps, events, true);
+  }
+}
+
+async function inTransaction(
+  deps: ConsumerDeps,
+  events: readonly Parsed[],
+  careful: boolean,
+): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
   const maxAttempts = deps.maxAttempts ?? 3;
   const client: PoolClient = await deps.pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const now = await appNow(client, deps.clockSkewMs);
-    const outcomes: (ProcessOutcome | 'dead-lettered')[] = [];
+    const useInbox = !deps.faults.has('skip-inbox');
+    const fresh = useInbox
+      ? await recordInbox(
+          client,
+          deps.group,
+          events.map((e) => e.event),
+        )
+      : undefined;
+    const deferred = new Map<string, () => Promise<void>>();
+    const outcomes: ChunkOutcome[] = [];
     const dead: DeadLetter[] = [];
-    for (const { message, event } of events) {
+    for (const [index, { message, event }] of events.entries()) {
+      if (fresh && !fresh.delete(event.eventId)) {
+        outcomes.push('duplicate');
+        continue;
+      }
       const log = deps.log.child({
         eventId: event.eventId,
         correlationId: event.correlationId,
         causationId: event.causationId,
         eventType: event.eventType,
       });
+      const ctx = {
+        client,
+        event,
+        group: deps.group,
+        now,
+        faults: deps.faults,
+        log,
+        onConflict: (constraint: string) =>
+          metrics.constraintConflicts.inc({ group: deps.group, constraint }),
+        beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
+      };
+      if (!careful) {
+        try {
+          outcomes.push(await deps.handler(ctx));
+        } catch (err) {
+          throw isTransient(err) ? err : new PermanentHandlerError(index, err);
+        }
+        continue;
+      }
       for (let attempt = 1; ; attempt++) {
         await client.query('SAVEPOINT ev');
         try {
-          const outcome = await processEvent(
-            {
-              client,
-              event,
-              group: deps.group,
-              now,
-              faults: deps.faults,
-              log,
-              onConflict: (constraint) => metrics.constraintConflicts.inc({ group: deps.group, constraint }),
-            },
-            deps.handler,
-          );
+          outcomes.push(await deps.handler(ctx));
           await client.query('RELEASE SAVEPOINT ev');
-          outcomes.push(outcome);
           break;
         } catch (err) {
           // A transient error aborts the whole chunk: the caller rolls back and retries it.
@@ -88,6 +140,12 @@ export async function processChunk(
           await client.query('ROLLBACK TO SAVEPOINT ev');
           log.warn({ err, attempt }, 'handler failed');
           if (attempt >= maxAttempts) {
+            // Rolled back with the savepoint: take the inbox row out too, so a redelivery retries it.
+            if (useInbox)
+              await client.query('DELETE FROM processed_events WHERE consumer = $1 AND event_id = $2', [
+                deps.group,
+                event.eventId,
+              ]);
             dead.push({
               message,
               reason: 'handler_error',
@@ -99,6 +157,9 @@ export async function processChunk(
         }
       }
     }
+    // Side effects outside the database happen before the commit: if the commit fails, the
+    // events come again and the effect is repeated (it is idempotent); never the reverse.
+    for (const fn of deferred.values()) await fn();
     await client.query('COMMIT');
     return { outcomes, dead };
   } catch (err) {

@@ -15,6 +15,11 @@ export interface EventContext {
   readonly log: Logger;
   /** Called with the constraint name when a domain unique constraint said "already done". */
   readonly onConflict: (constraint: string) => void;
+  /**
+   * Registers work that must happen before the transaction commits, once per key per chunk
+   * (e.g. one cache invalidation per student however many of its events the chunk holds).
+   */
+  readonly beforeCommit: (key: string, fn: () => Promise<void>) => void;
 }
 
 /** `applied`: the handler changed something; `already-done`: a domain guard found the effect in place. */
@@ -26,16 +31,19 @@ export type EventHandler = (ctx: EventContext) => Promise<Outcome>;
 export type ProcessOutcome = Outcome | 'duplicate';
 
 /**
- * Records the event in the inbox and applies the handler, inside the caller's transaction. The
- * caller commits; nothing here commits or touches Kafka.
+ * Records a chunk's events in the inbox in ONE statement; returns the ids that were new. An id
+ * that appears twice in the chunk is new at most once.
  */
-export async function processEvent(ctx: EventContext, handler: EventHandler): Promise<ProcessOutcome> {
-  if (!ctx.faults.has('skip-inbox')) {
-    const r = await ctx.client.query(
-      'INSERT INTO processed_events (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [ctx.group, ctx.event.eventId, ctx.event.eventType],
-    );
-    if (r.rowCount === 0) return 'duplicate';
-  }
-  return handler(ctx);
+export async function recordInbox(
+  client: PoolClient,
+  group: ConsumerGroup,
+  events: readonly DomainEvent[],
+): Promise<Set<string>> {
+  const r = await client.query<{ event_id: string }>(
+    `INSERT INTO processed_events (consumer, event_id, event_type)
+     SELECT $1, e.id, e.type FROM unnest($2::uuid[], $3::text[]) AS e(id, type)
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [group, events.map((e) => e.eventId), events.map((e) => e.eventType)],
+  );
+  return new Set(r.rows.map((x) => x.event_id));
 }
