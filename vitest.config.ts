@@ -14,7 +14,13 @@ export default defineConfig({
     projects: [
       { test: { ...common, name: 'unit', include: ['test/**/*.unit.test.ts'], sequence: { groupOrder: 0 } } },
       {
-        test: { ...common, name: 'int', include: ['test/**/*.int.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: {
+          ...common,
+          name: 'int',
+          include: ['test/**/*.int.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         test: {

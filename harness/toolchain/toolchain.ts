@@ -76,7 +76,9 @@ export function ensureToolchain(paths: ToolPaths = toolPaths()): void {
     assertToolchainReady(paths);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}: bootstrapping now\n`);
-    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'bootstrap.ts'), '--minimal'], { stdio: ['ignore', 2, 2] });
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'bootstrap.ts'), '--minimal'], {
+      stdio: ['ignore', 2, 2],
+    });
     if (r.status !== 0) throw new Error('toolchain bootstrap failed (see its output above)');
     assertToolchainReady(toolPaths());
   }

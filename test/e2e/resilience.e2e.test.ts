@@ -2,7 +2,15 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import type { RunningSystem } from '../../harness/system/launcher.ts';
-import { courseIds, directPool, flowState, newStudents, pay, startTestSystem, waitForFlows } from '../support/system.ts';
+import {
+  courseIds,
+  directPool,
+  flowState,
+  newStudents,
+  pay,
+  startTestSystem,
+  waitForFlows,
+} from '../support/system.ts';
 
 const stack = inject('stack');
 let system: RunningSystem;
@@ -44,10 +52,15 @@ describe('two instances of each worker', () => {
   it('converge with a rebalance in the middle (one instance of each kind added, another removed)', async () => {
     const students = await newStudents(pool, 120);
     const paying = payAll(students, courses[0]!);
-    await waitFor('some flows done', async () => (await flowState(pool, students)).purchases >= 20, { timeoutMs: 30_000 });
+    await waitFor('some flows done', async () => (await flowState(pool, students)).purchases >= 20, {
+      timeoutMs: 30_000,
+    });
     for (const kind of ['purchase', 'allocation', 'session', 'cache'] as const) await system.add(kind);
-    await waitFor('more flows done', async () => (await flowState(pool, students)).purchases >= 60, { timeoutMs: 30_000 });
-    for (const kind of ['purchase', 'allocation', 'session', 'cache'] as const) await system.remove(system.ofKind(kind)[0]!.name);
+    await waitFor('more flows done', async () => (await flowState(pool, students)).purchases >= 60, {
+      timeoutMs: 30_000,
+    });
+    for (const kind of ['purchase', 'allocation', 'session', 'cache'] as const)
+      await system.remove(system.ofKind(kind)[0]!.name);
     await paying;
     const state = await waitForFlows(pool, students, 1, 90_000);
     expect(state.purchases).toBe(120);
@@ -59,12 +72,20 @@ describe('two instances of each worker', () => {
     const students = await newStudents(pool, 100);
     const restartsBefore = system.restarts;
     const paying = payAll(students, courses[1]!);
-    await waitFor('some flows done', async () => (await flowState(pool, students)).purchases >= 15, { timeoutMs: 30_000 });
-    const victims = (['purchase', 'allocation', 'session', 'cache'] as const).map((k) => system.ofKind(k)[0]!);
+    await waitFor('some flows done', async () => (await flowState(pool, students)).purchases >= 15, {
+      timeoutMs: 30_000,
+    });
+    const victims = (['purchase', 'allocation', 'session', 'cache'] as const).map(
+      (k) => system.ofKind(k)[0]!,
+    );
     const oldPids = victims.map((v) => v.proc.pid);
     for (const v of victims) expect(system.signal(v.name, 'SIGKILL')).toBe(true);
     await paying;
-    await waitFor('every killed worker restarted', () => victims.every((v, i) => v.proc.running && v.proc.pid !== oldPids[i]), { timeoutMs: 20_000 });
+    await waitFor(
+      'every killed worker restarted',
+      () => victims.every((v, i) => v.proc.running && v.proc.pid !== oldPids[i]),
+      { timeoutMs: 20_000 },
+    );
     expect(system.restarts - restartsBefore).toBeGreaterThanOrEqual(4);
     const state = await waitForFlows(pool, students, 1, 90_000);
     expect(state.purchases).toBe(100);

@@ -12,7 +12,7 @@ import { record } from './sim/report-out.ts';
 const stack = inject('stack');
 
 /** The invariant that names each bug. */
-export const namedBy: Record<PlantedFault, string> = {
+const namedBy: Record<PlantedFault, string> = {
   'skip-inbox': 'events-processed',
   'no-purchase-unique': 'no-duplicate-purchases',
   'publish-before-commit': 'nothing-lost',

@@ -15,7 +15,10 @@ describe('Prometheus alert rules', () => {
     expect(r.status).toBe(0);
   });
   it('fire as specified: dead letters > 100, latency > 5 s, worker down, constraint violations (promtool test rules)', () => {
-    const r = spawnSync('promtool', ['test', 'rules', 'payproof.rules.test.yml'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync('promtool', ['test', 'rules', 'payproof.rules.test.yml'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(r.stdout + r.stderr).toContain('SUCCESS');
     expect(r.status).toBe(0);
   });

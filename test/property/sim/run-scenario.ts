@@ -204,7 +204,7 @@ async function deliver(
   const handler = handlers(world.redis)[group];
   const accepted = consumerGroups[group] as readonly EventType[];
   const queues: Copy[][] = Array.from({ length: d.instances }, () => []);
-  copies.forEach((c) => queues[Math.floor(rand() * d.instances)]!.push(c));
+  for (const c of copies) queues[Math.floor(rand() * d.instances)]!.push(c);
   const log = createLogger('property-worker', 'silent');
   const runInstance = async (i: number) => {
     const chunks: { copies: Copy[]; redelivered: boolean }[] = [];
