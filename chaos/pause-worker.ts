@@ -1,0 +1,28 @@
+// SIGSTOP the first purchase and allocation workers for 15 s, longer than the session timeout (10 s):
+// the group coordinator evicts them and hands their partitions to the other instance. On SIGCONT
+// the zombies wake up mid-batch with stale assignments: their commits must fail or be absorbed,
+// never applied twice.
+import {
+  apiUnaffected,
+  noLostAnswers,
+  ranAtAll,
+  standardProbes,
+  steadyAfter,
+  steadyBefore,
+} from '../harness/chaos/defaults.ts';
+import { pause } from '../harness/chaos/process-faults.ts';
+import { defineScenario } from '../harness/chaos/scenario.ts';
+
+export default defineScenario({
+  name: 'pause-worker',
+  description: 'SIGSTOP a purchase and an allocation worker for 15 s (> 10 s session timeout), then SIGCONT',
+  hypothesis:
+    'during: the group evicts the paused members and the other instances take over; after: the woken zombies rejoin, nothing applied twice, everything converges',
+  system: { instances: { purchase: 2, allocation: 2, session: 1, cache: 1 } },
+  timeline: [{ at: '10s', for: '15s', fault: pause(['purchase', 'allocation']) }],
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  recoverWithin: '45s',
+  expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
+  invariants: { mayBeUnexercised: noLostAnswers },
+  mustExercise: { rebalances: 2 },
+});

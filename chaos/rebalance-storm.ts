@@ -1,0 +1,27 @@
+// Consumers scaled up and down every 4 s for 20 s: the purchase, allocation and cache groups
+// rebalance again and again while events flow. Partitions move mid-batch; every revoked batch is
+// redelivered to its new owner and absorbed.
+import {
+  apiUnaffected,
+  noLostAnswers,
+  ranAtAll,
+  standardProbes,
+  steadyAfter,
+  steadyBefore,
+} from '../harness/chaos/defaults.ts';
+import { rebalanceStorm } from '../harness/chaos/process-faults.ts';
+import { defineScenario } from '../harness/chaos/scenario.ts';
+
+export default defineScenario({
+  name: 'rebalance-storm',
+  description:
+    'purchase, allocation and cache workers scaled up and down every 4 s for 20 s: rebalances galore',
+  hypothesis:
+    'during: confirmations unaffected, groups keep rebalancing; after: nothing lost or doubled, everything converges',
+  timeline: [{ at: '10s', for: '20s', fault: rebalanceStorm(['purchase', 'allocation', 'cache'], 4_000, 1) }],
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  recoverWithin: '45s',
+  expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
+  invariants: { mayBeUnexercised: noLostAnswers },
+  mustExercise: { rebalances: 6 },
+});

@@ -1,0 +1,233 @@
+// The run's eyes: once a second, one sample for samples.jsonl, from three places:
+// - the load (throughput, confirm latency percentiles, errors), as runLoad reports it;
+// - Kafka through its DIRECT listener (a fault on the proxy must not hide the lag): every group's
+//   committed offsets against the high watermarks (lag_<group>), and the dead-letter topics'
+//   sizes (dlq_total); when the broker does not answer, the workers' own payproof_consumer_lag
+//   gauges stand in (they are updated per batch, so they lag behind the truth);
+// - PostgreSQL through its direct address: the unpublished outbox rows (outbox_backlog), the truth
+//   even while the relay is cut off (its payproof_outbox_backlog gauge freezes then);
+// - every process's /metrics: events processed, duplicates absorbed (idempotency hits), retries
+//   after transient errors (40P01 = deadlock), rebalances, dead letters, cumulative across restarts.
+import type { Admin } from 'kafkajs';
+import pg from 'pg';
+import { consumerGroups, dlqTopic, groupNames, topics } from '../../system/contracts/topics.ts';
+import { harnessKafka } from '../lib/kafka.ts';
+import { withTimeout } from '../lib/wait-for.ts';
+import type { ProcessView } from './scenario.ts';
+import { CounterTotals, type PromSample, scrape, sumBy } from './scrape.ts';
+
+/** What the load reported for the last second (runLoad's onSample). */
+export type LoadSample = Readonly<Record<string, number>>;
+
+const loadKeys = [
+  'throughput_rps',
+  'confirm_p50_ms',
+  'confirm_p95_ms',
+  'confirm_p99_ms',
+  'confirms_per_s',
+  'errors',
+  'in_flight',
+  'vus',
+  'cpu_pct',
+] as const;
+
+/** The counters the run reports as figures (cumulative over the whole run, every process). */
+export interface RunCounters {
+  readonly eventsProcessed: number;
+  readonly idempotencyHits: number;
+  readonly transientRetries: number;
+  readonly deadlockRetries: number;
+  readonly rebalances: number;
+  readonly deadLettered: number;
+}
+
+export interface ObserverOptions {
+  readonly directKafka: string;
+  readonly directDatabaseUrl: string;
+  readonly processes: () => readonly ProcessView[];
+}
+
+export class Observer {
+  readonly #o: ObserverOptions;
+  readonly #totals = new CounterTotals();
+  readonly #db: pg.Pool;
+  #admin: Admin | undefined;
+  #pendingLoad: LoadSample | undefined;
+  #lastProcessed: { atMs: number; total: number } | undefined;
+  #dlqBaseline: number | undefined;
+
+  constructor(o: ObserverOptions) {
+    this.#o = o;
+    this.#db = new pg.Pool({
+      connectionString: o.directDatabaseUrl,
+      max: 1,
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 1_000,
+    });
+    this.#db.on('error', () => undefined);
+  }
+
+  /** runLoad's onSample: kept until the next tick. */
+  onLoadSample(s: LoadSample): void {
+    this.#pendingLoad = s;
+  }
+
+  /** One sample (without t): whatever could be measured within about a second. */
+  async sample(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const load = this.#pendingLoad;
+    this.#pendingLoad = undefined;
+    if (load) {
+      for (const k of loadKeys) if (typeof load[k] === 'number') out[k] = load[k]!;
+      const rps = load.throughput_rps ?? 0;
+      if (rps > 0 && typeof load.errors === 'number')
+        out.error_pct = Math.min(100, (100 * load.errors) / rps);
+    }
+    const [scraped, kafka, backlog] = await Promise.all([
+      this.#scrapeAll(),
+      this.#kafkaFigures(),
+      this.#backlog(),
+    ]);
+    Object.assign(out, scraped.figures);
+    if (kafka) Object.assign(out, kafka);
+    else Object.assign(out, scraped.fallbackLag);
+    if (backlog !== undefined) out.outbox_backlog = backlog;
+    return out;
+  }
+
+  async #scrapeAll(): Promise<{ figures: Record<string, number>; fallbackLag: Record<string, number> }> {
+    const procs = this.#o.processes().filter((p) => p.running);
+    const pages = await Promise.all(procs.map(async (p) => ({ p, samples: await scrape(p.metricsPort) })));
+    const lag: Record<string, number> = {};
+    for (const { p, samples } of pages) {
+      if (!samples) continue;
+      this.#count(p.name, samples);
+      for (const [g, v] of Object.entries(sumBy(samples, 'payproof_consumer_lag', 'group'))) {
+        if (g) lag[`lag_${g}`] = (lag[`lag_${g}`] ?? 0) + v;
+      }
+    }
+    const processed = this.counters().eventsProcessed;
+    const now = performance.now();
+    const figures: Record<string, number> = {
+      idempotency_hits_total: this.#totals.total('idempotency'),
+    };
+    if (this.#lastProcessed) {
+      const dt = (now - this.#lastProcessed.atMs) / 1_000;
+      if (dt > 0) figures.processed_rps = Math.max(0, (processed - this.#lastProcessed.total) / dt);
+    }
+    this.#lastProcessed = { atMs: now, total: processed };
+    return { figures, fallbackLag: lag };
+  }
+
+  #count(proc: string, samples: readonly PromSample[]) {
+    const sum = (name: string, pred: (s: PromSample) => boolean = () => true) =>
+      samples.filter((s) => s.name === name && pred(s)).reduce((a, s) => a + s.value, 0);
+    this.#totals.observe(proc, 'processed', sum('payproof_events_processed_total'));
+    this.#totals.observe(proc, 'idempotency', sum('payproof_idempotency_hits_total'));
+    this.#totals.observe(proc, 'retries', sum('payproof_retries_total'));
+    this.#totals.observe(
+      proc,
+      'deadlocks',
+      sum('payproof_retries_total', (s) => s.labels.reason === '40P01'),
+    );
+    this.#totals.observe(proc, 'rebalances', sum('payproof_rebalances_total'));
+    this.#totals.observe(proc, 'dead', sum('payproof_dead_letters_total'));
+  }
+
+  counters(): RunCounters {
+    return {
+      eventsProcessed: this.#totals.total('processed'),
+      idempotencyHits: this.#totals.total('idempotency'),
+      transientRetries: this.#totals.total('retries'),
+      deadlockRetries: this.#totals.total('deadlocks'),
+      rebalances: this.#totals.total('rebalances'),
+      deadLettered: this.#totals.total('dead'),
+    };
+  }
+
+  async #kafkaFigures(): Promise<Record<string, number> | undefined> {
+    try {
+      return await withTimeout('kafka lag', 900, this.#readKafka());
+    } catch {
+      // A broker restart or a slow answer: drop the client, reconnect next time.
+      const admin = this.#admin;
+      this.#admin = undefined;
+      void admin?.disconnect().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  async #readKafka(): Promise<Record<string, number>> {
+    if (!this.#admin) {
+      const admin = harnessKafka(this.#o.directKafka, 'payproof-chaos-observer', {
+        retry: { retries: 0 },
+        requestTimeout: 800,
+        connectionTimeout: 500,
+      }).admin();
+      await admin.connect();
+      this.#admin = admin;
+    }
+    const admin = this.#admin;
+    const high = new Map<string, Map<number, { high: bigint; low: bigint }>>();
+    const watermarks = async (topic: string) => {
+      let m = high.get(topic);
+      if (!m) {
+        m = new Map();
+        for (const p of await admin.fetchTopicOffsets(topic))
+          m.set(p.partition, { high: BigInt(p.high), low: BigInt(p.low) });
+        high.set(topic, m);
+      }
+      return m;
+    };
+    const out: Record<string, number> = {};
+    await Promise.all(
+      groupNames.map(async (group) => {
+        const groupTopics = (consumerGroups[group] as readonly (keyof typeof topics)[]).map((t) => topics[t]);
+        const committed = await admin.fetchOffsets({ groupId: group, topics: groupTopics });
+        let lag = 0n;
+        for (const t of committed) {
+          const w = await watermarks(t.topic);
+          for (const p of t.partitions) {
+            const hw = w.get(p.partition);
+            if (!hw) continue;
+            const at = BigInt(p.offset) < 0n ? hw.low : BigInt(p.offset);
+            if (hw.high > at) lag += hw.high - at;
+          }
+        }
+        out[`lag_${group}`] = Number(lag);
+      }),
+    );
+    let dlq = 0;
+    for (const g of groupNames) {
+      const w = await watermarks(dlqTopic(g));
+      for (const p of w.values()) dlq += Number(p.high - p.low);
+    }
+    // Dead letters of this run only (an attached stack may hold earlier ones).
+    this.#dlqBaseline ??= dlq;
+    out.dlq_total = dlq - this.#dlqBaseline;
+    return out;
+  }
+
+  async #backlog(): Promise<number | undefined> {
+    try {
+      const r = await this.#db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
+      return r.rows[0]?.n;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#admin?.disconnect().catch(() => undefined);
+    await this.#db.end().catch(() => undefined);
+  }
+}
+
+/** Largest lag of any group in a sample, or undefined when no lag was measured. */
+export function maxLag(sample: Readonly<Record<string, number>>): number | undefined {
+  let max: number | undefined;
+  for (const [k, v] of Object.entries(sample)) if (k.startsWith('lag_')) max = Math.max(max ?? 0, v);
+  return max;
+}

@@ -1,0 +1,468 @@
+// One chaos run, read top to bottom: environment → steady state → workload + nemesis (the fault
+// timeline) with probes watching → heal everything → convergence + checkers → verdict and run
+// folder. Faults are healed on every path out: the end of the timeline, a breached probe, an
+// error, Ctrl-C (the caller aborts `signal`), and a runner killed outright (the heal guard).
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { type ConvergenceResult, convergenceInvariant, waitForConvergence } from '../checker/convergence.ts';
+import { runChecker } from '../checker/run-checker.ts';
+import { parseDurationMs } from '../load/duration.ts';
+import { runLoad } from '../load/engine.ts';
+import { phaseWindows } from '../load/phases.ts';
+import type { LoadSummary, MetricSummary } from '../load/summary.ts';
+import { files } from '../report/run-data.ts';
+import { createRunFolder, finalizeRun, SampleWriter, writeResult } from '../report/run-folder.ts';
+import { History } from '../run/history.ts';
+import {
+  type Criterion,
+  decideVerdict,
+  type Exercised,
+  exitCodeFor,
+  type InvariantResult,
+  type RunResult,
+  resultSchemaVersion,
+} from '../run/result.ts';
+import { createHolds, FaultController } from './controller.ts';
+import { dashboardSweep } from './dashboard-sweep.ts';
+import { chaosProfile } from './defaults.ts';
+import {
+  type AttachOptions,
+  attachEnvironment,
+  type RunEnvironment,
+  startEnvironment,
+} from './environment.ts';
+import { startHealGuard } from './heal-guard.ts';
+import { maxLag, Observer } from './observe.ts';
+import { type ChaosScenario, needsOf, type TimelineStep } from './scenario.ts';
+import {
+  type Breach,
+  checkSteadyState,
+  DuringWatch,
+  type SampleLike,
+  timeToRecover,
+} from './steady-state.ts';
+
+export interface ChaosRunOptions {
+  readonly scenario: ChaosScenario;
+  /** Replaces the scenario's timeline (the random nemesis, a replayed schedule). */
+  readonly timeline?: readonly TimelineStep[];
+  /** Name of the run folder and of result.scenario (`chaos:<label>`); default the scenario's name. */
+  readonly label?: string;
+  /** Planted bugs (PAYPROOF_FAULTS) for the system this run starts. */
+  readonly plantedFaults?: readonly string[];
+  /** Attach to a running stack and system instead of starting fresh ones. */
+  readonly attach?: AttachOptions;
+  /** Seeds the load's choices (and the flood's). */
+  readonly seed?: number;
+  readonly reportsRoot?: string;
+  /** Aborted on Ctrl-C: the load stops, faults heal, the run ends UNKNOWN. */
+  readonly signal?: AbortSignal;
+  /** The exact command that replays this run. */
+  readonly replay?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ChaosOutcome {
+  readonly result: RunResult;
+  readonly dir: string;
+  readonly page: string | undefined;
+  readonly exitCode: number;
+}
+
+/** Seconds of load before the "before" steady state is judged (VUs ramp over startSpread). */
+const warmupS = 3;
+
+export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
+  const s = o.scenario;
+  const timeline = o.timeline ?? s.timeline;
+  const log = o.log ?? ((l: string) => console.error(l));
+  const planted = [...(o.plantedFaults ?? [])];
+  const seed = o.seed ?? Date.now() % 1_000_000;
+  const label = o.label ?? s.name;
+  const startedAt = new Date();
+  const wall0 = performance.now();
+  refuseWhatCannotRun(s.name, timeline, o);
+  if (o.attach && planted.length)
+    throw new Error('--faults plants bugs in a system this run starts: not with --attach');
+
+  const dir = createRunFolder(`chaos:${label}`, o.reportsRoot);
+  log(`[chaos] ${label}: run folder ${dir}`);
+  const env: RunEnvironment = o.attach
+    ? await attachEnvironment(o.attach)
+    : await startEnvironment({ runDir: join(dir, 'stack'), spec: s.system ?? {}, faults: planted, log });
+  const guard = startHealGuard(env.endpoints.toxiproxyUrl);
+  const samples = new SampleWriter(dir);
+  const history = new History(join(dir, files.history));
+  const observer = new Observer({
+    directKafka: env.endpoints.direct.kafkaBrokers,
+    directDatabaseUrl: env.endpoints.direct.databaseUrl,
+    processes: () => env.system.processes(),
+  });
+  const probes = s.steadyState.probes;
+  const recorded: SampleLike[] = [];
+  const watch = new DuringWatch(probes);
+  const faultFigures: Record<string, number | string> = {};
+  const holds = createHolds();
+  let breach: Breach | undefined;
+  let gate: Criterion[] = [];
+  let loadStartS = 0;
+  const stopLoad = new AbortController();
+  const interrupted = () => o.signal?.aborted === true;
+
+  const controller = new FaultController({
+    timeline,
+    nowS: () => samples.elapsedS(),
+    log,
+    pids: () => env.pids(),
+    toxiproxyUrl: env.endpoints.toxiproxyUrl,
+    // The steady state must hold before the first fault: faulting a system already off proves nothing.
+    gate: () => {
+      gate = checkSteadyState(probes, recorded, loadStartS + warmupS, samples.elapsedS(), 'before');
+      const bad = gate.find((c) => !c.pass);
+      return bad ? `${bad.name}: measured ${bad.measured}, tolerance ${bad.threshold}` : undefined;
+    },
+    context: (id) => ({
+      toxiproxyUrl: env.endpoints.toxiproxyUrl,
+      kafka: { proxied: env.endpoints.kafkaBrokers, direct: env.endpoints.direct.kafkaBrokers },
+      directDatabaseUrl: env.endpoints.direct.databaseUrl,
+      stack: env.stack,
+      system: env.system,
+      history,
+      holds,
+      id,
+      signal: o.signal ?? new AbortController().signal,
+      guard,
+      log,
+      figures: faultFigures,
+    }),
+  });
+  const onAbort = () => {
+    stopLoad.abort();
+    void controller.healAll('interrupted');
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  // One sample a second, from the start of the load to the end of the convergence wait.
+  const sampling = startSampling(async () => {
+    const t = samples.elapsedS();
+    const values = await observer.sample();
+    samples.write(values);
+    const sample = { ...values, t };
+    recorded.push(sample);
+    if (controller.faulty && !breach) {
+      breach = watch.feed(sample);
+      if (breach) {
+        log(
+          `[chaos] probe breached: ${breach.probe.name} = ${breach.value} > ${breach.probe.during}: healing now`,
+        );
+        void controller.healAll(`probe ${breach.probe.name} breached`);
+      }
+    }
+  });
+
+  let load: LoadSummary | undefined;
+  let checked: Awaited<ReturnType<typeof runChecker>> | undefined;
+  let convergence: ConvergenceResult | undefined;
+  const apiUrl = env.system.apiUrl;
+  const directDatabaseUrl = env.endpoints.direct.databaseUrl;
+  let runError: Error | undefined;
+  try {
+    // Workload + nemesis: the timeline's t = 0 is the load's first iteration.
+    log(
+      `[chaos] load: ${describeLoad(s)}; faults: ${timeline.map((t) => `${t.fault.label} @${t.at}${t.for ? `+${t.for}` : ''}`).join('; ') || 'none'}`,
+    );
+    load = await runLoad({
+      baseUrl: env.system.apiUrl,
+      databaseUrl: env.endpoints.direct.databaseUrl,
+      profile: chaosProfile(s.name, s.load, s.expect),
+      history,
+      seed,
+      stop: stopLoad.signal,
+      onSample: (x) => observer.onLoadSample(x),
+      onStart: () => {
+        loadStartS = samples.elapsedS();
+        controller.start(loadStartS);
+      },
+      timeline: () => controller.relativeToLoad(),
+      log,
+    });
+    await controller.finished();
+    await controller.healAll('end of the timeline');
+    if (!interrupted()) {
+      log('[chaos] load done, faults healed: waiting for convergence, then checking every invariant');
+      // Reads right after the load race the invalidations still in flight.
+      const early = await dashboardSweep({ apiUrl, directDatabaseUrl, history });
+      convergence = await waitForConvergence({
+        databaseUrl: directDatabaseUrl,
+        brokers: env.endpoints.kafkaBrokers,
+        timeoutMs: parseDurationMs(s.checker?.convergenceTimeout ?? '60s'),
+      });
+      // Reads after quiescence leave entries for cache-converged to judge (a stale entry is a hit:
+      // these reads can never overwrite it).
+      const late = await dashboardSweep({ apiUrl, directDatabaseUrl, history });
+      faultFigures.dashboard_reads_after_load = early.ok + late.ok;
+    }
+    await history.close();
+    if (!interrupted()) {
+      checked = await runChecker({
+        endpoints: env.endpoints,
+        historyPath: history.path,
+        extraExercised: {
+          restarts: env.restarts(),
+          rebalances: observer.counters().rebalances,
+          retriesAfterTransientError: observer.counters().transientRetries,
+          idempotencyHits: observer.counters().idempotencyHits,
+        },
+        convergence: false,
+        ...(s.checker?.clockToleranceMs ? { clockToleranceMs: s.checker.clockToleranceMs } : {}),
+        ...(s.invariants?.only ? { only: s.invariants.only } : {}),
+      });
+    }
+  } catch (err) {
+    runError = err as Error;
+    log(`[chaos] run error: ${runError.stack ?? runError.message}`);
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await controller.healAll('run over').catch((e) => log(`[chaos] heal: ${(e as Error).message}`));
+    await history.close().catch(() => undefined);
+    await sampling.stop();
+    await observer.close();
+  }
+
+  // Verdict: thresholds per phase, steady state before / during / after, invariants, exercised.
+  const lastHealS = Math.max(...controller.intervals.map((f) => f.endS ?? 0), Number.NEGATIVE_INFINITY);
+  const settleS = parseDurationMs(s.steadyState.settle ?? '3s') / 1_000;
+  const recoverS = Number.isFinite(lastHealS)
+    ? timeToRecover(probes, recorded, lastHealS, settleS)
+    : undefined;
+  const criteria: Criterion[] = [...gate, ...watch.criteria(breach), ...(load?.criteria ?? [])];
+  if (Number.isFinite(lastHealS)) {
+    const boundS = parseDurationMs(s.recoverWithin) / 1_000;
+    criteria.push({
+      name: `time to recover: every probe within tolerance for ${settleS} s after the last heal (s)`,
+      threshold: `<=${boundS}`,
+      measured: recoverS ?? null,
+      pass: recoverS !== undefined && recoverS <= boundS,
+      phase: 'after',
+      unit: 's',
+    });
+  }
+  const counters = observer.counters();
+  const exercised: Record<string, number> = {
+    ...(checked?.exercised ?? {}),
+    faultsInjected: controller.injected,
+    chaosIdempotencyHits: counters.idempotencyHits,
+    deadlockRetries: counters.deadlockRetries,
+    transientRetries: counters.transientRetries,
+    rebalancesSeen: counters.rebalances,
+    restarts: Math.max(env.restarts(), checked?.exercised.restarts ?? 0),
+  };
+  const invariants: InvariantResult[] = [
+    ...(convergence ? [convergenceInvariant(convergence)] : []),
+    ...(checked?.invariants ?? []),
+  ];
+  invariants.push(
+    ...chaosChecks({ s, timeline, controller, exercised, breach, gateFailed: gate.some((c) => !c.pass) }),
+  );
+  const mayBeUnexercised = new Set(s.invariants?.mayBeUnexercised ?? []);
+  const deciding = invariants.filter((i) => !(i.valid === 'unknown' && mayBeUnexercised.has(i.name)));
+  let { verdict, reason } = decideVerdict(criteria, deciding);
+  if (interrupted())
+    ({ verdict, reason } = {
+      verdict: 'UNKNOWN',
+      reason: 'interrupted (Ctrl-C): faults healed, nothing checked',
+    });
+  else if (runError && verdict !== 'FAIL')
+    ({ verdict, reason } = { verdict: 'UNKNOWN', reason: `run error: ${runError.message}` });
+  const waived = invariants
+    .filter((i) => i.valid === 'unknown' && mayBeUnexercised.has(i.name))
+    .map((i) => i.name);
+  if (waived.length && verdict === 'PASS')
+    reason += `; not exercised by this scenario (reported, not counted): ${waived.join(', ')}`;
+
+  const result: RunResult = {
+    schemaVersion: resultSchemaVersion,
+    verdict,
+    reason,
+    scenario: `chaos:${label}`,
+    seed,
+    startedAt: startedAt.toISOString(),
+    durationS: Math.round(performance.now() - wall0) / 1_000,
+    criteria,
+    invariants,
+    exercised: exercised as Partial<Exercised>,
+    plantedFaults: planted,
+    faults: controller.intervals,
+    figures: {
+      ...(load?.figures ?? {}),
+      ...phaseFigures(load, recorded, controller.intervals, loadStartS),
+      ...faultFigures,
+      time_to_recover_s: recoverS ?? null,
+      time_to_converge_s: convergence ? convergence.waitedMs / 1_000 : null,
+      events_processed: counters.eventsProcessed,
+      duplicates_delivered: checked?.exercised.duplicatesDelivered ?? null,
+      duplicates_absorbed: counters.idempotencyHits,
+      dead_lettered: counters.deadLettered,
+      deadlock_retries: counters.deadlockRetries,
+      transient_retries: counters.transientRetries,
+      rebalances: counters.rebalances,
+      supervisor_restarts: env.restarts(),
+      hypothesis: s.hypothesis,
+      ...(controller.errors.length ? { fault_errors: controller.errors.join(' | ') } : {}),
+      ...(breach ? { probe_breach: `${breach.probe.name} = ${breach.value} at t=${breach.atS}s` } : {}),
+    },
+    environment: {
+      node: process.version,
+      cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+      loadavg: loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+      stack: env.attached ? 'attached' : 'fresh (free ports)',
+      stackRunDir: env.endpoints.runDir,
+    },
+    replay:
+      o.replay ??
+      `npm run chaos -- ${s.name} --seed ${seed}${planted.length ? ` --faults ${planted.join(',')}` : ''}`,
+  };
+
+  try {
+    await env.close();
+  } catch (err) {
+    log(`[chaos] stopping the environment: ${(err as Error).message}`);
+  }
+  guard.done();
+  writeResult(dir, result);
+  let page: string | undefined;
+  try {
+    page = finalizeRun(dir).page;
+  } catch (err) {
+    log(`[chaos] report: ${(err as Error).message}`);
+  }
+  return { result, dir, page, exitCode: exitCodeFor(verdict) };
+}
+
+/** Refuses, before anything starts, a timeline the chosen environment cannot apply. */
+function refuseWhatCannotRun(name: string, timeline: readonly TimelineStep[], o: ChaosRunOptions) {
+  if (!o.attach) return;
+  const needs = needsOf({ timeline });
+  if (needs.size > 0) {
+    throw new Error(
+      `${name} needs ${[...needs].join(', ')}: it restarts services or signals processes, which only a run that started its own stack and system may do (drop --attach)`,
+    );
+  }
+}
+
+function describeLoad(s: ChaosScenario): string {
+  const p = chaosProfile(s.name, s.load, s.expect);
+  return p.description;
+}
+
+/** Runs `tick` about once a second until stopped; a slow tick delays the next one, never overlaps it. */
+function startSampling(tick: () => Promise<void>): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; !stopped && i < 24 * 3_600; i++) {
+      const t0 = performance.now();
+      try {
+        await tick();
+      } catch {
+        // A sample that cannot be taken is a gap in the charts, not a reason to stop the run.
+      }
+      const waitMs = 1_000 - (performance.now() - t0);
+      if (waitMs > 0 && !stopped) await new Promise((r) => setTimeout(r, waitMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** The harness's own checks, as invariants: were the faults applied and healed, was enough exercised? */
+function chaosChecks(a: {
+  s: ChaosScenario;
+  timeline: readonly TimelineStep[];
+  controller: FaultController;
+  exercised: Readonly<Record<string, number>>;
+  breach: Breach | undefined;
+  gateFailed: boolean;
+}): InvariantResult[] {
+  const out: InvariantResult[] = [];
+  const { controller } = a;
+  const stoppedEarly = a.breach !== undefined || a.gateFailed;
+  const missing = a.timeline.length - controller.injected;
+  out.push({
+    name: 'chaos-faults-applied',
+    description: 'every fault of the timeline was injected and healed (else the run proves nothing about it)',
+    valid:
+      controller.unhealed.length > 0 || controller.errors.length > 0 || (missing > 0 && !stoppedEarly)
+        ? 'unknown'
+        : a.gateFailed
+          ? 'unknown'
+          : true,
+    violations: 0,
+    examples: [...controller.errors, ...controller.unhealed]
+      .slice(0, 5)
+      .map((e) => ({ kind: 'fault-error', error: e })),
+    checked: a.timeline.length,
+    ...(a.gateFailed
+      ? { unknownReason: 'the steady state did not hold before the first fault: no fault injected' }
+      : controller.errors.length || controller.unhealed.length
+        ? { unknownReason: [...controller.errors, ...controller.unhealed].join('; ') }
+        : missing > 0 && !stoppedEarly
+          ? {
+              unknownReason: `${missing} of ${a.timeline.length} faults never injected (timeline longer than the load?)`,
+            }
+          : {}),
+  });
+  const short = Object.entries(a.s.mustExercise ?? {}).filter(([k, min]) => (a.exercised[k] ?? 0) < min);
+  if (a.s.mustExercise) {
+    out.push({
+      name: 'chaos-exercised',
+      description: `the run exercised what this scenario is about: ${Object.entries(a.s.mustExercise)
+        .map(([k, v]) => `${k} >= ${v}`)
+        .join(', ')}`,
+      valid: short.length ? 'unknown' : true,
+      violations: 0,
+      examples: short.map(([k, min]) => ({
+        kind: 'not-exercised',
+        counter: k,
+        expected: min,
+        found: a.exercised[k] ?? 0,
+      })),
+      checked: Object.keys(a.s.mustExercise).length,
+      ...(short.length
+        ? { unknownReason: short.map(([k, min]) => `${k} = ${a.exercised[k] ?? 0} < ${min}`).join(', ') }
+        : {}),
+    });
+  }
+  return out;
+}
+
+function counterIn(m: Readonly<Record<string, MetricSummary>> | undefined, key: string): number | null {
+  const x = m?.[key];
+  return x?.type === 'counter' ? x.values.count : null;
+}
+
+/** Per-phase figures the load summary does not have: confirmations, largest lag and backlog. */
+function phaseFigures(
+  load: LoadSummary | undefined,
+  recorded: readonly SampleLike[],
+  intervals: readonly { startS: number; endS: number | null; label: string }[],
+  loadStartS: number,
+): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  const endS = recorded.length ? recorded[recorded.length - 1]!.t : loadStartS;
+  for (const w of phaseWindows(intervals, endS)) {
+    const inW = recorded.filter((x) => x.t >= w.fromS && x.t < w.toS);
+    const lags = inW.map((x) => maxLag(x)).filter((v): v is number => v !== undefined);
+    const backlog = inW.map((x) => x.outbox_backlog).filter((v): v is number => v !== undefined);
+    out[`${w.phase}_lag_max`] = lags.length ? Math.max(...lags) : null;
+    out[`${w.phase}_outbox_backlog_max`] = backlog.length ? Math.max(...backlog) : null;
+    out[`${w.phase}_duration_s`] = Math.round((w.toS - w.fromS) * 1000) / 1000;
+  }
+  for (const p of load?.phases ?? []) out[`${p.phase}_confirms`] = counterIn(p.metrics, 'payments_confirmed');
+  return out;
+}

@@ -1,0 +1,182 @@
+// What a chaos scenario is: data plus a few small functions. A scenario names a fault timeline
+// relative to the start of the load, the load profile, the steady-state hypothesis (probes with
+// tolerances) and what decides PASS (k6 thresholds per phase, invariants). One file per scenario
+// in chaos/, `export default defineScenario({...})`; harness/chaos/catalogue.ts finds them by name.
+import type { Duration } from '../load/duration.ts';
+import { parseDurationMs } from '../load/duration.ts';
+import type { LoadProfile, Workload } from '../load/profile.ts';
+import type { Thresholds } from '../load/thresholds.ts';
+import type { History } from '../run/history.ts';
+import type { Stack } from '../stack/stack.ts';
+import type { ProcessKind } from '../system/launcher.ts';
+import type { SeedOptions } from '../system/seed.ts';
+
+/** One process of the system under test, as the faults see it. */
+export interface ProcessView {
+  readonly name: string;
+  readonly kind: ProcessKind;
+  readonly pid: number;
+  readonly running: boolean;
+  readonly metricsPort: number;
+  /** Restarts performed by the supervisor so far. */
+  readonly restarts: number;
+}
+
+/** What faults may do to the processes: a RunningSystem we started, or one we attached to. */
+export interface SystemControl {
+  readonly apiUrl: string;
+  processes(): readonly ProcessView[];
+  /** Sends a signal to one process's group; false when it is not running. */
+  signal(name: string, sig: NodeJS.Signals): boolean;
+  /** Starts one more instance of a kind, with extra environment; returns its name. Absent when attached. */
+  add?(kind: ProcessKind, env?: NodeJS.ProcessEnv): Promise<string>;
+  /** Stops one instance for good (scale down). Absent when attached. */
+  remove?(name: string): Promise<void>;
+}
+
+/** Counts overlapping holds on one resource, so overlapping faults heal only when the last one ends. */
+export interface Holds {
+  /** Returns the number of holds after taking this one (1: the first: apply the fault). */
+  acquire(key: string): number;
+  /** Returns the number of holds left (0: the last: heal). */
+  release(key: string): number;
+}
+
+/** Everything a fault action may touch. */
+export interface FaultContext {
+  readonly toxiproxyUrl: string;
+  /** Kafka bootstrap addresses: `proxied` is what the system uses, `direct` bypasses every fault. */
+  readonly kafka: { readonly proxied: string; readonly direct: string };
+  readonly directDatabaseUrl: string;
+  /** The stack, when this run started it (service restarts need it); undefined when attached. */
+  readonly stack: Stack | undefined;
+  readonly system: SystemControl;
+  readonly history: History;
+  readonly holds: Holds;
+  /** Unique per fault instance: names toxics so that overlapping faults never remove each other's. */
+  readonly id: string;
+  /** Aborted when the run is interrupted: long-running faults stop at once. */
+  readonly signal: AbortSignal;
+  /** Paused pids must be resumed even if the runner dies: the heal guard does it. */
+  readonly guard: { paused(pid: number): void; resumed(pid: number): void };
+  readonly log: (line: string) => void;
+  /** Figures a fault reports for result.json (e.g. messages flooded). */
+  readonly figures: Record<string, number | string>;
+}
+
+/** Undoes a fault. Must be idempotent and bounded (a heal that hangs is a bug: Toxiproxy #412). */
+export type Heal = () => Promise<void>;
+
+/** A fault action: what it targets, and how to inject it (returning its heal). */
+export interface Fault {
+  /** Label on the timeline and in result.faults, e.g. `partition kafka`, `SIGKILL purchase-worker`. */
+  readonly label: string;
+  /** `partition`, `latency`, `kill`, `pause`, `restart`... */
+  readonly kind: string;
+  /** `kafka`, `postgres`, `redis`, a process kind or name. */
+  readonly target: string;
+  /** What the run must provide: its own stack (restart a service) or control of the processes. */
+  readonly needs?: readonly ('own-stack' | 'processes' | 'scaling')[];
+  inject(ctx: FaultContext): Promise<Heal>;
+}
+
+/** One entry of the timeline: inject at `at` (since the load started), heal `for` later. */
+export interface TimelineStep {
+  readonly at: Duration;
+  /** How long the fault stays on; omitted for instantaneous faults (a kill): healed right away. */
+  readonly for?: Duration;
+  readonly fault: Fault;
+}
+
+/** A steady-state probe: a per-second metric of the run and its tolerances. */
+export interface Probe {
+  /** e.g. `confirm latency p95`. */
+  readonly name: string;
+  /**
+   * A per-second sample metric: `confirm_p95_ms`, `error_pct` (failed share of requests, %),
+   * `consumer_lag` (largest lag of any group), `outbox_backlog`.
+   */
+  readonly metric: ProbeMetric;
+  /** Tolerance before the fault and after recovery (the steady state). */
+  readonly max: number;
+  /** Tolerance while the fault is on, checked every second; 'skip' (default): not checked then. */
+  readonly during?: number | 'skip';
+}
+
+export type ProbeMetric = 'confirm_p95_ms' | 'error_pct' | 'consumer_lag' | 'outbox_backlog';
+
+/** The system's shape for this scenario. */
+export interface SystemSpec {
+  readonly instances?: Partial<Record<ProcessKind, number>>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Extra environment by process name (e.g. a clock skew for `session-worker#2`). */
+  readonly envFor?: (name: string) => NodeJS.ProcessEnv | undefined;
+  readonly seed?: SeedOptions;
+}
+
+/** The load, as changes to the chaos default (harness/chaos/load-profile.ts). */
+export interface LoadSpec {
+  readonly vus?: number;
+  readonly duration?: Duration;
+  readonly workload?: Workload;
+  /** Replaces the whole profile (thresholds then come from `expect` only). */
+  readonly profile?: LoadProfile;
+}
+
+/** k6 thresholds that decide PASS, over the whole run and per phase (before / during / after the faults). */
+export interface Expectations {
+  readonly run?: Thresholds;
+  readonly before?: Thresholds;
+  readonly during?: Thresholds;
+  readonly after?: Thresholds;
+}
+
+/** What the run must have exercised to prove anything; a shortfall makes the run UNKNOWN. */
+export type ExercisedMinimum = Readonly<Record<string, number>>;
+
+export interface ChaosScenario {
+  /** The file name in chaos/, e.g. `partition-kafka`. */
+  readonly name: string;
+  /** One line, shown by `--list`. */
+  readonly description: string;
+  /** Why it matters and what is expected, phase by phase (docs and the report). */
+  readonly hypothesis: string;
+  readonly system?: SystemSpec;
+  readonly load?: LoadSpec;
+  readonly timeline: readonly TimelineStep[];
+  readonly steadyState: { readonly probes: readonly Probe[]; readonly settle?: Duration };
+  /** The system must be back in its steady state this long after the last heal. */
+  readonly recoverWithin: Duration;
+  readonly expect: Expectations;
+  readonly invariants?: {
+    /** Only these decide (default: every invariant of the checker). */
+    readonly only?: readonly string[];
+    /** Invariants this scenario does not necessarily exercise: their 'unknown' is reported, not counted. */
+    readonly mayBeUnexercised?: readonly string[];
+  };
+  /** Counters (Exercised keys, or chaos ones such as `faultsInjected`) that must reach a minimum. */
+  readonly mustExercise?: ExercisedMinimum;
+  readonly checker?: {
+    /** Largest clock skew of any process, ms. */
+    readonly clockToleranceMs?: number;
+    /** Bound on the wait for quiescence after the load; default 60 s. */
+    readonly convergenceTimeout?: Duration;
+  };
+}
+
+/** Identity function that type-checks a scenario and validates its durations early. */
+export function defineScenario(s: ChaosScenario): ChaosScenario {
+  for (const [i, step] of s.timeline.entries()) {
+    parseDurationMs(step.at, `${s.name}.timeline[${i}].at`);
+    if (step.for !== undefined) parseDurationMs(step.for, `${s.name}.timeline[${i}].for`);
+  }
+  parseDurationMs(s.recoverWithin, `${s.name}.recoverWithin`);
+  if (!/^[a-z0-9-]+$/.test(s.name))
+    throw new Error(`scenario name ${JSON.stringify(s.name)}: use kebab-case`);
+  return s;
+}
+
+/** Faults the scenario applies, and what they need from the run. */
+export function needsOf(s: Pick<ChaosScenario, 'timeline'>): Set<string> {
+  return new Set(s.timeline.flatMap((t) => t.fault.needs ?? []));
+}

@@ -1,0 +1,74 @@
+// The catalogue as data: every file in chaos/ is a valid scenario named after its file, fits the
+// run's time budget, and states a hypothesis, probes and PASS criteria; the issue's list is there.
+import { describe, expect, it } from 'vitest';
+import { loadCatalogue, loadScenario, scenarioNames } from '../../harness/chaos/catalogue.ts';
+import { planEvents } from '../../harness/chaos/controller.ts';
+import { chaosProfile, defaultDuration } from '../../harness/chaos/defaults.ts';
+import { parseDurationMs } from '../../harness/load/duration.ts';
+import { validateProfile } from '../../harness/load/profile.ts';
+
+const required = [
+  'partition-kafka',
+  'partition-postgres',
+  'partition-redis',
+  'partition-redis-blackhole',
+  'latency-kafka',
+  'latency-postgres',
+  'reset-peer-postgres',
+  'bandwidth-kafka',
+  'slow-close',
+  'kill-worker',
+  'pause-worker',
+  'kill-relay',
+  'restart-kafka',
+  'restart-postgres',
+  'rebalance-storm',
+  'deadlock-storm',
+  'duplicate-flood',
+  'clock-skew',
+];
+
+describe('the chaos catalogue', async () => {
+  const all = await loadCatalogue();
+
+  it('holds every scenario of the issue, one file each', () => {
+    expect(scenarioNames()).toEqual(expect.arrayContaining(required));
+    expect(all.map((s) => s.name)).toEqual(scenarioNames());
+  });
+
+  it.each(all.map((s) => [s.name, s] as const))('%s is well formed and fits the time budget', (_name, s) => {
+    expect(s.description.length).toBeGreaterThan(20);
+    expect(s.description).not.toMatch(/\n/);
+    expect(s.hypothesis.length).toBeGreaterThan(20);
+    expect(s.timeline.length).toBeGreaterThan(0);
+    expect(s.steadyState.probes.length).toBeGreaterThan(0);
+    // The load profile is valid, with the expectations as k6 thresholds per phase.
+    const profile = chaosProfile(s.name, s.load, s.expect);
+    expect(() => validateProfile(profile)).not.toThrow();
+    expect(
+      Object.keys(profile.thresholds).length + Object.keys(profile.phaseThresholds ?? {}).length,
+    ).toBeGreaterThan(0);
+    // Every fault is healed before the load ends, leaving an "after" phase to recover in.
+    const loadMs = parseDurationMs(s.load?.duration ?? defaultDuration);
+    const lastHealMs = Math.max(...planEvents(s.timeline).map((e) => e.atMs));
+    expect(lastHealMs).toBeLessThanOrEqual(loadMs - 8_000);
+    expect(parseDurationMs(s.recoverWithin)).toBeLessThanOrEqual(60_000);
+  });
+
+  it('refuses a name that is not in the catalogue, listing what is', async () => {
+    await expect(loadScenario('partition-everything')).rejects.toThrow(/partition-kafka/);
+  });
+
+  it('clock-skew tells the checker how far the clocks are apart', async () => {
+    const s = await loadScenario('clock-skew');
+    expect(s.checker?.clockToleranceMs).toBe(3 * 3_600_000);
+  });
+
+  it('process and service faults declare what they need (refused with --attach)', async () => {
+    const needs = (n: string) =>
+      new Set(all.find((s) => s.name === n)!.timeline.flatMap((t) => t.fault.needs ?? []));
+    expect(needs('restart-kafka').has('own-stack')).toBe(true);
+    expect(needs('kill-worker').has('processes')).toBe(true);
+    expect(needs('partition-kafka').size).toBe(0);
+  });
+});
