@@ -43,7 +43,7 @@ interface DeadLetter {
 
 type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
 
-type ChunkOutcome = ProcessOutcome | 'dead-lettered';
+export type ChunkOutcome = ProcessOutcome | 'dead-lettered';
 
 /** A handler error that is not transient: the chunk falls back to one savepoint per event. */
 class PermanentHandlerError extends Error {

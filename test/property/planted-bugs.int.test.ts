@@ -44,35 +44,40 @@ beforeAll(async () => {
 afterAll(async () => close?.());
 
 describe('planted bugs are caught by the invariant that names them', () => {
-  it.each(selected)('%s', async (fault) => {
-    const t0 = performance.now();
-    const out = await fc.check(handlerProperty(env, new Set([fault])), {
-      seed: 20261126,
-      numRuns: 40,
-      endOnFailure: !shrink.has(fault),
-      interruptAfterTimeLimit: 120_000,
-    });
-    const s = ((performance.now() - t0) / 1000).toFixed(1);
-    const err0 = out.errorInstance;
-    record('planted', {
-      fault,
-      expected: namedBy[fault],
-      caught: out.failed,
-      invariants: err0 instanceof PropertyViolation ? err0.invariants : [],
-      runs: out.numRuns,
-      seconds: Number(s),
-      numShrinks: out.numShrinks,
-      counterexample: shrink.has(fault) && out.failed ? fc.stringify(out.counterexample?.slice(0, 3)) : null,
-    });
-    expect(out.failed, `${fault} was NOT caught in ${out.numRuns} runs`).toBe(true);
-    const err = out.errorInstance;
-    expect(err).toBeInstanceOf(PropertyViolation);
-    expect((err as PropertyViolation).invariants).toContain(namedBy[fault]);
-    console.log(
-      `[planted] ${fault}: caught after ${out.numRuns} run(s) in ${s} s by ${(err as PropertyViolation).invariants.join(', ')}` +
-        (shrink.has(fault)
-          ? `; shrunk ${out.numShrinks} times to ${fc.stringify(out.counterexample?.slice(0, 3))}`
-          : ''),
-    );
-  });
+  it.each(selected)(
+    '%s',
+    async (fault) => {
+      const t0 = performance.now();
+      const out = await fc.check(handlerProperty(env, new Set([fault])), {
+        seed: 20261126,
+        numRuns: 40,
+        endOnFailure: !shrink.has(fault),
+        interruptAfterTimeLimit: 120_000,
+      });
+      const s = ((performance.now() - t0) / 1000).toFixed(1);
+      const err0 = out.errorInstance;
+      record('planted', {
+        fault,
+        expected: namedBy[fault],
+        caught: out.failed,
+        invariants: err0 instanceof PropertyViolation ? err0.invariants : [],
+        runs: out.numRuns,
+        seconds: Number(s),
+        numShrinks: out.numShrinks,
+        counterexample:
+          shrink.has(fault) && out.failed ? fc.stringify(out.counterexample?.slice(0, 3)) : null,
+      });
+      expect(out.failed, `${fault} was NOT caught in ${out.numRuns} runs`).toBe(true);
+      const err = out.errorInstance;
+      expect(err).toBeInstanceOf(PropertyViolation);
+      expect((err as PropertyViolation).invariants).toContain(namedBy[fault]);
+      console.log(
+        `[planted] ${fault}: caught after ${out.numRuns} run(s) in ${s} s by ${(err as PropertyViolation).invariants.join(', ')}` +
+          (shrink.has(fault)
+            ? `; shrunk ${out.numShrinks} times to ${fc.stringify(out.counterexample?.slice(0, 3))}`
+            : ''),
+      );
+    },
+    300_000,
+  );
 });

@@ -42,9 +42,6 @@ export function trainerAllocatedEvent(row: AllocationRow, randomIds: boolean): T
   };
 }
 
-const allocationColumns = `a.id, a.purchase_id, p.payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
-  a.session_count, a.start_date, a.created_at`;
-
 /**
  * A trainer with free capacity, row-locked until commit. SKIP LOCKED spreads concurrent
  * allocators over trainers instead of queueing them (and deadlocking) on the least loaded one.
@@ -71,40 +68,52 @@ async function lockTrainer(ctx: EventContext): Promise<{ id: string; load: numbe
   return undefined;
 }
 
+interface Lookup {
+  student_id: string;
+  course_id: string;
+  is_active: boolean;
+  payment_id: string;
+  session_count: number | null;
+  existing: AllocationRow | null;
+}
+
+/**
+ * Three round trips on the common path: one lookup (the purchase, its course, any allocation the
+ * pair already has), the trainer lock, and one statement that inserts the allocation, bumps the
+ * trainer's counter only if the insert happened, and returns the row.
+ */
 export const handlePurchaseCreated: EventHandler = async (ctx: EventContext) => {
   if (ctx.event.eventType !== 'PURCHASE_CREATED')
     throw new AppError('handler_error', `unexpected ${ctx.event.eventType}`, false);
   const { purchaseId, studentId, courseId } = ctx.event.payload;
   const { client } = ctx;
-  const purchase = await client.query<{ student_id: string; course_id: string; is_active: boolean }>(
-    'SELECT student_id, course_id, is_active FROM student_course_purchases WHERE id = $1',
+  const lookup = await client.query<Lookup>(
+    `SELECT p.student_id, p.course_id, p.is_active, p.payment_id, c.session_count,
+       (SELECT to_jsonb(x) FROM (
+          SELECT a.id, a.purchase_id, ap.payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
+                 a.session_count, to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at
+          FROM trainer_allocations a JOIN student_course_purchases ap ON ap.id = a.purchase_id
+          WHERE a.student_id = p.student_id AND a.course_id = p.course_id
+            AND a.status IN ('approved', 'active', 'waitlisted')
+          LIMIT 1) x) AS existing
+     FROM student_course_purchases p LEFT JOIN courses c ON c.id = p.course_id
+     WHERE p.id = $1`,
     [purchaseId],
   );
-  const p = purchase.rows[0];
+  const p = lookup.rows[0];
   if (!p) throw new AppError('handler_error', `unknown purchase ${purchaseId}`, false);
   if (p.student_id !== studentId || p.course_id !== courseId)
     throw new AppError('handler_error', `event does not match purchase ${purchaseId}`, false);
   if (!p.is_active) return 'already-done';
-
-  const existing = await client.query<AllocationRow>(
-    `SELECT ${allocationColumns} FROM trainer_allocations a JOIN student_course_purchases p ON p.id = a.purchase_id
-     WHERE a.student_id = $1 AND a.course_id = $2 AND a.status IN ('approved', 'active', 'waitlisted') LIMIT 1`,
-    [studentId, courseId],
-  );
-  const found = existing.rows[0];
-  if (found) {
+  if (p.existing) {
     ctx.onConflict('trainer_allocations_one_live');
-    if (found.status !== 'waitlisted')
+    if (p.existing.status !== 'waitlisted') {
+      const found = { ...p.existing, created_at: new Date(p.existing.created_at) };
       await enqueueEvent(client, trainerAllocatedEvent(found, ctx.faults.has('random-downstream-ids')));
+    }
     return 'already-done';
   }
-
-  const course = await client.query<{ session_count: number }>(
-    'SELECT session_count FROM courses WHERE id = $1',
-    [courseId],
-  );
-  const sessionCount = course.rows[0]?.session_count;
-  if (sessionCount === undefined) throw new AppError('handler_error', `unknown course ${courseId}`, false);
+  if (p.session_count === null) throw new AppError('handler_error', `unknown course ${courseId}`, false);
   const allocationId = allocationIdFor(purchaseId);
   const startDate = startDateFor(ctx.now);
   const trainer = await lockTrainer(ctx);
@@ -112,33 +121,41 @@ export const handlePurchaseCreated: EventHandler = async (ctx: EventContext) => 
     await client.query(
       `INSERT INTO trainer_allocations (id, purchase_id, student_id, course_id, trainer_id, status, waitlist_reason, session_count, start_date)
        VALUES ($1, $2, $3, $4, NULL, 'waitlisted', 'no_trainer_capacity', $5, $6) ON CONFLICT DO NOTHING`,
-      [allocationId, purchaseId, studentId, courseId, sessionCount, startDate],
+      [allocationId, purchaseId, studentId, courseId, p.session_count, startDate],
     );
     ctx.log.info({ allocationId }, 'waitlisted: no trainer capacity');
     return 'applied';
   }
+  // The counter moves in the same statement as the insert, and only if the insert happened.
+  const withoutLock = ctx.faults.has('allocate-without-lock');
+  // Planted bug: the value read without a lock, plus one (a lost update under concurrency).
+  const counter = withoutLock ? '$9::int' : 'active_allocations + 1';
   const inserted = await client.query<AllocationRow>(
     `WITH a AS (
        INSERT INTO trainer_allocations (id, purchase_id, student_id, course_id, trainer_id, status, session_count, start_date)
        VALUES ($1, $2, $3, $4, $5, 'approved', $6, $7) ON CONFLICT DO NOTHING
-       RETURNING *)
-     SELECT ${allocationColumns} FROM a JOIN student_course_purchases p ON p.id = a.purchase_id`,
-    [allocationId, purchaseId, studentId, courseId, trainer.id, sessionCount, startDate],
+       RETURNING *),
+     t AS (UPDATE trainers SET active_allocations = ${counter} WHERE id = $5 AND EXISTS (SELECT 1 FROM a) RETURNING 1)
+     SELECT a.id, a.purchase_id, $8::uuid AS payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
+            a.session_count, to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at,
+            (SELECT count(*) FROM t) AS bumped
+     FROM a`,
+    [
+      allocationId,
+      purchaseId,
+      studentId,
+      courseId,
+      trainer.id,
+      p.session_count,
+      startDate,
+      p.payment_id,
+      ...(withoutLock ? [trainer.load + 1] : []),
+    ],
   );
   const row = inserted.rows[0];
   if (!row) {
     ctx.onConflict('trainer_allocations_one_live');
     return 'already-done';
-  }
-  if (ctx.faults.has('allocate-without-lock')) {
-    await client.query('UPDATE trainers SET active_allocations = $2 WHERE id = $1', [
-      trainer.id,
-      trainer.load + 1,
-    ]);
-  } else {
-    await client.query('UPDATE trainers SET active_allocations = active_allocations + 1 WHERE id = $1', [
-      trainer.id,
-    ]);
   }
   await enqueueEvent(client, trainerAllocatedEvent(row, ctx.faults.has('random-downstream-ids')));
   return 'applied';

@@ -42,26 +42,41 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: EventContext) =
     // Planted bug: as if the migration that creates the guard had never run on this database.
     await client.query('DROP INDEX IF EXISTS student_course_purchases_one_active');
   }
-  // Nothing without its cause: the payment must exist, have succeeded, and match the event.
-  const pay = await client.query<{ status: string; student_id: string; course_id: string }>(
-    'SELECT status, student_id, course_id FROM payments WHERE id = $1',
-    [paymentId],
+  // Nothing without its cause: the payment must exist, have succeeded, and match the event. The
+  // check and the insert are one statement (one round trip on the common path).
+  const r = await client.query<{
+    status: string;
+    student_id: string;
+    course_id: string;
+    purchase_tier: number | null;
+    inserted: PurchaseRow | null;
+  }>(
+    `WITH src AS (
+       SELECT p.status, p.student_id, p.course_id, c.purchase_tier
+       FROM payments p LEFT JOIN courses c ON c.id = p.course_id WHERE p.id = $2
+     ), ins AS (
+       INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
+       SELECT $1, $2, $3, $4, src.purchase_tier FROM src
+       WHERE src.status = 'succeeded' AND src.student_id = $3 AND src.course_id = $4 AND src.purchase_tier IS NOT NULL
+       ON CONFLICT DO NOTHING
+       RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at
+     )
+     SELECT src.status, src.student_id, src.course_id, src.purchase_tier, to_jsonb(ins) AS inserted
+     FROM src LEFT JOIN ins ON true`,
+    [purchaseIdFor(paymentId), paymentId, studentId, courseId],
   );
-  const payment = pay.rows[0];
+  const payment = r.rows[0];
   if (!payment) throw new AppError('handler_error', `unknown payment ${paymentId}`, false);
   if (payment.status !== 'succeeded')
     throw new AppError('handler_error', `payment ${paymentId} is ${payment.status}, not succeeded`, false);
   if (payment.student_id !== studentId || payment.course_id !== courseId) {
     throw new AppError('handler_error', `event does not match payment ${paymentId} (student/course)`, false);
   }
-  const inserted = await client.query<PurchaseRow>(
-    `INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
-     SELECT $1, $2, $3, $4, c.purchase_tier FROM courses c WHERE c.id = $4
-     ON CONFLICT DO NOTHING
-     RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at`,
-    [purchaseIdFor(paymentId), paymentId, studentId, courseId],
-  );
-  let row = inserted.rows[0];
+  if (payment.purchase_tier === null)
+    throw new AppError('handler_error', `unknown course ${courseId}`, false);
+  let row: PurchaseRow | undefined = payment.inserted
+    ? { ...payment.inserted, created_at: new Date(payment.inserted.created_at) }
+    : undefined;
   let outcome: 'applied' | 'already-done' = 'applied';
   if (!row) {
     // Already done: this payment's purchase exists, or the pair already has an active purchase.
@@ -71,7 +86,8 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: EventContext) =
       [purchaseIdFor(paymentId), studentId, courseId],
     );
     row = existing.rows[0];
-    if (!row) throw new AppError('handler_error', `unknown course ${courseId}`, false);
+    if (!row)
+      throw new AppError('transient_db', `purchase for ${studentId}/${courseId} not visible yet`, true);
     ctx.onConflict('student_course_purchases_one_active');
     outcome = 'already-done';
   }

@@ -247,6 +247,7 @@ async function deliver(
         );
         for (const l of dead) {
           stats.deadLettered++;
+          if (process.env.PAYPROOF_DEBUG) console.error(`[dead-letter] ${group}: ${l.detail}`);
           world.bus.append(dlqTopic(group), l.message.key?.toString() ?? null, l.message.value!.toString(), {
             'x-dlq-reason': l.reason,
             'x-consumer-group': group,
