@@ -68,5 +68,5 @@ describe(`handler-level property${faults.size ? ` with planted ${[...faults].joi
     });
     expect(out.failed, fc.defaultReportMessage(out) ?? '').toBe(false);
     expect(out.numRuns).toBeGreaterThan(0);
-  });
+  }, 600_000);
 });
