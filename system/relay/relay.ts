@@ -89,21 +89,37 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
   }
 }
 
+/** True when at least one row waits: one cheap index probe, no transaction, no lock. */
+async function hasBacklog(pool: Pool): Promise<boolean> {
+  const r = await pool.query('SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1');
+  return (r.rowCount ?? 0) > 0;
+}
+
 /**
- * Polls adaptively: straight again when a batch came back full, a short sleep when it was empty.
+ * Polls adaptively: straight again while there is work; when the outbox is empty, a cheap probe
+ * (no transaction) with a sleep that doubles from `idleMs` up to `maxIdleMs`, so an idle relay
+ * costs almost nothing and a busy one never waits.
  * Every error is retried with backoff (Kafka or Postgres may be away for a while).
  */
 export async function runRelay(
   deps: RelayDeps,
   signal: AbortSignal,
-  { idleMs = 5 }: { idleMs?: number } = {},
+  { idleMs = 2, maxIdleMs = 25 }: { idleMs?: number; maxIdleMs?: number } = {},
 ): Promise<void> {
   let failures = 0;
+  let idle = idleMs;
   while (!signal.aborted) {
     try {
+      if (!(await hasBacklog(deps.pool))) {
+        await sleep(idle, signal);
+        idle = Math.min(maxIdleMs, idle * 2);
+        continue;
+      }
+      idle = idleMs;
       const n = await relayOnce(deps);
       failures = 0;
-      if (n < (deps.batchSize ?? 500)) await sleep(n === 0 ? idleMs : 0, signal);
+      // Rows exist but all are claimed by other relays: do not spin.
+      if (n === 0) await sleep(idleMs, signal);
     } catch (err) {
       metrics.retries.inc({ component: 'relay', reason: isTransient(err) ? 'transient' : 'error' });
       if (failures % 20 === 0)
