@@ -46,7 +46,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       sessionTimeout: 10_000,
       rebalanceTimeout: 15_000,
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 50,
+      // The broker answers a waiting fetch as soon as data arrives: a long wait adds no latency, only saves idle polls.
+      maxWaitTimeInMs: 500,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
