@@ -48,6 +48,8 @@ export interface ChaosRunOptions {
   readonly timeline?: readonly TimelineStep[];
   /** Name of the run folder and of result.scenario (`chaos:<label>`); default the scenario's name. */
   readonly label?: string;
+  /** `load` for `npm run load` (a run with no fault timeline): names the folder `load:<label>`. */
+  readonly kind?: 'chaos' | 'load';
   /** Planted bugs (PAYPROOF_FAULTS) for the system this run starts. */
   readonly plantedFaults?: readonly string[];
   /** Attach to a running stack and system instead of starting fresh ones. */
@@ -85,7 +87,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   if (o.attach && planted.length)
     throw new Error('--faults plants bugs in a system this run starts: not with --attach');
 
-  const dir = createRunFolder(`chaos:${label}`, o.reportsRoot);
+  const dir = createRunFolder(`${o.kind ?? 'chaos'}:${label}`, o.reportsRoot);
   log(`[chaos] ${label}: run folder ${dir}`);
   const env: RunEnvironment = o.attach
     ? await attachEnvironment(o.attach)
@@ -117,7 +119,12 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     toxiproxyUrl: env.endpoints.toxiproxyUrl,
     // The steady state must hold before the first fault: faulting a system already off proves nothing.
     gate: () => {
-      gate = checkSteadyState(probes, recorded, loadStartS + warmupS, samples.elapsedS(), 'before');
+      // Judged after the warm-up; a fault due earlier than that is judged on whatever load ran.
+      const nowS = samples.elapsedS();
+      const fromS = recorded.some((x) => x.t >= loadStartS + warmupS && x.t <= nowS)
+        ? loadStartS + warmupS
+        : loadStartS;
+      gate = checkSteadyState(probes, recorded, fromS, nowS, 'before');
       const bad = gate.find((c) => !c.pass);
       return bad ? `${bad.name}: measured ${bad.measured}, tolerance ${bad.threshold}` : undefined;
     },
@@ -267,6 +274,13 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const mayBeUnexercised = new Set(s.invariants?.mayBeUnexercised ?? []);
   const deciding = invariants.filter((i) => !(i.valid === 'unknown' && mayBeUnexercised.has(i.name)));
   let { verdict, reason } = decideVerdict(criteria, deciding);
+  // Faulting a system that was already off its steady state teaches nothing: unknown, not failed
+  // (unless an invariant broke anyway).
+  if (controller.gateFailure && !deciding.some((i) => i.valid === false))
+    ({ verdict, reason } = {
+      verdict: 'UNKNOWN',
+      reason: `steady state not met before the first fault (${controller.gateFailure}): no fault injected`,
+    });
   if (interrupted())
     ({ verdict, reason } = {
       verdict: 'UNKNOWN',
@@ -284,7 +298,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     schemaVersion: resultSchemaVersion,
     verdict,
     reason,
-    scenario: `chaos:${label}`,
+    scenario: `${o.kind ?? 'chaos'}:${label}`,
     seed,
     startedAt: startedAt.toISOString(),
     durationS: Math.round(performance.now() - wall0) / 1_000,
