@@ -122,19 +122,22 @@ export function newestStackJson(root = join(repoRoot, '.runs')): string | undefi
 export interface AttachOptions {
   /** A stack.json; default: the newest under .runs/. */
   readonly stackJson?: string;
+  /** The stack's endpoints themselves (tests hand over the shared test stack's). */
+  readonly endpoints?: Endpoints;
   /** The API; default http://127.0.0.1:$PORT or :3000 (npm run system's default). */
   readonly apiUrl?: string;
 }
 
 /** Uses a stack and system someone else started; never stops them. */
 export async function attachEnvironment(o: AttachOptions): Promise<RunEnvironment> {
-  const path = o.stackJson ?? newestStackJson();
-  if (!path || !existsSync(path)) {
+  const path = o.endpoints ? undefined : (o.stackJson ?? newestStackJson());
+  if (!o.endpoints && (!path || !existsSync(path))) {
     throw new Error(
       '--attach: no stack.json found (start one with `npm run system`, or pass --attach <path/to/stack.json>)',
     );
   }
-  const { endpoints } = JSON.parse(readFileSync(path, 'utf8')) as { endpoints: Endpoints };
+  const endpoints =
+    o.endpoints ?? (JSON.parse(readFileSync(path!, 'utf8')) as { endpoints: Endpoints }).endpoints;
   const apiUrl = o.apiUrl ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   const ready = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
     (r) => r.ok,

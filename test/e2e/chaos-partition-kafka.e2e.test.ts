@@ -1,0 +1,72 @@
+// partition-kafka end to end, on a fresh stack and system of its own: the correct system PASSES
+// (confirmations keep flowing while Kafka is cut off, everything converges after the heal), and the
+// same run with publish-before-commit planted FAILS, naming the invariant the lost events break.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../../harness/chaos/catalogue.ts';
+import { runChaos } from '../../harness/chaos/run.ts';
+
+const reportsRoot = mkdtempSync(join(tmpdir(), 'payproof-chaos-e2e-'));
+const quiet = () => undefined;
+
+describe('chaos: partition-kafka', () => {
+  it('PASSES on the correct system: confirmations continue during the partition, then convergence', async () => {
+    const scenario = await loadScenario('partition-kafka');
+    const { result, dir, exitCode } = await runChaos({ scenario, reportsRoot, seed: 1, log: quiet });
+    expect(result.reason).not.toMatch(/violated|not met/);
+    expect(result.verdict).toBe('PASS');
+    expect(exitCode).toBe(0);
+    // The fault really happened, for about its 15 s, and was healed.
+    expect(result.faults).toHaveLength(1);
+    const f = result.faults[0]!;
+    expect(f).toMatchObject({ label: 'partition kafka', kind: 'partition' });
+    expect(f.endS! - f.startS).toBeGreaterThan(14);
+    // The outbox buffered: confirmations succeeded while Kafka was unreachable, and the backlog grew.
+    expect(result.figures.during_confirms).toBeGreaterThan(100);
+    expect(result.figures.during_http_req_failed_rate).toBe(0);
+    expect(Number(result.figures.during_outbox_backlog_max)).toBeGreaterThan(
+      Number(result.figures.before_outbox_backlog_max),
+    );
+    expect(result.figures.time_to_recover_s).not.toBeNull();
+    for (const name of [
+      'nothing-lost',
+      'outbox-drained',
+      'events-processed',
+      'converged',
+      'no-duplicate-purchases',
+    ])
+      expect(result.invariants.find((i) => i.name === name)?.valid, name).toBe(true);
+    // The run folder: samples with the scraped series, junit, the page.
+    for (const file of ['result.json', 'history.jsonl', 'samples.jsonl', 'index.html', 'junit.xml'])
+      expect(existsSync(join(dir, file)), file).toBe(true);
+    const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(samples.some((s) => 'lag_purchase-worker' in s && 'outbox_backlog' in s && 'dlq_total' in s)).toBe(
+      true,
+    );
+    expect(samples.some((s) => s.confirm_p95_ms > 0)).toBe(true);
+  }, 300_000);
+
+  it('FAILS with publish-before-commit planted, naming the invariant of the lost events', async () => {
+    const scenario = await loadScenario('partition-kafka');
+    const { result, exitCode } = await runChaos({
+      scenario,
+      reportsRoot,
+      seed: 2,
+      plantedFaults: ['publish-before-commit'],
+      log: quiet,
+    });
+    expect(result.verdict).toBe('FAIL');
+    expect(exitCode).toBe(1);
+    expect(result.plantedFaults).toEqual(['publish-before-commit']);
+    const broken = result.invariants.filter((i) => i.valid === false).map((i) => i.name);
+    expect(broken).toEqual(expect.arrayContaining(['nothing-lost']));
+    expect(broken.some((n) => n === 'outbox-drained' || n === 'events-processed')).toBe(true);
+    expect(result.reason).toMatch(/invariant (nothing-lost|outbox-drained|events-processed) violated/);
+    expect(result.replay).toContain('--faults publish-before-commit');
+  }, 300_000);
+});
