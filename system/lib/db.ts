@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 // bigint (int8) columns hold cents and counts far below 2^53: read them as numbers.
@@ -26,7 +27,34 @@ export function createPool(
   });
   // An idle client that loses its connection emits 'error' on the pool: it is discarded, not fatal.
   pool.on('error', () => {});
+  pool.on('connect', (client) => preparing(client));
+  preparing(pool);
   return pool;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * Every parameterised query becomes a named prepared statement (named by a hash of its text): the
+ * server parses and plans each hot statement once per connection instead of on every call.
+ */
+function preparing(target: pg.Pool | pg.PoolClient) {
+  const original = target.query.bind(target) as (...args: unknown[]) => unknown;
+  (target as { query: unknown }).query = (text: unknown, values?: unknown, cb?: unknown) => {
+    if (typeof text === 'string' && Array.isArray(values) && cb === undefined) {
+      let name = names.get(text);
+      if (!name) {
+        name = `p${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+        names.set(text, name);
+      }
+      return original({ name, text, values });
+    }
+    return cb === undefined
+      ? values === undefined
+        ? original(text)
+        : original(text, values)
+      : original(text, values, cb);
+  };
 }
 
 /** Runs `fn` in one transaction on a dedicated client; a failed client is destroyed, not reused. */
