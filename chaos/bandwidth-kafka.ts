@@ -18,7 +18,7 @@ export default defineScenario({
   hypothesis:
     'during: confirmations unaffected, the outbox backlog grows; after: it drains and every group catches up',
   timeline: [{ at: '10s', for: '20s', fault: bandwidth('kafka', 32) }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000, errorPct: 2 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

@@ -31,7 +31,7 @@ export default defineScenario({
       ),
     },
   ],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

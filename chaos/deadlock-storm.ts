@@ -24,7 +24,7 @@ export default defineScenario({
   timeline: [
     { at: '8s', for: '20s', fault: extraInstances('allocation', [{}, {}], '+2 allocation workers') },
   ],
-  steadyState: { probes: standardProbes({ lag: 3_000, during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ lag: 3_000, during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

@@ -25,7 +25,7 @@ export default defineScenario({
       fault: duplicateFlood({ duplication: 3, reorderWindow: 50, ratePerS: 400, maxMessages: 8_000 }),
     },
   ],
-  steadyState: { probes: standardProbes({ lag: 3_000, during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ lag: 3_000, during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

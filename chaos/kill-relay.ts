@@ -22,7 +22,7 @@ export default defineScenario({
     { at: '10s', fault: kill(['relay']) },
     { at: '22s', fault: kill(['relay']) },
   ],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

@@ -25,7 +25,7 @@ export default defineScenario({
     { at: '10s', fault: kill(everyWorker) },
     { at: '20s', fault: kill(everyWorker, 'last') },
   ],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

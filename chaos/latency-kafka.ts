@@ -18,7 +18,7 @@ export default defineScenario({
   hypothesis:
     'during: confirmations unaffected (the outbox decouples them); after: backlog and lag back to the steady state',
   timeline: [{ at: '10s', for: '20s', fault: latency('kafka', 200, 50) }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000, errorPct: 2 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

@@ -16,9 +16,9 @@ export default defineScenario({
   name: 'partition-kafka',
   description: 'Kafka proxy disabled for 15 s: confirmation stays fast (the outbox buffers), then converges',
   hypothesis:
-    'during: confirmations as fast as before (p95 < 1.5 s, < 1% failed: Kafka is not on the confirm path), the outbox backlog grows; after: the relay drains it, every group catches up, nothing lost or doubled',
+    'during: confirmations as fast as before (p95 < 3 s, < 1% failed: Kafka is not on the confirm path), the outbox backlog grows; after: the relay drains it, every group catches up, nothing lost or doubled',
   timeline: [{ at: '10s', for: '15s', fault: partition('kafka') }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000, errorPct: 2 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

@@ -18,7 +18,7 @@ export default defineScenario({
   hypothesis:
     'during: confirmations as fast as before and no failed request (the cache is optional on every path); after: the cache worker catches up and no dashboard is stale',
   timeline: [{ at: '10s', for: '15s', fault: partition('redis') }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000, errorPct: 2 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

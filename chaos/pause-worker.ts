@@ -20,7 +20,7 @@ export default defineScenario({
     'during: the group evicts the paused members and the other instances take over; after: the woken zombies rejoin, nothing applied twice, everything converges',
   system: { instances: { purchase: 2, allocation: 2, session: 1, cache: 1 } },
   timeline: [{ at: '10s', for: '15s', fault: pause(['purchase', 'allocation']) }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

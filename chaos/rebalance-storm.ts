@@ -19,7 +19,7 @@ export default defineScenario({
   hypothesis:
     'during: confirmations unaffected, groups keep rebalancing; after: nothing lost or doubled, everything converges',
   timeline: [{ at: '10s', for: '20s', fault: rebalanceStorm(['purchase', 'allocation', 'cache'], 4_000, 1) }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

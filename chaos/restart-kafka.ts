@@ -18,7 +18,7 @@ export default defineScenario({
   hypothesis:
     'during: confirmations keep succeeding (the outbox buffers); after: the relay and the consumers reconnect, nothing lost, duplicates absorbed',
   timeline: [{ at: '10s', for: '5s', fault: restartKafka() }],
-  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 3000, errorPct: 2 } }) },
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '60s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },

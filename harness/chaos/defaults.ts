@@ -51,7 +51,7 @@ export interface ProbeTolerances {
  * steady state measured on this machine under the chaos load, with room for its noise: at 80 VUs the
  * confirm p95 sat near 300 ms, CPU-bound (it fell to 60 ms while the workers idled), the lag near 0
  * and the backlog under 200 rows; with other work on the machine (load average 15-20) the same p95
- * reached 1 s. The latency bounds are therefore loose sanity bounds (1.5 s): the per-phase figures
+ * reached 1.7 s. The latency bounds are therefore loose sanity bounds (3 s): the per-phase figures
  * in result.json say how fast it really was, the invariants say whether it was right.
  */
 export function standardProbes(t: ProbeTolerances = {}): Probe[] {
@@ -60,7 +60,7 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
     {
       name: 'confirm latency p95 (ms)',
       metric: 'confirm_p95_ms',
-      max: t.confirmP95Ms ?? 1_500,
+      max: t.confirmP95Ms ?? 3_000,
       ...(during.confirmP95Ms === undefined ? {} : { during: during.confirmP95Ms }),
     },
     {
@@ -76,7 +76,7 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
 
 /** Before any fault: the seed's goals, loosened for a 2-core machine shared by everything. */
 export const steadyBefore: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<1500'],
+  'http_req_duration{op:confirm}': ['p(95)<3000'],
   http_req_failed: ['rate<0.01'],
 };
 
@@ -93,7 +93,7 @@ export const ranAtAll: Thresholds = {
 
 /** Faults the API never sees (Kafka, Redis, workers): confirmation stays fast and nothing fails. */
 export const apiUnaffected: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<1500'],
+  'http_req_duration{op:confirm}': ['p(95)<3000'],
   http_req_failed: ['rate<0.01'],
   payments_confirmed: ['count>50'],
 };

@@ -52,6 +52,10 @@ export class Observer {
   readonly #totals = new CounterTotals();
   readonly #db: pg.Pool;
   #admin: Admin | undefined;
+  /** The latest Kafka figures and when they were read: a loop of their own keeps them fresh. */
+  #kafka: { atMs: number; figures: Record<string, number> } | undefined;
+  #closed = false;
+  #kafkaLoop: Promise<void>;
   #pendingLoad: LoadSample | undefined;
   #lastProcessed: { atMs: number; total: number } | undefined;
   #dlqBaseline: number | undefined;
@@ -65,6 +69,21 @@ export class Observer {
       query_timeout: 1_000,
     });
     this.#db.on('error', () => undefined);
+    this.#kafkaLoop = this.#pollKafka();
+  }
+
+  /**
+   * Reads Kafka in its own loop, so that a slow broker (a loaded machine, a restart) never delays
+   * the one-second samples: a sample takes the latest figures if they are under 3 s old.
+   */
+  async #pollKafka(): Promise<void> {
+    for (let i = 0; !this.#closed && i < 100_000; i++) {
+      const t0 = performance.now();
+      const figures = await this.#kafkaFigures();
+      if (figures) this.#kafka = { atMs: performance.now(), figures };
+      const waitMs = 1_000 - (performance.now() - t0);
+      if (waitMs > 0 && !this.#closed) await new Promise((r) => setTimeout(r, waitMs));
+    }
   }
 
   /** runLoad's onSample: kept until the next tick. */
@@ -83,11 +102,9 @@ export class Observer {
       if (rps > 0 && typeof load.errors === 'number')
         out.error_pct = Math.min(100, (100 * load.errors) / rps);
     }
-    const [scraped, kafka, backlog] = await Promise.all([
-      this.#scrapeAll(),
-      this.#kafkaFigures(),
-      this.#backlog(),
-    ]);
+    const [scraped, backlog] = await Promise.all([this.#scrapeAll(), this.#backlog()]);
+    const kafka =
+      this.#kafka && performance.now() - this.#kafka.atMs < 3_000 ? this.#kafka.figures : undefined;
     Object.assign(out, scraped.figures);
     if (kafka) Object.assign(out, kafka);
     else Object.assign(out, scraped.fallbackLag);
@@ -147,7 +164,7 @@ export class Observer {
 
   async #kafkaFigures(): Promise<Record<string, number> | undefined> {
     try {
-      return await withTimeout('kafka lag', 900, this.#readKafka());
+      return await withTimeout('kafka lag', 5_000, this.#readKafka());
     } catch {
       // A broker restart or a slow answer: drop the client, reconnect next time.
       const admin = this.#admin;
@@ -161,8 +178,8 @@ export class Observer {
     if (!this.#admin) {
       const admin = harnessKafka(this.#o.directKafka, 'payproof-chaos-observer', {
         retry: { retries: 0 },
-        requestTimeout: 800,
-        connectionTimeout: 500,
+        requestTimeout: 4_000,
+        connectionTimeout: 2_000,
       }).admin();
       await admin.connect();
       this.#admin = admin;
@@ -220,6 +237,8 @@ export class Observer {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#kafkaLoop;
     await this.#admin?.disconnect().catch(() => undefined);
     await this.#db.end().catch(() => undefined);
   }
