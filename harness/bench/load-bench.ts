@@ -1,0 +1,718 @@
+// npm run bench:load (issue 6): the load figures, measured in ONE run on a fresh stack and system:
+//   1. burst of 1000 (scenarios/burst-1000): all acknowledged, time until converged, checker;
+//   2. 1000 concurrent users (scenarios/default, shortened by --duration): payments/s, confirm
+//      p50 / p95 / p99, success rate, then the checker after convergence (duplicates);
+//   3. open model, stepped arrival rate (create → confirm per payment): the highest rate at which
+//      confirm p99 < 100 ms and the pipeline keeps up (outbox + consumer lag flat, drains at once);
+//   4. confirm-only closed load at 1000 connections from the engine AND from autocannon (the
+//      independent cross-check), next to pgbench running the same statement (relay and workers stopped);
+//   5. worker pipeline events/s draining the backlog of (4), next to Kafka's ProducerPerformance;
+//   6. CPU per process in every phase, resident memory of every process.
+// Prints a table at the end and keeps bench.json + output.txt in reports/<stamp>-bench-load/.
+//
+//   node harness/bench/load-bench.ts [--quick] [--duration 60s] [--steps 250,500,1000,1500,2000]
+//        [--step-duration 20s] [--connections 1000] [--compare-duration 15s] [--pgbench-clients 16]
+//        [--records 200000]
+import { join } from 'node:path';
+import pg from 'pg';
+import type { CheckedInvariant } from '../checker/judge.ts';
+import { runChecker } from '../checker/run-checker.ts';
+import { runLoad } from '../load/engine.ts';
+import type { LoadProfile } from '../load/profile.ts';
+import { loadProfile } from '../load/profiles.ts';
+import type { LoadSummary } from '../load/summary.ts';
+import { repoRoot } from '../toolchain/toolchain.ts';
+import { Flags } from './lib/args.ts';
+import { runAutocannon } from './lib/autocannon.ts';
+import { BacklogProbe, type BacklogSample, backlogSlope } from './lib/backlog.ts';
+import { confirmFigures, outcomeLine, runConfirmLoad } from './lib/confirm-load.ts';
+import { drainBacklog, stopPipeline } from './lib/drain.ts';
+import { e2eLatency } from './lib/e2e.ts';
+import { type BenchEnv, converge, startBenchEnv } from './lib/env.ts';
+import { ms, n, perS, table, verdict } from './lib/format.ts';
+import { mergeHistories, openHistory } from './lib/histories.ts';
+import { producerPerformance } from './lib/kafka-perf.ts';
+import { loadAverage, machine, printMachine, revision } from './lib/machine.ts';
+import { insertPendingPayments } from './lib/payments.ts';
+import { runPgbench } from './lib/pgbench.ts';
+import type { CpuWindow } from './lib/procmon.ts';
+import { cpuFigures, cpuMatrix, cpuPerOp, memoryTable, Report } from './lib/report.ts';
+import { nodeMemory } from './lib/scrape.ts';
+
+const flags = new Flags();
+flags.assertKnown([
+  'quick',
+  'duration',
+  'steps',
+  'step-duration',
+  'connections',
+  'compare-duration',
+  'pgbench-clients',
+  'records',
+]);
+const quick = flags.has('quick');
+const usersS = flags.seconds('duration', quick ? 15 : 60);
+const steps = flags.list('steps', quick ? [250, 1000] : [250, 500, 1000, 1500, 2000]);
+const stepS = flags.seconds('step-duration', quick ? 8 : 20);
+const connections = flags.number('connections', 1000);
+const compareS = flags.seconds('compare-duration', quick ? 5 : 15);
+const pgbenchClients = flags.number('pgbench-clients', 16);
+const records = flags.number('records', quick ? 50_000 : 200_000);
+
+const goals = { stepP99Ms: 100, endToEndRate: 2000 };
+const duplicateInvariants = ['no-duplicate-purchases', 'no-duplicate-allocations', 'no-duplicate-sessions'];
+
+const report = new Report();
+const log = report.progress;
+const m = machine();
+const rev = revision(repoRoot);
+report.out(
+  `payproof load benchmark${quick ? ' (--quick: short durations, a smoke run)' : ''}, ${new Date().toISOString()}`,
+);
+report.out(`command: node harness/bench/load-bench.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
+report.out();
+printMachine(m, rev, (l) => report.out(l));
+
+function trend(s: LoadSummary, key: string) {
+  const x = s.metrics[key];
+  return x?.type === 'trend' ? x.values : undefined;
+}
+function rate(s: LoadSummary, key: string) {
+  const x = s.metrics[key];
+  return x?.type === 'rate' ? x.values : undefined;
+}
+function count(s: LoadSummary, key: string) {
+  const x = s.metrics[key];
+  return x?.type === 'counter' ? x.values.count : 0;
+}
+
+function invariantRows(inv: readonly CheckedInvariant[]) {
+  return inv.map((i) => [
+    i.name,
+    i.valid === true ? 'PASS' : i.valid === false ? 'FAIL' : 'unknown',
+    String(i.violations),
+    String(i.checked),
+  ]);
+}
+/** An invariant for bench.json: counterexamples kept for the ones that failed. */
+const invariantFigure = (i: CheckedInvariant) => ({
+  name: i.name,
+  valid: i.valid,
+  violations: i.violations,
+  checked: i.checked,
+  ...(i.valid === false ? { examples: i.examples.slice(0, 3) } : {}),
+  ...(i.unknownReason ? { unknownReason: i.unknownReason } : {}),
+});
+const duplicatesOf = (inv: readonly CheckedInvariant[]) =>
+  inv.filter((i) => duplicateInvariants.includes(i.name)).reduce((a, i) => a + i.violations, 0);
+
+async function dbNow(url: string): Promise<Date> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+  } finally {
+    await c.end();
+  }
+}
+
+interface StepResult {
+  readonly rate: number;
+  readonly achievedPerS: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly failedRate: number;
+  readonly dropped: number;
+  readonly backlogMax: number;
+  readonly backlogEnd: number;
+  readonly slope: number | null;
+  readonly drainS: number;
+  readonly converged: boolean;
+  readonly keepsUp: boolean;
+  readonly pass: boolean;
+  readonly e2eP99: number | null;
+  readonly e2eP50: number | null;
+  readonly trustworthy: boolean;
+}
+
+const env: BenchEnv = await startBenchEnv(m.cores, log);
+const figures: Record<string, unknown> = {
+  machine: m,
+  revision: rev,
+  quick,
+  usersS,
+  steps,
+  stepS,
+  connections,
+  compareS,
+  pgbenchClients,
+  records,
+};
+const cpuPhases: { label: string; window: CpuWindow; ops?: number }[] = [];
+let exitCode = 0;
+try {
+  const runDir = env.stack.endpoints.runDir;
+  const db = env.stack.endpoints.direct.databaseUrl;
+  const api = env.sys.apiUrl;
+  report.out();
+  report.out(
+    `system: 1 api, 1 relay, 1 instance of each of the 4 workers; stack + system ready in ${n(env.startS, 1)} s`,
+  );
+
+  // 1. Burst of 1000.
+  log('[bench] burst of 1000 (scenarios/burst-1000)');
+  const h1 = openHistory(join(runDir, 'history-burst.jsonl'));
+  let a = env.monitor.snapshot();
+  const tBurst = performance.now();
+  const burst = await runLoad({
+    baseUrl: api,
+    databaseUrl: db,
+    profile: await loadProfile('burst-1000'),
+    history: h1.history,
+    log,
+  });
+  const tBurstEnd = performance.now();
+  const burstConv = await converge(env, 180);
+  const burstConvergedS = (tBurstEnd - tBurst + (burstConv.drainedMs ?? burstConv.waitedMs)) / 1_000;
+  let b = env.monitor.snapshot();
+  cpuPhases.push({
+    label: 'burst',
+    window: env.monitor.between(a, b),
+    ops: count(burst, 'payments_confirmed'),
+  });
+  await h1.history.close();
+  const burstCheck = await runChecker({
+    endpoints: env.stack.endpoints,
+    history: mergeHistories([h1]),
+    convergence: false,
+  });
+  const burstFig = {
+    iterations: burst.iterations.completed,
+    paymentsConfirmed: count(burst, 'payments_confirmed'),
+    failedRate: rate(burst, 'http_req_failed')?.rate ?? null,
+    checksRate: rate(burst, 'checks')?.rate ?? null,
+    confirm: trend(burst, 'http_req_duration{op:confirm}'),
+    loadS: burst.durationS,
+    convergedAfterStartS: burstConvergedS,
+    converged: burstConv.converged,
+    duplicates: duplicatesOf(burstCheck.invariants),
+    invariants: burstCheck.invariants.map(invariantFigure),
+  };
+  const allAcked = burstFig.paymentsConfirmed === 1000 && burstFig.failedRate === 0;
+  report.out();
+  report.out(
+    '1. burst of 1000 simultaneous payments (scenarios/burst-1000: 1000 VUs × 1 iteration, create → confirm, 10% double confirms, 10% create retries, 20% dashboards)',
+  );
+  report.out(
+    table(
+      ['', 'value'],
+      [
+        ['iterations completed', String(burstFig.iterations)],
+        [
+          'payments confirmed (acknowledged)',
+          `${burstFig.paymentsConfirmed} of 1000 (${allAcked ? 'all' : 'NOT all'})`,
+        ],
+        ['failed requests', `${n((burstFig.failedRate ?? 0) * 100, 2)}%`],
+        [
+          'confirm p50 / p99 / max',
+          `${ms(burstFig.confirm?.med)} / ${ms(burstFig.confirm?.['p(99)'])} / ${ms(burstFig.confirm?.max)}`,
+        ],
+        ['load duration', `${n(burstFig.loadS, 1)} s`],
+        [
+          'start → all converged',
+          `${n(burstFig.convergedAfterStartS, 1)} s (${burstConv.converged ? 'converged' : 'NOT converged'})`,
+        ],
+        ['duplicates (checker: purchases, allocations, sessions)', String(burstFig.duplicates)],
+      ],
+    ),
+  );
+
+  // 2. 1000 concurrent users.
+  log(`[bench] 1000 concurrent users (scenarios/default) for ${usersS} s`);
+  const h2 = openHistory(join(runDir, 'history-users.jsonl'));
+  a = env.monitor.snapshot();
+  const users = await runLoad({
+    baseUrl: api,
+    databaseUrl: db,
+    profile: await loadProfile('default'),
+    overrides: { duration: `${usersS}s` },
+    history: h2.history,
+    log,
+  });
+  b = env.monitor.snapshot();
+  const usersConv = await converge(env, 300);
+  cpuPhases.push({
+    label: '1000 users',
+    window: env.monitor.between(a, b),
+    ops: count(users, 'payments_confirmed'),
+  });
+  await h2.history.close();
+  const usersCheck = await runChecker({
+    endpoints: env.stack.endpoints,
+    history: mergeHistories([h1, h2]),
+    convergence: false,
+  });
+  const uc = trend(users, 'http_req_duration{op:confirm}');
+  const usersFig = {
+    paymentsConfirmed: count(users, 'payments_confirmed'),
+    paymentsCreated: count(users, 'payments_created'),
+    paymentsPerS: count(users, 'payments_confirmed') / usersS,
+    confirmP50: uc?.med ?? null,
+    confirmP95: uc?.['p(95)'] ?? null,
+    confirmP99: uc?.['p(99)'] ?? null,
+    checksRate: rate(users, 'checks')?.rate ?? null,
+    failedRate: rate(users, 'http_req_failed')?.rate ?? null,
+    convergedAfterS: (usersConv.drainedMs ?? usersConv.waitedMs) / 1_000,
+    converged: usersConv.converged,
+    duplicates: duplicatesOf(usersCheck.invariants),
+    invariants: usersCheck.invariants.map(invariantFigure),
+    trustworthy: users.latencyTrustworthy,
+    thresholds: users.criteria.map((c) => ({
+      name: c.name,
+      threshold: c.threshold,
+      measured: c.measured,
+      pass: c.pass,
+    })),
+  };
+  report.out();
+  report.out(
+    `2. 1000 concurrent users (scenarios/default: create → confirm → dashboard → think ~1 s; ${usersS} s, closed model), whole pipeline running`,
+  );
+  report.out(
+    table(
+      ['', 'value'],
+      [
+        ['payments confirmed', `${usersFig.paymentsConfirmed} (${perS(usersFig.paymentsPerS)})`],
+        [
+          'confirm p50 / p95 / p99',
+          `${ms(usersFig.confirmP50)} / ${ms(usersFig.confirmP95)} / ${ms(usersFig.confirmP99)}`,
+        ],
+        ['success rate (checks)', `${n((usersFig.checksRate ?? 0) * 100, 3)}%`],
+        ['failed requests', `${n((usersFig.failedRate ?? 0) * 100, 3)}%`],
+        [
+          'load end → converged',
+          `${n(usersFig.convergedAfterS, 1)} s (${usersConv.converged ? 'converged' : 'NOT converged'})`,
+        ],
+        ['duplicates (checker)', String(usersFig.duplicates)],
+        [
+          'generator latency',
+          users.latencyTrustworthy ? 'trustworthy' : 'UNTRUSTWORTHY (generator CPU-bound)',
+        ],
+      ],
+    ),
+  );
+  report.out('  checker after convergence (burst + users histories, whole database)');
+  report.out(table(['invariant', 'result', 'violations', 'checked'], invariantRows(usersCheck.invariants)));
+
+  // 3. Open-model steps.
+  const h3 = openHistory(join(runDir, 'history-steps.jsonl'));
+  const stepResults: StepResult[] = [];
+  const probe = new BacklogProbe(db, env.stack.endpoints.direct.kafkaBrokers);
+  await probe.read(performance.now()); // connected before the load: a first read under load can take seconds
+  let kneePassed: number | undefined;
+  for (const r of steps) {
+    if (kneePassed !== undefined) break;
+    log(`[bench] open model step: ${r}/s for ${stepS} s`);
+    const profile: LoadProfile = {
+      name: `step-${r}`,
+      description: `constant-arrival-rate ${r}/s, create → confirm`,
+      scenario: {
+        executor: 'constant-arrival-rate',
+        rate: r,
+        duration: `${stepS}s`,
+        preAllocatedVUs: Math.max(50, Math.ceil(r / 4)),
+        maxVUs: Math.max(1_000, r * 2),
+        gracefulStop: '10s',
+      },
+      workload: { repeatPurchase: 0, doubleConfirm: 0, idempotentRetry: 0, dashboardRead: 0 },
+      thresholds: { 'http_req_duration{op:confirm}': [`p(99)<${goals.stepP99Ms}`] },
+    };
+    const from = await dbNow(db);
+    const t0 = performance.now();
+    const sampler = probe.sampleEvery(1_000, t0);
+    a = env.monitor.snapshot();
+    const s = await runLoad({ baseUrl: api, databaseUrl: db, profile, history: h3.history, log });
+    b = env.monitor.snapshot();
+    const loadEndS = (performance.now() - t0) / 1_000;
+    const to = await dbNow(db);
+    const conv = await converge(env, 120);
+    const backlog: BacklogSample[] = await sampler.stop();
+    cpuPhases.push({
+      label: `${r}/s`,
+      window: env.monitor.between(a, b),
+      ops: count(s, 'payments_confirmed'),
+    });
+    const during = backlog.filter((x) => x.t <= loadEndS);
+    const slope = backlogSlope(backlog, stepS / 2, loadEndS);
+    const drainS = (conv.drainedMs ?? conv.waitedMs) / 1_000;
+    const keepsUp = conv.converged && drainS <= 10 && (slope === null || slope <= 0.05 * r);
+    const e2e = await e2eLatency(db, { confirmedFrom: from, confirmedTo: to });
+    const c = trend(s, 'http_req_duration{op:confirm}');
+    const failedRate = rate(s, 'http_req_failed')?.rate ?? 1;
+    const p99 = c?.['p(99)'] ?? null;
+    const res: StepResult = {
+      rate: r,
+      achievedPerS: count(s, 'payments_confirmed') / stepS,
+      p50: c?.med ?? null,
+      p95: c?.['p(95)'] ?? null,
+      p99,
+      failedRate,
+      dropped: s.iterations.dropped,
+      backlogMax: Math.max(0, ...during.map((x) => x.total)),
+      backlogEnd: during[during.length - 1]?.total ?? 0,
+      slope,
+      drainS,
+      converged: conv.converged,
+      keepsUp,
+      pass:
+        p99 !== null && p99 < goals.stepP99Ms && s.iterations.dropped === 0 && failedRate < 0.001 && keepsUp,
+      e2eP50: e2e.total.p50,
+      e2eP99: e2e.total.p99,
+      trustworthy: s.latencyTrustworthy,
+    };
+    stepResults.push(res);
+    log(
+      `[bench]   ${r}/s: confirm p99 ${ms(p99)}, backlog slope ${n(slope, 1)}/s, drained in ${n(drainS, 1)} s: ${res.pass ? 'PASS' : 'FAIL'}`,
+    );
+    // Past the knee by far: higher rates would only pile up a backlog to wait for.
+    if (!res.pass && ((p99 ?? Infinity) > 1_000 || !conv.converged)) kneePassed = r;
+  }
+  await probe.close();
+  await h3.history.close();
+  const passing = stepResults.filter((x) => x.pass);
+  const bestRate = passing.length ? Math.max(...passing.map((x) => x.rate)) : null;
+  report.out();
+  report.out(
+    `3. open model, stepped arrival rate (constant-arrival-rate, ${stepS} s per step, create → confirm per payment, whole pipeline running)`,
+  );
+  report.out(
+    table(
+      [
+        'offered',
+        'confirmed/s',
+        'confirm p50',
+        'p95',
+        'p99',
+        'failed',
+        'dropped',
+        'backlog max',
+        'slope',
+        'drained',
+        'e2e p50',
+        'e2e p99',
+        '',
+      ],
+      stepResults.map((x) => [
+        `${x.rate}/s`,
+        perS(x.achievedPerS),
+        ms(x.p50),
+        ms(x.p95),
+        ms(x.p99),
+        `${n(x.failedRate * 100, 2)}%`,
+        String(x.dropped),
+        String(x.backlogMax),
+        `${n(x.slope, 0)}/s`,
+        `${n(x.drainS, 1)} s`,
+        ms(x.e2eP50),
+        ms(x.e2eP99),
+        `${x.pass ? 'PASS' : 'FAIL'}${x.trustworthy ? '' : ' ⚠ generator CPU-bound'}`,
+      ]),
+    ),
+  );
+  report.out(
+    `  backlog probe: ${probe.failures} failed reads${probe.lastError ? ` (last: ${probe.lastError})` : ''}`,
+  );
+  if (kneePassed !== undefined)
+    report.out(
+      `  steps above ${kneePassed}/s not run: ${kneePassed}/s was far past the knee (p99 > 1 s or no convergence)`,
+    );
+  report.out(
+    `  PASS = confirm p99 < ${goals.stepP99Ms} ms, nothing dropped, < 0.1% failed, backlog (outbox + consumer lag) slope over the second half ≤ 5% of the rate and drained ≤ 10 s after the step`,
+  );
+  report.out(
+    `  highest passing rate: ${bestRate === null ? 'none' : `${bestRate}/s`} (goal ≥ ${goals.endToEndRate}/s end to end)`,
+  );
+
+  // 4. Confirm-only closed load: engine vs autocannon, then pgbench; relay and workers stopped.
+  log(
+    `[bench] confirm-only, ${connections} connections, ${compareS} s each: engine, autocannon; pgbench ${pgbenchClients} clients`,
+  );
+  const pendingEach = Math.ceil(4_000 * (compareS + 3));
+  const pEngine = await insertPendingPayments(db, 'cmp-engine', pendingEach, env.courseIds);
+  const pCannon = await insertPendingPayments(db, 'cmp-autocannon', pendingEach, env.courseIds);
+  await stopPipeline(env.sys);
+  const h4 = openHistory(join(runDir, 'history-compare.jsonl'));
+  a = env.monitor.snapshot();
+  const engineRun = await runConfirmLoad({
+    apiUrl: api,
+    name: `compare-engine-${connections}`,
+    scenario: {
+      executor: 'constant-vus',
+      vus: connections,
+      duration: `${compareS}s`,
+      startSpread: '1s',
+      gracefulStop: '15s',
+    },
+    ids: pEngine.ids,
+    tag: 'cmp-engine',
+    history: h4.history,
+  });
+  b = env.monitor.snapshot();
+  cpuPhases.push({ label: 'engine', window: env.monitor.between(a, b), ops: engineRun.confirmed });
+  await h4.history.close();
+  const engineFig = confirmFigures(engineRun.summary, { fromS: 2, toS: compareS });
+  a = env.monitor.snapshot();
+  const cannon = await runAutocannon({
+    apiUrl: api,
+    ids: pCannon.ids,
+    tag: 'cmp-autocannon',
+    connections,
+    durationS: compareS,
+  });
+  b = env.monitor.snapshot();
+  cpuPhases.push({ label: 'autocannon', window: env.monitor.between(a, b), ops: cannon.ok });
+  const pgb = await runPgbench({
+    serverUrl: db,
+    clients: pgbenchClients,
+    durationS: compareS,
+    log,
+    onRun: (at) => {
+      if (at === 'start') a = env.monitor.snapshot();
+      else b = env.monitor.snapshot();
+    },
+  });
+  const pgS = (b.atMs - a.atMs) / 1_000;
+  cpuPhases.push({
+    label: 'pgbench',
+    window: env.monitor.between(a, b, [
+      { name: 'pgbench', cpuS: pgb.cpuS ?? 0, pctOfCore: (100 * (pgb.cpuS ?? 0)) / pgS },
+    ]),
+    ops: pgb.transactions,
+  });
+  report.out();
+  report.out(
+    `4. confirm-only, ${connections} concurrent connections, no think time, ${compareS} s each (relay and workers stopped: API + PostgreSQL only, as pgbench): the engine, autocannon, and pgbench`,
+  );
+  report.out(
+    table(
+      ['', 'connections', 'confirms/s', 'p50', 'p90/p95', 'p99', 'p99.9', 'non-2xx / failed'],
+      [
+        [
+          'payproof engine (steady window)',
+          String(connections),
+          perS(engineFig.perS),
+          ms(engineFig.p50),
+          ms(engineFig.p95),
+          ms(engineFig.p99),
+          ms(engineFig.p999),
+          `${n((engineFig.failedRate ?? 0) * 100, 2)}%`,
+        ],
+        [
+          'autocannon 9 (whole run)',
+          String(connections),
+          perS(cannon.perS),
+          ms(cannon.p50),
+          ms(cannon.p90),
+          ms(cannon.p99),
+          ms(cannon.p999),
+          `${cannon.non2xx + cannon.errors + cannon.timeouts} of ${cannon.requests + cannon.errors}`,
+        ],
+        [
+          `pgbench, same statement, prepared`,
+          String(pgb.clients),
+          perS(pgb.effectiveTps),
+          ms(pgb.p50),
+          ms(pgb.p95),
+          ms(pgb.p99),
+          '-',
+          String(pgb.failed),
+        ],
+      ],
+    ),
+  );
+  const engineVsCannon = engineFig.perS / Math.max(0.001, cannon.perS);
+  const apiVsPgbench = engineFig.perS / Math.max(0.001, pgb.effectiveTps);
+  report.out(
+    `  engine / autocannon throughput: ${n(engineVsCannon, 2)}; API (engine) / pgbench: ${n(apiVsPgbench, 2)}`,
+  );
+  report.out(`  engine responses: ${outcomeLine(engineRun.outcomes)}`);
+  report.out(
+    `  pgbench at ${pgbenchClients} clients = the API's PostgreSQL pool (PG_POOL_SIZE 16): the database concurrency the API itself applies; ${connections} pgbench clients would exceed max_connections (400)`,
+  );
+  report.out(`  ${pgb.command}`);
+
+  // 5. Drain of (4)'s backlog, then ProducerPerformance.
+  const backlogPayments = engineRun.confirmed + cannon.ok;
+  log(`[bench] drain: ${backlogPayments} payments waiting`);
+  const drain = await drainBacklog(env, backlogPayments, quick ? 300 : 900, log);
+  cpuPhases.push({
+    label: 'drain',
+    window: env.monitor.between(drain.cpu.from, drain.cpu.to),
+    ops: drain.payments,
+  });
+  log('[bench] ProducerPerformance');
+  a = env.monitor.snapshot();
+  const kperf = await producerPerformance({ brokers: env.stack.endpoints.direct.kafkaBrokers, records, log });
+  b = env.monitor.snapshot();
+  cpuPhases.push({
+    label: 'ProducerPerf',
+    window: env.monitor.between(a, b, [
+      {
+        name: 'ProducerPerformance (java)',
+        cpuS: kperf.cpuS ?? 0,
+        pctOfCore: (100 * (kperf.cpuS ?? 0)) / ((b.atMs - a.atMs) / 1_000),
+      },
+    ]),
+  });
+  report.out();
+  report.out(
+    `5. worker pipeline draining ${drain.payments} confirmed payments (workers started after (4)), next to Kafka's raw produce rate`,
+  );
+  report.out(
+    table(
+      ['', 'events', 'rate'],
+      [
+        ...drain.perGroup.map((g) => [`  ${g.group}`, String(g.events), `${n(g.perS, 0)} events/s`]),
+        ['worker pipeline, all groups', String(drain.events), `${n(drain.eventsPerS, 0)} events/s`],
+        [
+          '  = payments through the pipeline',
+          String(drain.payments),
+          `${n(drain.paymentsPerS, 0)} payments/s`,
+        ],
+        [
+          `Kafka ProducerPerformance (${kperf.recordSize} B, acks=all)`,
+          String(kperf.records),
+          `${n(kperf.recordsPerS, 0)} records/s (${n(kperf.mbPerS, 1)} MB/s)`,
+        ],
+      ],
+    ),
+  );
+  report.out(
+    `  pipeline / raw produce: ${n(drain.eventsPerS / Math.max(1, kperf.recordsPerS), 4)}; workers start → converged ${n(drain.wallS, 1)} s (${drain.converged ? 'converged' : 'NOT converged'})`,
+  );
+  report.out(`  ${kperf.command}`);
+  report.out(`  ${kperf.line}`);
+
+  // Final duplicate check over everything this run did.
+  const finalCheck = await runChecker({
+    endpoints: env.stack.endpoints,
+    only: duplicateInvariants,
+    convergence: { timeoutMs: 120_000 },
+    readCache: false,
+  });
+  const finalDuplicates = duplicatesOf(finalCheck.invariants);
+
+  report.out();
+  report.out(
+    '6. CPU per process and phase (% of one core; /proc/<pid>/stat, process trees for postgres and kafka)',
+  );
+  report.out(cpuMatrix(cpuPhases));
+  report.out();
+  report.out(
+    '  share of each phase spent runnable but WAITING for a CPU (/proc/<pid>/schedstat: main thread; postgres: each backend summed; kafka, toxiproxy: every thread)',
+  );
+  report.out(cpuMatrix(cpuPhases, 'wait'));
+  const mem = memoryTable(env.monitor.memory());
+  const heaps = await nodeMemory(env.sys);
+  report.out();
+  report.out('  resident memory, sampled every second over the whole run');
+  report.out(mem.text);
+  report.out(
+    table(
+      ['process (own /metrics at the end)', 'RSS', 'V8 heap used', 'V8 heap total', 'external'],
+      heaps.map((h) => [
+        h.name,
+        `${n(h.rssMiB, 0)} MiB`,
+        `${n(h.heapUsedMiB, 0)} MiB`,
+        `${n(h.heapTotalMiB, 0)} MiB`,
+        `${n(h.externalMiB, 0)} MiB`,
+      ]),
+    ),
+  );
+
+  const loadEnd = loadAverage();
+  report.out();
+  report.out(`summary (load average at start ${m.loadStart.join(' ')}, at end ${loadEnd.join(' ')})`);
+  report.out(
+    table(
+      ['figure', 'measured', 'goal', ''],
+      [
+        ['burst: acknowledged', `${burstFig.paymentsConfirmed} / 1000`, '1000', verdict(allAcked)],
+        ['burst: duplicates', String(burstFig.duplicates), '0', verdict(burstFig.duplicates === 0)],
+        ['burst: start → converged', `${n(burstFig.convergedAfterStartS, 1)} s`, '', ''],
+        ['1000 users: payments/s', perS(usersFig.paymentsPerS), '', ''],
+        [
+          '1000 users: confirm p50 / p95 / p99',
+          `${ms(usersFig.confirmP50)} / ${ms(usersFig.confirmP95)} / ${ms(usersFig.confirmP99)}`,
+          'p95 < 100, p99 < 250',
+          verdict((usersFig.confirmP95 ?? Infinity) < 100 && (usersFig.confirmP99 ?? Infinity) < 250),
+        ],
+        [
+          '1000 users: success rate',
+          `${n((usersFig.checksRate ?? 0) * 100, 3)}%`,
+          '> 99.9%',
+          verdict((usersFig.checksRate ?? 0) > 0.999),
+        ],
+        ['1000 users: duplicates', String(usersFig.duplicates), '0', verdict(usersFig.duplicates === 0)],
+        [
+          'open model: highest rate, p99 < 100 ms and keeping up',
+          bestRate === null ? 'none' : `${bestRate}/s`,
+          `≥ ${goals.endToEndRate}/s`,
+          verdict(bestRate !== null && bestRate >= goals.endToEndRate),
+        ],
+        [`confirm-only ${connections} conns: engine`, perS(engineFig.perS), '', ''],
+        [`confirm-only ${connections} conns: autocannon`, perS(cannon.perS), '', ''],
+        [`pgbench ${pgbenchClients} clients`, perS(pgb.effectiveTps), '', ''],
+        ['API / pgbench', n(apiVsPgbench, 2), '≥ 0.35', verdict(apiVsPgbench >= 0.35)],
+        ['worker pipeline events/s', n(drain.eventsPerS, 0), '', ''],
+        ['Kafka ProducerPerformance records/s', n(kperf.recordsPerS, 0), '', ''],
+        ['duplicates, whole run (checker)', String(finalDuplicates), '0', verdict(finalDuplicates === 0)],
+        [
+          'peak RSS, each Node process',
+          mem.allNodeWithinGoal ? 'all within' : 'over',
+          '≤ 150 MiB',
+          verdict(mem.allNodeWithinGoal),
+        ],
+      ],
+    ),
+  );
+
+  Object.assign(figures, {
+    loadEnd,
+    burst: burstFig,
+    users: usersFig,
+    steps: stepResults,
+    bestRate,
+    compare: {
+      engine: { ...engineFig, outcomes: engineRun.outcomes, exhausted: engineRun.exhausted },
+      autocannon: cannon,
+      pgbench: pgb,
+      engineVsAutocannon: engineVsCannon,
+      apiVsPgbench,
+    },
+    drain: { ...drain, cpu: undefined },
+    producerPerformance: kperf,
+    finalDuplicates,
+    cpu: Object.fromEntries(
+      cpuPhases.map((p) => [
+        p.label,
+        { ...cpuFigures(p.window), ...(p.ops !== undefined ? cpuPerOp(p.window, p.ops) : {}) },
+      ]),
+    ),
+    memory: env.monitor.memory(),
+    nodeMemory: heaps,
+  });
+} catch (err) {
+  exitCode = 1;
+  log(`[bench] failed: ${(err as Error).stack ?? err}`);
+  figures.error = (err as Error).message;
+  if (cpuPhases.length)
+    figures.cpu = Object.fromEntries(cpuPhases.map((p) => [p.label, cpuFigures(p.window)]));
+} finally {
+  await env.stop();
+}
+const dir = report.save('bench-load', figures);
+report.out();
+report.out(`figures: ${join(dir, 'bench.json')}`);
+process.exit(exitCode);
