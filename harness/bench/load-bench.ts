@@ -13,6 +13,8 @@
 //   node harness/bench/load-bench.ts [--quick] [--duration 60s] [--steps 250,500,1000,1500,2000]
 //        [--step-duration 20s] [--connections 1000] [--compare-duration 15s] [--pgbench-clients 16]
 //        [--records 200000]
+//   experiments (not the deployment the goals are judged on): [--direct] (no Toxiproxy hop)
+//        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
 import { join } from 'node:path';
 import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
@@ -29,6 +31,7 @@ import { confirmFigures, outcomeLine, runConfirmLoad } from './lib/confirm-load.
 import { drainBacklog, stopPipeline } from './lib/drain.ts';
 import { e2eLatency } from './lib/e2e.ts';
 import { type BenchEnv, converge, startBenchEnv } from './lib/env.ts';
+import { experimentOptions } from './lib/experiment.ts';
 import { ms, n, perS, table, verdict } from './lib/format.ts';
 import { mergeHistories, openHistory } from './lib/histories.ts';
 import { producerPerformance } from './lib/kafka-perf.ts';
@@ -49,6 +52,9 @@ flags.assertKnown([
   'compare-duration',
   'pgbench-clients',
   'records',
+  'node-options',
+  'env',
+  'direct',
 ]);
 const quick = flags.has('quick');
 const usersS = flags.seconds('duration', quick ? 15 : 60);
@@ -58,6 +64,7 @@ const connections = flags.number('connections', 1000);
 const compareS = flags.seconds('compare-duration', quick ? 5 : 15);
 const pgbenchClients = flags.number('pgbench-clients', 16);
 const records = flags.number('records', quick ? 50_000 : 200_000);
+const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('direct'));
 
 const goals = { stepP99Ms: 100, endToEndRate: 2000 };
 const duplicateInvariants = ['no-duplicate-purchases', 'no-duplicate-allocations', 'no-duplicate-sessions'];
@@ -136,10 +143,12 @@ interface StepResult {
   readonly trustworthy: boolean;
 }
 
-const env: BenchEnv = await startBenchEnv(m.cores, log);
+for (const line of experiment.lines) report.out(`  EXPERIMENT: ${line}`);
+const env: BenchEnv = await startBenchEnv(m.cores, log, experiment.options);
 const figures: Record<string, unknown> = {
   machine: m,
   revision: rev,
+  experiment: experiment.lines,
   quick,
   usersS,
   steps,

@@ -12,6 +12,8 @@
 //
 //   node harness/bench/system-bench.ts [--quick] [--rate 1000] [--duration 60s]
 //        [--clients 1000] [--closed-duration 30s] [--pgbench-clients 32] [--pgbench-duration 20s]
+//   experiments (not the deployment the goals are judged on): [--direct] (no Toxiproxy hop)
+//        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
 import { join } from 'node:path';
 import { History } from '../run/history.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
@@ -22,6 +24,7 @@ import { dbDelta, readDbCounters } from './lib/dbstats.ts';
 import { drainBacklog, stopPipeline } from './lib/drain.ts';
 import { e2eLatency } from './lib/e2e.ts';
 import { converge, startBenchEnv } from './lib/env.ts';
+import { experimentOptions } from './lib/experiment.ts';
 import { ms, n, perS, table, verdict } from './lib/format.ts';
 import { loadAverage, machine, printMachine, revision } from './lib/machine.ts';
 import { insertPendingPayments } from './lib/payments.ts';
@@ -39,6 +42,8 @@ flags.assertKnown([
   'pgbench-clients',
   'pgbench-duration',
   'node-options',
+  'env',
+  'direct',
 ]);
 const quick = flags.has('quick');
 const rate = flags.number('rate', 1000);
@@ -47,7 +52,7 @@ const clients = flags.number('clients', 1000);
 const closedS = flags.seconds('closed-duration', quick ? 8 : 30);
 const pgbenchClients = flags.number('pgbench-clients', 32);
 const pgbenchS = flags.seconds('pgbench-duration', quick ? 5 : 20);
-const nodeOptions = flags.text('node-options');
+const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('direct'));
 const warmRate = Math.min(200, rate);
 const warmS = quick ? 3 : 5;
 const idleS = 5;
@@ -65,12 +70,12 @@ report.out(`command: node harness/bench/system-bench.ts ${process.argv.slice(2).
 report.out();
 printMachine(m, rev, (l) => report.out(l));
 
-if (nodeOptions)
-  report.out(`  node options for every system process: ${nodeOptions} (an experiment, not the default)`);
-const env = await startBenchEnv(m.cores, log, nodeOptions ? { nodeOptions } : {});
+for (const line of experiment.lines) report.out(`  EXPERIMENT: ${line}`);
+const env = await startBenchEnv(m.cores, log, experiment.options);
 const figures: Record<string, unknown> = {
   machine: m,
   revision: rev,
+  experiment: experiment.lines,
   quick,
   rate,
   openS,

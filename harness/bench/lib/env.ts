@@ -25,7 +25,16 @@ export const generatorName = 'bench (load generator)';
 export async function startBenchEnv(
   cores: number,
   log: (l: string) => void,
-  opts: { readonly nodeOptions?: string } = {},
+  opts: {
+    readonly nodeOptions?: string;
+    /** Extra environment for every system process (e.g. MALLOC_ARENA_MAX=2): an experiment. */
+    readonly env?: Readonly<Record<string, string>>;
+    /**
+     * The system talks to PostgreSQL, Kafka and Redis directly instead of through Toxiproxy: an
+     * experiment that shows what the proxy hop costs (the harness always proxies, for faults).
+     */
+    readonly direct?: boolean;
+  } = {},
 ): Promise<BenchEnv> {
   const t0 = performance.now();
   log('[bench] starting the stack (free ports)...');
@@ -40,14 +49,22 @@ export async function startBenchEnv(
   const removeHandlers = stopOnSignals(stop, log);
   try {
     log('[bench] starting the system (api, relay, 4 workers)...');
+    const e = stack.endpoints;
+    const env: Record<string, string> = { ...opts.env };
+    // An experiment's extra Node flags (e.g. --max-semi-space-size=8) for every system process.
+    if (opts.nodeOptions) env.NODE_OPTIONS = `--disable-warning=TimeoutNegativeWarning ${opts.nodeOptions}`;
     sys = await startSystem({
-      endpoints: stack.endpoints,
+      endpoints: opts.direct
+        ? {
+            ...e,
+            databaseUrl: e.direct.databaseUrl,
+            kafkaBrokers: e.direct.kafkaBrokers,
+            redisUrl: e.direct.redisUrl,
+          }
+        : e,
       runDir: join(stack.endpoints.runDir, 'system'),
       apiPort: 'free',
-      // An experiment's extra Node flags (e.g. --max-semi-space-size=8) for every system process.
-      ...(opts.nodeOptions
-        ? { env: { NODE_OPTIONS: `--disable-warning=TimeoutNegativeWarning ${opts.nodeOptions}` } }
-        : {}),
+      ...(Object.keys(env).length > 0 ? { env } : {}),
     });
     const { courses } = await seed(stack.endpoints.direct.databaseUrl, {
       students: 0,
