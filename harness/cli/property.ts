@@ -4,6 +4,10 @@
 //   --seed S --path P   replay one case (printed by a failing run)
 //   --faults a,b        plant bugs; the property is then expected to FAIL
 //   --planted all|a,b   run the planted-bug matrix: each bug must be caught by the invariant that names it
+//   --model-runs N      model-based property runs (default 20); the suite runs handlers + model
+//   --model             with --seed/--path [--replay-path R]: replay a model-based case
+//   --kafka             also the end-to-end property through Kafka (a real system on the stack);
+//                       with --seed/--path: replay one of its cases
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +33,16 @@ const runDir = createRunFolder(name);
 const startedAt = new Date();
 const out = join(runDir, 'property.jsonl');
 
-const files = planted ? ['test/property/planted-bugs.int.test.ts'] : ['test/property/handlers.int.test.ts'];
+const handlersFile = 'test/property/handlers.int.test.ts';
+const modelFile = 'test/property/model.int.test.ts';
+const kafkaFile = 'test/property/kafka-e2e.e2e.test.ts';
+const replaying = flagString(args, 'seed') !== undefined || flagString(args, 'path') !== undefined;
+// A replay (--seed/--path) is one property's case: handler-level unless --model or --kafka says otherwise.
+const files = planted
+  ? ['test/property/planted-bugs.int.test.ts']
+  : replaying
+    ? [args.flags.has('model') ? modelFile : args.flags.has('kafka') ? kafkaFile : handlersFile]
+    : [handlersFile, modelFile, ...(args.flags.has('kafka') ? [kafkaFile] : [])];
 console.log(`payproof property suite → ${runDir}`);
 const vitest = spawnSync(
   process.execPath,
@@ -42,6 +55,10 @@ const vitest = spawnSync(
       PAYPROOF_FAULTS: planted ? '' : faults,
       PAYPROOF_PLANTED: planted ?? '',
       PAYPROOF_PROPERTY_RUNS: runs,
+      ...(flagString(args, 'model-runs') ? { PAYPROOF_MODEL_RUNS: flagString(args, 'model-runs') } : {}),
+      ...(flagString(args, 'replay-path')
+        ? { PAYPROOF_MODEL_REPLAY_PATH: flagString(args, 'replay-path') }
+        : {}),
       ...(flagString(args, 'seed') ? { PAYPROOF_PROPERTY_SEED: flagString(args, 'seed') } : {}),
       ...(flagString(args, 'path') ? { PAYPROOF_PROPERTY_PATH: flagString(args, 'path') } : {}),
       PAYPROOF_PROPERTY_OUT: out,
@@ -60,7 +77,7 @@ const lines: Line[] = existsSync(out)
 const criteria: Criterion[] = [];
 const invariants: InvariantResult[] = [];
 const figures: Record<string, number | string | null> = {};
-let exercised: Record<string, number> = {};
+const exercised: Record<string, number> = {};
 let seed: number | null = null;
 let replay = `npm run property${planted ? ` -- --planted ${planted}` : ''}`;
 
@@ -77,50 +94,86 @@ for (const l of lines.filter((x) => x.kind === 'planted')) {
   figures[`planted.${fault}.seconds`] = Number(l.seconds);
   if (l.counterexample) figures[`planted.${fault}.shrunk`] = String(l.counterexample);
 }
-for (const l of lines.filter((x) => x.kind === 'handlers')) {
-  seed = Number(l.seed);
-  replay = String(l.replay);
-  const tally = l.tally as {
-    runs: number;
-    invariants: Record<
-      string,
-      {
-        description: string;
-        true: number;
-        false: number;
-        unknown: number;
-        checked: number;
-        violations: number;
-        examples: Record<string, unknown>[];
-      }
-    >;
-    exercised: Record<string, number>;
-  };
+type Tally = {
+  runs: number;
+  invariants: Record<
+    string,
+    {
+      description: string;
+      true: number;
+      false: number;
+      unknown: number;
+      checked: number;
+      violations: number;
+      examples: Record<string, unknown>[];
+    }
+  >;
+  exercised: Record<string, number>;
+};
+/** Invariant results summed over every generated history of every property (handlers, model). */
+// The replay of the first property that failed, else the handler-level one's.
+let failedReplay: string | undefined;
+let handlersReplay: string | undefined;
+const merged = new Map<string, Tally['invariants'][string]>();
+let tallyRuns = 0;
+const propertyLines = lines.filter((x) => x.kind === 'handlers' || x.kind === 'model');
+for (const l of propertyLines) {
+  const handlers = l.kind === 'handlers';
+  if (handlers || seed === null) seed = Number(l.seed);
+  if (handlers) handlersReplay = String(l.replay);
+  if (l.failed) failedReplay ??= String(l.replay);
+  const tally = l.tally as Tally;
   criteria.push({
-    name: `handler-level property over ${l.numRuns} generated histories`,
+    name: handlers
+      ? `handler-level property over ${l.numRuns} generated histories`
+      : `model-based property over ${l.numRuns} generated command sequences`,
     threshold: 'no counterexample',
     measured: l.failed ? 1 : 0,
     pass: !l.failed,
     unit: 'counterexamples',
   });
-  figures.histories = Number(l.numRuns);
-  figures.histories_per_s = Number((Number(l.numRuns) / Number(l.seconds)).toFixed(2));
-  if (l.failed) figures.counterexample = String(l.counterexample);
-  exercised = tally.exercised;
+  const prefix = handlers ? '' : 'model_';
+  figures[`${prefix}histories`] = Number(l.numRuns);
+  figures[`${prefix}histories_per_s`] = Number((Number(l.numRuns) / Number(l.seconds)).toFixed(2));
+  if (l.failed) figures[`${prefix}counterexample`] = String(l.counterexample);
+  if (!handlers) figures.model_known_cache_bug = Number(l.knownCacheBug ?? 0);
+  for (const [k, v] of Object.entries(tally.exercised)) exercised[k] = (exercised[k] ?? 0) + v;
+  tallyRuns += tally.runs;
   for (const [n, t] of Object.entries(tally.invariants)) {
-    invariants.push({
-      name: n,
-      description: t.description,
-      valid: t.false > 0 ? false : t.true > 0 ? true : 'unknown',
-      violations: t.violations,
-      examples: t.examples,
-      checked: t.checked,
-      ...(t.false === 0 && t.true === 0
-        ? { unknownReason: `not exercised in any of ${tally.runs} runs` }
-        : {}),
-    });
+    const m = merged.get(n);
+    if (!m) merged.set(n, { ...t, examples: [...t.examples] });
+    else {
+      for (const k of ['true', 'false', 'unknown', 'checked', 'violations'] as const) m[k] += t[k];
+      m.examples.push(...t.examples.slice(0, Math.max(0, 5 - m.examples.length)));
+    }
   }
 }
+for (const [n, t] of merged) {
+  invariants.push({
+    name: n,
+    description: t.description,
+    valid: t.false > 0 ? false : t.true > 0 ? true : 'unknown',
+    violations: t.violations,
+    examples: t.examples,
+    checked: t.checked,
+    ...(t.false === 0 && t.true === 0 ? { unknownReason: `not exercised in any of ${tallyRuns} runs` } : {}),
+  });
+}
+for (const l of lines.filter((x) => x.kind === 'kafka')) {
+  if (l.failed) failedReplay ??= String(l.replay);
+  seed ??= Number(l.seed);
+  criteria.push({
+    name: `end-to-end property through Kafka over ${l.numRuns} generated floods`,
+    threshold: 'the stack converges and no invariant is violated',
+    measured: l.failed ? 1 : 0,
+    pass: !l.failed,
+    unit: 'counterexamples',
+  });
+  figures.kafka_runs = Number(l.numRuns);
+  figures.kafka_seconds = Number(Number(l.seconds).toFixed(1));
+  if (l.failed) figures.kafka_counterexample = String(l.counterexample);
+}
+replay = failedReplay ?? handlersReplay ?? replay;
 if (lines.length === 0)
   criteria.push({
     name: 'property suite ran',

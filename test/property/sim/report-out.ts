@@ -27,6 +27,14 @@ export class RunTally {
   readonly exercised: Record<string, number> = {};
   runs = 0;
   #historyRun = 0;
+  /** Names this property's runs in the shared history file, so two properties' indexes never collide. */
+  readonly #label: string;
+  readonly #indexBase: number;
+
+  constructor(label = '', indexBase = 0) {
+    this.#label = label;
+    this.#indexBase = indexBase;
+  }
 
   add({
     results,
@@ -71,7 +79,13 @@ export class RunTally {
       appendFileSync(
         path,
         history
-          .map((op) => JSON.stringify({ ...op, index: run * 100_000 + op.index, process: `run${run}` }))
+          .map((op) =>
+            JSON.stringify({
+              ...op,
+              index: this.#indexBase + run * 100_000 + op.index,
+              process: `${this.#label}run${run}`,
+            }),
+          )
           .join('\n') + '\n',
       );
     }

@@ -1,0 +1,241 @@
+// Property 2 (issue 4): model-based. Generated command sequences (pay, confirm, re-confirm, confirm
+// with a stolen providerPaymentId, deliver, reorder, redeliver, advance the clock, top-up, kill a
+// worker mid-chunk or after its commit) run against a pure model (model/model.ts) and the real
+// system (model/real.ts: the real API, relay, consumer framework, handlers and top-up job on a
+// fresh database). After EVERY command the real state, projected by SQL, must equal the model's;
+// at the end everything is delivered and the real checker judges the run.
+// Replay a failure with the command it prints (seed, path and the commands' replayPath), or directly:
+// PAYPROOF_PROPERTY_SEED=s PAYPROOF_PROPERTY_PATH=p PAYPROOF_MODEL_REPLAY_PATH=r npx vitest run <this file>
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { parseFaults } from '../../system/lib/faults.ts';
+import { advanceClockArb } from './model/advance-clock.ts';
+import { confirmArb } from './model/confirm.ts';
+import { deliverArb, deliverRounds } from './model/deliver.ts';
+import { killWorkerArb } from './model/kill-worker.ts';
+import { staleDashboards } from './model/known-cache-bug.ts';
+import { FlowModel } from './model/model.ts';
+import { payArb } from './model/pay.ts';
+import { reConfirmArb } from './model/re-confirm.ts';
+import { readDashboardArb } from './model/read-dashboard.ts';
+import { expectMatch, type RealEnv, RealFlow } from './model/real.ts';
+import { redeliverArb } from './model/redeliver.ts';
+import { reorderArb } from './model/reorder.ts';
+import { stolenProviderIdArb } from './model/stolen-provider-id.ts';
+import { topUpArb } from './model/top-up.ts';
+import { checkWorld, failedInvariants } from './sim/check-world.ts';
+import { RunTally, record } from './sim/report-out.ts';
+
+const stack = inject('stack');
+const faults = parseFaults(process.env);
+const numRuns = Number(process.env.PAYPROOF_MODEL_RUNS ?? 20);
+const maxCommands = Number(process.env.PAYPROOF_MODEL_COMMANDS ?? 50);
+const seed = process.env.PAYPROOF_PROPERTY_SEED ? Number(process.env.PAYPROOF_PROPERTY_SEED) : undefined;
+const path = process.env.PAYPROOF_PROPERTY_PATH;
+const replayPath = process.env.PAYPROOF_MODEL_REPLAY_PATH;
+/** Shrinking is time-boxed: a failing run ends in minutes with the smallest case found so far. */
+const timeLimitMs = Number(process.env.PAYPROOF_PROPERTY_TIME_LIMIT_MS ?? 180_000);
+const students = 3;
+const courses = 2;
+
+let env: RealEnv & { redisUrl: string };
+let close: () => Promise<void>;
+// Its histories share the run folder's history.jsonl with the handler-level property's: own indexes.
+const tally = new RunTally('model-', 1_000_000_000);
+const commandsRun: Record<string, number> = {};
+/** Stale dashboards of the known bug's shape met by the property (reported, tolerated). */
+let knownCacheBug = 0;
+
+beforeAll(async () => {
+  const dbs = await scratchDatabases(stack.direct.databaseUrl);
+  const redis = new Redis(stack.direct.redisUrl);
+  env = { dbs, redis, redisUrl: stack.direct.redisUrl, faults };
+  close = async () => {
+    await dbs.close();
+    redis.disconnect();
+  };
+});
+
+afterAll(async () => close?.());
+
+const worldArb = fc.record({
+  /** Capacity of each trainer: 0..2, so that some runs waitlist. */
+  trainers: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }),
+  sessionCount: fc.integer({ min: 1, max: 12 }),
+  /** Events per transaction when a group takes its backlog. */
+  chunkSize: fc.integer({ min: 1, max: 4 }),
+});
+
+const commandsArb = fc.commands(
+  [
+    payArb(students, courses),
+    payArb(students, courses),
+    confirmArb,
+    reConfirmArb,
+    stolenProviderIdArb,
+    readDashboardArb(students),
+    deliverArb,
+    deliverArb,
+    reorderArb,
+    redeliverArb,
+    advanceClockArb,
+    topUpArb,
+    killWorkerArb,
+  ],
+  { maxCommands, size: 'max', ...(replayPath ? { replayPath } : {}) },
+);
+
+/**
+ * The real checker over the whole run. A stale dashboard of the known shape (known-cache-bug.ts) is
+ * tolerated while that system bug stands; any other failure fails the run.
+ */
+async function judge(real: RealFlow): Promise<void> {
+  const results = await checkWorld(real.world, real.stats, env.redisUrl);
+  tally.add({ results, stats: real.stats, history: real.world.history });
+  let failed = failedInvariants(results);
+  if (failed.some((f) => f.name === 'cache-converged')) {
+    const stale = await staleDashboards(env.redis, real.world.pool, real.world.students);
+    if (stale.other.length > 0)
+      throw new Error(`cached dashboards stale beyond the known bug: ${JSON.stringify(stale.other)}`);
+    knownCacheBug += stale.known.length;
+    failed = failed.filter((f) => f.name !== 'cache-converged');
+  }
+  if (failed.length > 0) throw new Error(`invariants violated: ${JSON.stringify(failed)}`);
+}
+
+const property = fc.asyncProperty(worldArb, commandsArb, async (w, commands) => {
+  const shape = { students, courses, trainers: w.trainers, sessionCount: w.sessionCount };
+  const real = await RealFlow.create(env, shape, w.chunkSize);
+  const model = new FlowModel({
+    students,
+    courses,
+    capacity: w.trainers.reduce((a, b) => a + b, 0),
+    sessionCount: w.sessionCount,
+  });
+  try {
+    await fc.asyncModelRun(() => ({ model, real }), commands);
+    // Then everything is delivered, and the real checker judges the whole run from its evidence.
+    if (!model.quiet()) await deliverRounds(model, real, false, true);
+    await expectMatch(model, real, 'the final delivery');
+    await judge(real);
+    for (const [name, n] of Object.entries(real.commandsRun))
+      commandsRun[name] = (commandsRun[name] ?? 0) + n;
+  } finally {
+    await real.close();
+  }
+});
+
+describe(`model-based property${faults.size ? ` with planted ${[...faults].join(',')}` : ''}`, () => {
+  it(
+    'after every command the real system is in the state the model predicts',
+    async () => {
+      const t0 = performance.now();
+      const out = await fc.check(property, {
+        numRuns,
+        ...(seed !== undefined ? { seed } : {}),
+        ...(path ? { path } : {}),
+        interruptAfterTimeLimit: timeLimitMs,
+        markInterruptAsFailure: false,
+      });
+      const s = (performance.now() - t0) / 1000;
+      console.log(
+        `[model] ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}; commands run: ${JSON.stringify(commandsRun)}; known cache bug met ${knownCacheBug} time(s)`,
+      );
+      const shrunkPath = out.failed
+        ? /replayPath="([^"]+)"/.exec(fc.stringify(out.counterexample?.[1]))?.[1]
+        : undefined;
+      const replay =
+        `npm run property -- --model --seed ${out.seed}` +
+        (out.counterexamplePath ? ` --path ${out.counterexamplePath}` : '') +
+        (shrunkPath ? ` --replay-path '${shrunkPath}'` : '') +
+        (faults.size ? ` --faults ${[...faults].join(',')}` : '');
+      if (out.failed) console.log(`[model] ${String(out.errorInstance)}\n[model] replay: ${replay}`);
+      record('model', {
+        failed: out.failed,
+        numRuns: out.numRuns,
+        numShrinks: out.numShrinks,
+        seed: out.seed,
+        path: out.counterexamplePath,
+        seconds: s,
+        commandsRun,
+        knownCacheBug,
+        counterexample: out.failed ? fc.stringify(out.counterexample) : null,
+        error: out.failed ? String(out.errorInstance).slice(0, 4000) : null,
+        replay,
+        tally: tally.toJSON(),
+      });
+      expect(
+        out.failed,
+        `${fc.defaultReportMessage(out)}\n${String(out.errorInstance)}\nreplay: ${replay}`,
+      ).toBe(false);
+      expect(out.numRuns).toBeGreaterThan(0);
+    },
+    timeLimitMs + 60_000,
+  );
+
+  // The known system bug (known-cache-bug.ts), in the three smallest shapes the property shrank it to.
+  // These pass while the bug stands; once the system is fixed they fail: then delete them and the
+  // tolerance in `judge`.
+  const reproduce = async (steps: (m: FlowModel, r: RealFlow) => Promise<void>, trainers: number[]) => {
+    const real = await RealFlow.create(env, { students, courses, trainers, sessionCount: 8 }, 1);
+    const capacity = trainers.reduce((a, b) => a + b, 0);
+    const model = new FlowModel({ students, courses, capacity, sessionCount: 8 });
+    try {
+      model.create(0, 0);
+      await real.create(0, 0);
+      model.confirm(0);
+      await real.confirmPending(0);
+      await steps(model, real);
+      if (!model.quiet()) await deliverRounds(model, real, false, true);
+      await expectMatch(model, real, 'the reproduction');
+      const failed = failedInvariants(await checkWorld(real.world, real.stats, env.redisUrl));
+      expect(failed.map((f) => f.name)).toEqual(['cache-converged']);
+      expect(await staleDashboards(env.redis, real.world.pool, real.world.students)).toEqual({
+        known: [real.world.students[0]],
+        other: [],
+      });
+    } finally {
+      await real.close();
+    }
+  };
+
+  it('KNOWN BUG (reproduction): a top-up leaves a cached dashboard without its new sessions', () =>
+    reproduce(
+      async (m, r) => {
+        await deliverRounds(m, r, false, true);
+        m.advance(3);
+        await r.advanceClock(3);
+        expect((await r.readDashboard(0)).status).toBe(200);
+        m.topUp();
+        await r.topUp(1);
+      },
+      [1],
+    ));
+
+  it('KNOWN BUG (reproduction): the cache worker handling TRAINER_ALLOCATED before the session worker leaves a cached dashboard without the sessions', () =>
+    reproduce(
+      async (m, r) => {
+        await deliverRounds(m, r, false, false);
+        await deliverRounds(m, r, false, false);
+        m.publish();
+        for (const key of m.backlog['cache-worker']) m.handle('cache-worker', key);
+        await r.killWorker('cache-worker', 'after-commit', 1);
+        expect((await r.readDashboard(0)).status).toBe(200);
+      },
+      [1],
+    ));
+
+  it('KNOWN BUG (reproduction): the cache worker handling PURCHASE_CREATED before the allocation worker leaves a cached dashboard without the waitlisted allocation', () =>
+    reproduce(
+      async (m, r) => {
+        await deliverRounds(m, r, false, false);
+        m.publish();
+        for (const key of m.backlog['cache-worker']) m.handle('cache-worker', key);
+        await r.killWorker('cache-worker', 'after-commit', 1);
+        expect((await r.readDashboard(0)).status).toBe(200);
+      },
+      [0],
+    ));
+});
