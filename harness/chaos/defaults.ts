@@ -74,10 +74,15 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
   ];
 }
 
-/** Before any fault: the seed's goals, loosened for a 2-core machine shared by everything. */
+/**
+ * Before any fault: the seed's goals, loosened for a 2-core machine shared by everything. A request
+ * belongs to the phase it started in, so the requests in flight when a fault begins (up to one per
+ * VU) count here when the fault fails them: hence 10%, not 1%. The steady-state gate's per-second
+ * error share (median <= 1%) is the sharp check of the time before the fault.
+ */
 export const steadyBefore: Thresholds = {
   'http_req_duration{op:confirm}': ['p(95)<3000'],
-  http_req_failed: ['rate<0.01'],
+  http_req_failed: ['rate<0.1'],
 };
 
 /** After recovery: almost nothing fails (the first seconds after a heal are part of "after"). */

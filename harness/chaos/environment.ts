@@ -48,6 +48,7 @@ function controlOf(sys: RunningSystem, pendingEnv: Map<ProcessKind, NodeJS.Proce
       return (await sys.add(kind)).name;
     },
     remove: (name) => sys.remove(name),
+    settle: (timeoutMs) => sys.waitGroupsStable(timeoutMs),
   };
 }
 

@@ -99,34 +99,40 @@ export function pause(kinds: readonly ProcessKind[], pick: Which = 'first'): Fau
 }
 
 /**
- * Scales every listed kind up and down during the fault: every `everyMs` one instance is added or
- * the newest added one removed, alternately, so the groups rebalance again and again. The heal
- * stops the storm and removes whatever it added.
+ * Scales every listed kind up and down during the fault: one instance of each kind is added, the
+ * groups are left to settle (every member rejoined: a real rebalance, not a member that came and
+ * went before joining, which a loaded machine makes likely), then it is removed, and again, every
+ * `everyMs`. The heal stops the storm and removes whatever it added.
  */
-export function rebalanceStorm(kinds: readonly ProcessKind[], everyMs = 4_000, maxExtra = 2): Fault {
+export function rebalanceStorm(kinds: readonly ProcessKind[], everyMs = 2_000): Fault {
   return {
     label: `rebalance storm ${kinds.join(', ')}`,
     kind: 'scale',
     target: kinds.join(','),
     needs: ['processes', 'scaling'],
     async inject(ctx) {
-      const { add, remove } = ctx.system;
+      const { add, remove, settle } = ctx.system;
       if (!add || !remove) throw new Error('rebalance storm needs a system this run started (not --attach)');
       const added: string[] = [];
       const stop = new AbortController();
+      const calm = async () => {
+        await settle
+          ?.call(ctx.system, 15_000)
+          .catch((err) => ctx.log(`[chaos] groups not stable: ${(err as Error).message}`));
+      };
       const storm = (async () => {
         for (let step = 0; !stop.signal.aborted && !ctx.signal.aborted && step < 1_000; step++) {
-          const grow = added.length === 0 || (added.length < maxExtra * kinds.length && step % 3 !== 2);
-          if (grow) {
+          if (added.length === 0) {
             const names = await Promise.all(kinds.map((k) => add.call(ctx.system, k)));
             added.push(...names);
             ctx.log(`[chaos] scaled up: ${names.join(', ')}`);
           } else {
-            const names = added.splice(-kinds.length, kinds.length);
+            const names = added.splice(0);
             await Promise.all(names.map((n) => remove.call(ctx.system, n)));
             ctx.log(`[chaos] scaled down: ${names.join(', ')}`);
           }
-          await sleep(everyMs);
+          await calm();
+          if (!stop.signal.aborted) await sleep(everyMs);
         }
       })().catch((err) => ctx.log(`[chaos] rebalance storm stopped: ${(err as Error).message}`));
       return once(async () => {

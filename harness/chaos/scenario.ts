@@ -32,6 +32,8 @@ export interface SystemControl {
   add?(kind: ProcessKind, env?: NodeJS.ProcessEnv): Promise<string>;
   /** Stops one instance for good (scale down). Absent when attached. */
   remove?(name: string): Promise<void>;
+  /** Waits (bounded) until every group is Stable with every running instance. Absent when attached. */
+  settle?(timeoutMs: number): Promise<void>;
 }
 
 /** Counts overlapping holds on one resource, so overlapping faults heal only when the last one ends. */

@@ -1,7 +1,7 @@
 // npm run chaos -- <scenario>        one fault scenario under load, on a fresh stack and system;
 //                                     exit 0 PASS, 1 FAIL, 2 UNKNOWN
 //   --list                            the catalogue, one line each
-//   all                               every scenario (fresh stack each), then one summary table
+//   all [--markdown]                  every scenario (fresh stack each), then one summary table
 //   random --seed S --runs N          random fault schedules (fast-check), shrunk on failure
 //   schedule '<json>'                 replays one schedule (what `random` prints)
 // Options:
@@ -12,7 +12,7 @@
 import { loadCatalogue, loadScenario, scenarioNames } from '../chaos/catalogue.ts';
 import { runNemesis, runSchedule } from '../chaos/nemesis.ts';
 import { type ChaosOutcome, runChaos } from '../chaos/run.ts';
-import { formatTable, summaryRow, worstExitCode } from '../chaos/summary-table.ts';
+import { formatMarkdown, formatTable, summaryRow, worstExitCode } from '../chaos/summary-table.ts';
 import { parseDurationMs } from '../load/duration.ts';
 import { flagNumber, flagString, parseArgs } from './args.ts';
 
@@ -87,6 +87,7 @@ async function main(): Promise<number> {
     }
     const rows = outcomes.map((o) => summaryRow(o.result));
     console.log(`\n${formatTable(rows)}`);
+    if (args.flags.has('markdown')) console.log(`\n${formatMarkdown(rows)}`);
     return worstExitCode([
       ...rows.map((r) => r.verdict),
       ...(rows.length < scenarioNames().length ? ['UNKNOWN'] : []),
