@@ -16,8 +16,10 @@ export class Flags {
     const i = this.#args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
     if (i < 0) return undefined;
     const a = this.#args[i]!;
-    const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : this.#args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+    if (a.includes('=')) return a.slice(a.indexOf('=') + 1);
+    const v = this.#args[i + 1];
+    if (v === undefined || v.startsWith('--'))
+      throw new Error(`--${name} needs a value (or --${name}=<value>)`);
     return v;
   }
 
