@@ -15,7 +15,7 @@ import { appNow } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
 import { isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
-import { type EventHandler, type ProcessOutcome, recordInbox } from './inbox.ts';
+import { type DashboardCache, type EventHandler, type ProcessOutcome, recordInbox } from './inbox.ts';
 import type { Logger } from './log.ts';
 import { metrics } from './metrics.ts';
 
@@ -26,6 +26,8 @@ export interface ConsumerDeps {
   /** Producer for the dead-letter topic. */
   readonly producer: Producer;
   readonly handler: EventHandler;
+  /** The cache every writer invalidates for what it changed. */
+  readonly dashboards: DashboardCache;
   readonly faults: FaultSet;
   readonly log: Logger;
   readonly clockSkewMs: number;
@@ -119,6 +121,11 @@ async function inTransaction(
         onConflict: (constraint: string) =>
           metrics.constraintConflicts.inc({ group: deps.group, constraint }),
         beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
+        invalidateDashboard: (studentId: string) => {
+          // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
+          if (deps.faults.has('skip-cache-invalidation')) return;
+          deferred.set(`dashboard:${studentId}`, () => deps.dashboards.invalidate(studentId));
+        },
       };
       if (!careful) {
         try {

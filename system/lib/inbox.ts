@@ -20,6 +20,17 @@ export interface EventContext {
    * (e.g. one cache invalidation per student however many of its events the chunk holds).
    */
   readonly beforeCommit: (key: string, fn: () => Promise<void>) => void;
+  /**
+   * Invalidates a student's cached dashboard just before the commit (once per student per chunk).
+   * Every writer of something the dashboard shows calls it, or a reader could cache a view that
+   * misses the write for the cache's whole TTL.
+   */
+  readonly invalidateDashboard: (studentId: string) => void;
+}
+
+/** The dashboard cache, as writers see it. */
+export interface DashboardCache {
+  invalidate(studentId: string): Promise<void>;
 }
 
 /** `applied`: the handler changed something; `already-done`: a domain guard found the effect in place. */

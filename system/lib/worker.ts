@@ -2,16 +2,20 @@
 import type { ConsumerGroup } from '../contracts/index.ts';
 import { intFromEnv, loadBaseConfig } from './config.ts';
 import { startConsuming } from './consumer.ts';
+import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import type { FaultSet } from './faults.ts';
-import type { EventHandler } from './inbox.ts';
+import type { DashboardCache, EventHandler } from './inbox.ts';
 import { createKafka } from './kafka.ts';
 import { createLogger, type Logger } from './log.ts';
 import { metrics, startMetricsServer } from './metrics.ts';
+import { createRedis } from './redis.ts';
 import { runService } from './service.ts';
 
 export interface WorkerExtras {
   readonly pool: Pool;
+  /** The dashboard cache (Redis): writers of what a dashboard shows invalidate it. */
+  readonly dashboards: DashboardCache;
   readonly log: Logger;
   readonly faults: FaultSet;
   readonly clockSkewMs: number;
@@ -33,8 +37,14 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 1), {
       name: `${spec.group}-${config.instanceId}`,
     });
+    const redis = createRedis(config.redisUrl, log);
+    // Planted bug skip-cache-invalidation: no writer invalidates (the top-up job included).
+    const dashboards = config.faults.has('skip-cache-invalidation')
+      ? { invalidate: async () => {} }
+      : redisDashboardCache(redis);
     const { handler, close } = await spec.setup({
       pool,
+      dashboards,
       log,
       faults: config.faults,
       clockSkewMs: config.clockSkewMs,
@@ -69,6 +79,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
         consumer,
         producer,
         handler,
+        dashboards,
         faults: config.faults,
         log,
         clockSkewMs: config.clockSkewMs,
@@ -79,6 +90,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       // Leave the group after the in-flight batch is committed; then close everything else.
       await consumer.disconnect();
       await close?.();
+      redis.disconnect();
       await producer.disconnect().catch(() => {});
       await pool.end().catch(() => {});
       metricsServer.close();

@@ -1,28 +1,37 @@
 // The top-up job is safe with several instances running it at once, and fills exactly the window
 // the schedule contract says is due.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ScratchDatabase, scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { seed } from '../../harness/system/seed.ts';
 import { dueSessionCount, isoDate } from '../../system/contracts/index.ts';
 import { appNow } from '../../system/lib/clock.ts';
+import { redisDashboardCache } from '../../system/lib/dashboard-cache.ts';
 import { createPool } from '../../system/lib/db.ts';
+import type { DashboardCache } from '../../system/lib/inbox.ts';
 import { topUp } from '../../system/workers/session/topup.ts';
 
 const stack = inject('stack');
 let dbs: Awaited<ReturnType<typeof scratchDatabases>>;
 let db: ScratchDatabase;
 let pools: pg.Pool[];
+// Real Redis: the top-up invalidates the dashboards it changes.
+let redis: Redis;
+let dashboards: DashboardCache;
 
 beforeAll(async () => {
   dbs = await scratchDatabases(stack.direct.databaseUrl);
   db = await dbs.create();
   pools = [createPool(db.url, 3), createPool(db.url, 3), createPool(db.url, 3)];
+  redis = new Redis(stack.direct.redisUrl);
+  dashboards = redisDashboardCache(redis);
 });
 
 afterAll(async () => {
   for (const p of pools ?? []) await p.end();
+  redis?.disconnect();
   await dbs?.close();
 });
 
@@ -80,18 +89,18 @@ describe('top-up', () => {
     const start = isoDate(now);
     const ids = await allocations(300, start, 12);
 
-    const created = await Promise.all(pools.map((p) => topUp(p, { batch: 50 })));
+    const created = await Promise.all(pools.map((p) => topUp(p, dashboards, { batch: 50 })));
     const due = dueSessionCount(start, 12, await appNow(pools[0]!));
     expect(created.reduce((a, b) => a + b, 0)).toBe(300 * due);
     let per = await sessionsPerAllocation();
     for (const id of ids) expect(per.get(id)).toEqual({ n: due, maxSeq: due, dupSlots: 0 });
 
     await pools[0]!.query('UPDATE app_clock SET offset_ms = $1', [100 * 86_400_000]);
-    await Promise.all(pools.map((p) => topUp(p, { batch: 50 })));
-    await Promise.all(pools.map((p) => topUp(p, { batch: 50 })));
+    await Promise.all(pools.map((p) => topUp(p, dashboards, { batch: 50 })));
+    await Promise.all(pools.map((p) => topUp(p, dashboards, { batch: 50 })));
     per = await sessionsPerAllocation();
     for (const id of ids) expect(per.get(id)).toEqual({ n: 12, maxSeq: 12, dupSlots: 0 });
     // Nothing left to do: a further pass creates nothing.
-    expect(await topUp(pools[1]!)).toBe(0);
+    expect(await topUp(pools[1]!, dashboards)).toBe(0);
   });
 });

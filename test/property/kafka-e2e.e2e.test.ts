@@ -38,7 +38,6 @@ import type { RunningSystem } from '../../harness/system/launcher.ts';
 import { type DomainEvent, parseEvent, topics } from '../../system/contracts/index.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { courseIds, directPool, newStudents, startTestSystem } from '../support/system.ts';
-import { cachedStudents, staleDashboards } from './model/known-cache-bug.ts';
 import { record } from './sim/report-out.ts';
 
 const stack = inject('stack');
@@ -70,7 +69,6 @@ let system: RunningSystem;
 let pool: pg.Pool;
 let redis: Redis;
 /** Stale dashboards of the known bug's shape met (reported, tolerated). */
-let knownCacheBug = 0;
 let courses: string[];
 
 beforeAll(async () => {
@@ -311,16 +309,7 @@ const property = fc.asyncProperty(runArb, async (r) => {
     extraExercised: { outOfOrderDeliveries: reordered },
   });
   shareHistory(history.path);
-  let failed = out.invariants.filter((i) => i.valid === false);
-  if (failed.some((f) => f.name === 'cache-converged')) {
-    // The known system bug (model/known-cache-bug.ts) may leave other tests' dashboards stale on this
-    // shared stack: tolerated in exactly that shape, any other staleness fails.
-    const stale = await staleDashboards(redis, pool, await cachedStudents(redis));
-    if (stale.other.length > 0)
-      throw new Error(`cached dashboards stale beyond the known bug: ${JSON.stringify(stale.other)}`);
-    knownCacheBug += stale.known.length;
-    failed = failed.filter((f) => f.name !== 'cache-converged');
-  }
+  const failed = out.invariants.filter((i) => i.valid === false);
   const byName = new Map(out.invariants.map((i) => [i.name, i]));
   const summary = {
     run: runs.length,
@@ -377,7 +366,6 @@ describe(`end to end through Kafka${faults.length ? ` with planted ${faults.join
       path: out.counterexamplePath,
       seconds: s,
       runs,
-      knownCacheBug,
       counterexample: out.failed ? fc.stringify(out.counterexample) : null,
       error: out.failed ? String(out.errorInstance).slice(0, 4000) : null,
       replay,

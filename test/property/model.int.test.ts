@@ -46,7 +46,6 @@ let close: () => Promise<void>;
 const tally = new RunTally('model-', 1_000_000_000);
 const commandsRun: Record<string, number> = {};
 /** Stale dashboards of the known bug's shape met by the property (reported, tolerated). */
-let knownCacheBug = 0;
 
 beforeAll(async () => {
   const dbs = await scratchDatabases(stack.direct.databaseUrl);
@@ -94,14 +93,7 @@ const commandsArb = fc.commands(
 async function judge(real: RealFlow): Promise<void> {
   const results = await checkWorld(real.world, real.stats, env.redisUrl);
   tally.add({ results, stats: real.stats, history: real.world.history });
-  let failed = failedInvariants(results);
-  if (failed.some((f) => f.name === 'cache-converged')) {
-    const stale = await staleDashboards(env.redis, real.world.pool, real.world.students);
-    if (stale.other.length > 0)
-      throw new Error(`cached dashboards stale beyond the known bug: ${JSON.stringify(stale.other)}`);
-    knownCacheBug += stale.known.length;
-    failed = failed.filter((f) => f.name !== 'cache-converged');
-  }
+  const failed = failedInvariants(results);
   if (failed.length > 0) throw new Error(`invariants violated: ${JSON.stringify(failed)}`);
 }
 
@@ -141,7 +133,7 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
       });
       const s = (performance.now() - t0) / 1000;
       console.log(
-        `[model] ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}; commands run: ${JSON.stringify(commandsRun)}; known cache bug met ${knownCacheBug} time(s)`,
+        `[model] ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}; commands run: ${JSON.stringify(commandsRun)}`,
       );
       const shrunkPath = out.failed
         ? /replayPath="([^"]+)"/.exec(fc.stringify(out.counterexample?.[1]))?.[1]
@@ -160,7 +152,6 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
         path: out.counterexamplePath,
         seconds: s,
         commandsRun,
-        knownCacheBug,
         counterexample: out.failed ? fc.stringify(out.counterexample) : null,
         error: out.failed ? String(out.errorInstance).slice(0, 4000) : null,
         replay,
@@ -175,9 +166,9 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
     timeLimitMs + 60_000,
   );
 
-  // The known system bug (known-cache-bug.ts), in the three smallest shapes the property shrank it to.
-  // These pass while the bug stands; once the system is fixed they fail: then delete them and the
-  // tolerance in `judge`.
+  // A system bug this property found (model/known-cache-bug.ts), in the three smallest shapes it
+  // shrank it to; fixed by making every writer of dashboard data invalidate the cache before its
+  // commit. These are its regression tests: the exact schedules that used to leave a stale view.
   const reproduce = async (steps: (m: FlowModel, r: RealFlow) => Promise<void>, trainers: number[]) => {
     const real = await RealFlow.create(env, { students, courses, trainers, sessionCount: 8 }, 1);
     const capacity = trainers.reduce((a, b) => a + b, 0);
@@ -191,9 +182,9 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
       if (!model.quiet()) await deliverRounds(model, real, false, true);
       await expectMatch(model, real, 'the reproduction');
       const failed = failedInvariants(await checkWorld(real.world, real.stats, env.redisUrl));
-      expect(failed.map((f) => f.name)).toEqual(['cache-converged']);
+      expect(failed).toEqual([]);
       expect(await staleDashboards(env.redis, real.world.pool, real.world.students)).toEqual({
-        known: [real.world.students[0]],
+        known: [],
         other: [],
       });
     } finally {
@@ -201,7 +192,7 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
     }
   };
 
-  it('KNOWN BUG (reproduction): a top-up leaves a cached dashboard without its new sessions', () =>
+  it('regression (a bug this property found): a top-up leaves no cached dashboard without its new sessions', () =>
     reproduce(
       async (m, r) => {
         await deliverRounds(m, r, false, true);
@@ -214,7 +205,7 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
       [1],
     ));
 
-  it('KNOWN BUG (reproduction): the cache worker handling TRAINER_ALLOCATED before the session worker leaves a cached dashboard without the sessions', () =>
+  it('regression (a bug this property found): the cache worker handling TRAINER_ALLOCATED before the session worker leaves no stale dashboard', () =>
     reproduce(
       async (m, r) => {
         await deliverRounds(m, r, false, false);
@@ -227,7 +218,7 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
       [1],
     ));
 
-  it('KNOWN BUG (reproduction): the cache worker handling PURCHASE_CREATED before the allocation worker leaves a cached dashboard without the waitlisted allocation', () =>
+  it('regression (a bug this property found): the cache worker handling PURCHASE_CREATED before the allocation worker leaves no dashboard without the waitlisted allocation', () =>
     reproduce(
       async (m, r) => {
         await deliverRounds(m, r, false, false);

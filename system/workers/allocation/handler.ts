@@ -124,6 +124,8 @@ export const handlePurchaseCreated: EventHandler = async (ctx: EventContext) => 
       [allocationId, purchaseId, studentId, courseId, p.session_count, startDate],
     );
     ctx.log.info({ allocationId }, 'waitlisted: no trainer capacity');
+    // A waitlist entry announces nothing downstream, so nobody else would invalidate the dashboard.
+    ctx.invalidateDashboard(studentId);
     return 'applied';
   }
   // The counter moves in the same statement as the insert, and only if the insert happened.

@@ -8,14 +8,14 @@ import { topUp } from './topup.ts';
 
 await runWorker({
   group: 'session-worker',
-  setup: async ({ pool, log, clockSkewMs, env }) => {
+  setup: async ({ pool, dashboards, log, clockSkewMs, env }) => {
     const intervalMs = intFromEnv(env, 'TOPUP_INTERVAL_MS', 5_000, 100);
     const stop = new AbortController();
     const loop = (async () => {
       let failures = 0;
       while (!stop.signal.aborted) {
         try {
-          const n = await topUp(pool, { skewMs: clockSkewMs });
+          const n = await topUp(pool, dashboards, { skewMs: clockSkewMs });
           if (n > 0) {
             metrics.sessionsToppedUp.inc(n);
             log.info({ created: n }, 'top-up');

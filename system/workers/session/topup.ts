@@ -4,11 +4,13 @@
 import { cadenceDays, isoDate, windowDays } from '../../contracts/index.ts';
 import { appNow } from '../../lib/clock.ts';
 import { type Pool, withTransaction } from '../../lib/db.ts';
+import type { DashboardCache } from '../../lib/inbox.ts';
 import { fillWindow, type LiveAllocation } from './schedule-sql.ts';
 
 /** One pass over every allocation whose window is short; returns the number of sessions created. */
 export async function topUp(
   pool: Pool,
+  dashboards: DashboardCache,
   { skewMs = 0, batch = 200 }: { skewMs?: number; batch?: number } = {},
 ): Promise<number> {
   let created = 0;
@@ -25,7 +27,14 @@ export async function topUp(
         [horizon, cadenceDays, batch],
       );
       let n = 0;
-      for (const a of r.rows) n += await fillWindow(client, a, now);
+      const touched = new Set<string>();
+      for (const a of r.rows) {
+        const made = await fillWindow(client, a, now);
+        if (made > 0) touched.add(a.student_id);
+        n += made;
+      }
+      // New sessions are on the students' dashboards: invalidate before the commit, as every writer does.
+      for (const studentId of touched) await dashboards.invalidate(studentId);
       return { claimed: r.rows.length, made: n };
     });
     created += made;

@@ -1,4 +1,4 @@
-// A KNOWN SYSTEM BUG, found by this property and reported (not fixed here): the cache worker
+// A SYSTEM BUG this property found (now fixed: every writer invalidates the dashboard): the cache worker
 // invalidates a student's dashboard when it handles PURCHASE_CREATED / TRAINER_ALLOCATED, but two
 // writers change the dashboard without any later invalidation:
 //   - the allocation worker's waitlisted allocation (it emits no event), when the cache worker

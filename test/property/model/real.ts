@@ -22,13 +22,14 @@ import {
   topics,
 } from '../../../system/contracts/index.ts';
 import { processChunk } from '../../../system/lib/consumer.ts';
+import { redisDashboardCache } from '../../../system/lib/dashboard-cache.ts';
 import type { Pool, PoolClient } from '../../../system/lib/db.ts';
 import type { FaultSet } from '../../../system/lib/faults.ts';
 import type { EventHandler } from '../../../system/lib/inbox.ts';
 import { createLogger } from '../../../system/lib/log.ts';
 import { relayOnce } from '../../../system/relay/relay.ts';
 import { handlePurchaseCreated } from '../../../system/workers/allocation/handler.ts';
-import { cacheHandler } from '../../../system/workers/cache/handler.ts';
+import { handleCacheEvent } from '../../../system/workers/cache/handler.ts';
 import { handlePurchaseConfirmed } from '../../../system/workers/purchase/handler.ts';
 import { handleTrainerAllocated } from '../../../system/workers/session/handler.ts';
 import { topUp } from '../../../system/workers/session/topup.ts';
@@ -113,7 +114,7 @@ export class RealFlow {
 
   readonly faults: FaultSet;
 
-  private constructor(world: World, redis: Redis, chunkSize: number, faults: FaultSet) {
+  private constructor(world: World, _redis: Redis, chunkSize: number, faults: FaultSet) {
     this.world = world;
     this.faults = faults;
     this.chunkSize = chunkSize;
@@ -121,7 +122,7 @@ export class RealFlow {
       'purchase-worker': handlePurchaseConfirmed,
       'allocation-worker': handlePurchaseCreated,
       'session-worker': handleTrainerAllocated,
-      'cache-worker': cacheHandler(redis),
+      'cache-worker': handleCacheEvent,
     };
   }
 
@@ -265,6 +266,7 @@ export class RealFlow {
         consumer: null as never,
         producer: null as never,
         handler: this.#handlers[group],
+        dashboards: redisDashboardCache(this.world.redis),
         faults: this.faults,
         log,
         clockSkewMs: 0,
@@ -336,7 +338,11 @@ export class RealFlow {
   }
 
   async topUp(instances: number): Promise<void> {
-    await Promise.all(Array.from({ length: instances }, () => topUp(this.world.pool, { batch: 2 })));
+    await Promise.all(
+      Array.from({ length: instances }, () =>
+        topUp(this.world.pool, redisDashboardCache(this.world.redis), { batch: 2 }),
+      ),
+    );
   }
 
   // --- the projection -----------------------------------------------------------------------

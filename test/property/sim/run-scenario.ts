@@ -18,6 +18,7 @@ import {
   topics,
 } from '../../../system/contracts/index.ts';
 import { processChunk } from '../../../system/lib/consumer.ts';
+import { redisDashboardCache } from '../../../system/lib/dashboard-cache.ts';
 import type { Pool, PoolClient } from '../../../system/lib/db.ts';
 import { isTransient } from '../../../system/lib/errors.ts';
 import type { FaultSet } from '../../../system/lib/faults.ts';
@@ -25,7 +26,7 @@ import type { EventHandler } from '../../../system/lib/inbox.ts';
 import { createLogger } from '../../../system/lib/log.ts';
 import { relayOnce } from '../../../system/relay/relay.ts';
 import { handlePurchaseCreated } from '../../../system/workers/allocation/handler.ts';
-import { cacheHandler } from '../../../system/workers/cache/handler.ts';
+import { handleCacheEvent } from '../../../system/workers/cache/handler.ts';
 import { handlePurchaseConfirmed } from '../../../system/workers/purchase/handler.ts';
 import { handleTrainerAllocated } from '../../../system/workers/session/handler.ts';
 import type { BusRecord } from './bus.ts';
@@ -86,12 +87,12 @@ export interface RunStats {
 
 const groups = Object.keys(consumerGroups) as ConsumerGroup[];
 
-function handlers(redis: Redis): Record<ConsumerGroup, EventHandler> {
+function handlers(_redis: Redis): Record<ConsumerGroup, EventHandler> {
   return {
     'purchase-worker': handlePurchaseConfirmed,
     'allocation-worker': handlePurchaseCreated,
     'session-worker': handleTrainerAllocated,
-    'cache-worker': cacheHandler(redis),
+    'cache-worker': handleCacheEvent,
   };
 }
 
@@ -238,6 +239,7 @@ async function deliver(
             consumer: null as never,
             producer: null as never,
             handler,
+            dashboards: redisDashboardCache(world.redis),
             faults,
             log,
             clockSkewMs: 0,
