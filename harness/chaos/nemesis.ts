@@ -1,9 +1,11 @@
 // The random nemesis: fast-check generates fault schedules (which faults, when, for how long,
 // overlapping or not) on top of the chaos load; each schedule is one full chaos run on a fresh
 // stack, judged by the checker. The property is safety only: no invariant is violated (a slow
-// recovery under a pile of faults is not a counterexample). On a failure fast-check shrinks the
-// schedule (fewer faults, earlier, shorter, simpler) to the smallest one that still fails, within
-// a time box, and the replay command runs exactly that schedule again.
+// recovery under a pile of faults is not a counterexample). On a failure the schedule is shrunk,
+// within a time box, to the smallest one that still fails: first without each fault in turn, then
+// each fault shorter and earlier (fast-check's own array shrinker only drops leading elements and
+// spends its runs on timings first: with a minute per run, the order of the steps matters), and
+// the replay command runs exactly that schedule again.
 import fc from 'fast-check';
 import { defaultDuration, noLostAnswers, ranAtAll, standardProbes } from './defaults.ts';
 import { blackHole, latency, partition } from './network-faults.ts';
@@ -123,7 +125,7 @@ export interface NemesisOptions {
   readonly seed: number;
   readonly runs: number;
   readonly plantedFaults: readonly string[];
-  /** Time box for the whole search, shrinking included: after it every further run is skipped. */
+  /** Time box for the whole search, shrinking included: after it no new run starts. */
   readonly budgetMs: number;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
@@ -134,24 +136,78 @@ export interface NemesisOptions {
 export interface NemesisResult {
   readonly exitCode: number;
   readonly failed: boolean;
+  /** The first failing schedule fast-check found, and the smallest one that still failed. */
+  readonly found: ScheduledFault[] | null;
   readonly schedule: ScheduledFault[] | null;
   readonly violated: string[];
   readonly runsDone: number;
-  readonly shrinks: number;
+  readonly shrinkSteps: number;
   readonly replay: string | null;
+}
+
+/**
+ * Candidate schedules one step smaller than `s`, most valuable first: without one of its faults
+ * (a fault that is not needed is the biggest simplification), then each fault as short as
+ * allowed, half as long, a second shorter, as early as allowed, half as late.
+ */
+export function shrinkCandidates(s: readonly ScheduledFault[]): ScheduledFault[][] {
+  const out: ScheduledFault[][] = [];
+  if (s.length > 1) for (let i = 0; i < s.length; i++) out.push(s.filter((_, j) => j !== i));
+  const replace = (i: number, f: ScheduledFault) => s.map((x, j) => (j === i ? f : x));
+  s.forEach((f, i) => {
+    const shorter = [2, Math.floor((f.forS + 2) / 2), f.forS - 1].filter(
+      (x, k, xs) => x >= 2 && x < f.forS && xs.indexOf(x) === k,
+    );
+    for (const forS of shorter) out.push(replace(i, { ...f, forS }));
+    const earlier = [earliestS, Math.floor((f.atS + earliestS) / 2)].filter(
+      (x, k, xs) => x < f.atS && xs.indexOf(x) === k,
+    );
+    for (const atS of earlier) out.push(replace(i, { ...f, atS }));
+  });
+  return out;
+}
+
+/**
+ * Greedy shrinking: tries the candidates of the current schedule in order and moves to the first
+ * that still fails, until none does or the time box is over.
+ */
+export async function shrinkGreedy(
+  start: ScheduledFault[],
+  stillFails: (candidate: ScheduledFault[]) => Promise<boolean>,
+  overBudget: () => boolean,
+): Promise<{ smallest: ScheduledFault[]; steps: number; tried: number; timeBoxed: boolean }> {
+  let smallest = start;
+  let steps = 0;
+  let tried = 0;
+  for (let improved = true; improved; ) {
+    improved = false;
+    for (const candidate of shrinkCandidates(smallest)) {
+      if (overBudget()) return { smallest, steps, tried, timeBoxed: true };
+      tried++;
+      if (await stillFails(candidate)) {
+        smallest = candidate;
+        steps++;
+        improved = true;
+        break;
+      }
+    }
+  }
+  return { smallest, steps, tried, timeBoxed: false };
 }
 
 export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   const log = o.log ?? ((l: string) => console.error(l));
   const t0 = performance.now();
+  const overBudget = () => performance.now() - t0 > o.budgetMs || o.signal?.aborted === true;
   let runsDone = 0;
-  const violations = new Map<string, string[]>();
   const rows: ReturnType<typeof summaryRow>[] = [];
-  const property = fc.asyncProperty(scheduleArbitrary(o.faults), async (schedule) => {
-    if (o.signal?.aborted) return true;
+
+  /** One full chaos run of a schedule; returns the invariants it violated. */
+  const attempt = async (schedule: readonly ScheduledFault[], why: string): Promise<string[]> => {
     runsDone++;
-    const elapsedS = Math.round((performance.now() - t0) / 1_000);
-    log(`\n[nemesis] run ${runsDone} (t+${elapsedS}s): ${describeSchedule(schedule)}`);
+    log(
+      `\n[nemesis] run ${runsDone} (${why}, t+${Math.round((performance.now() - t0) / 1_000)}s): ${describeSchedule(schedule)}`,
+    );
     const out = await runChaos({
       scenario: nemesisScenario,
       timeline: toTimeline(schedule),
@@ -165,43 +221,62 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     rows.push(summaryRow(out.result));
     const broken = out.result.invariants.filter((i) => i.valid === false).map((i) => i.name);
     log(
-      `[nemesis] run ${runsDone}: ${out.result.verdict} (${out.result.reason})${broken.length ? ` violated: ${broken.join(', ')}` : ''}`,
+      `[nemesis] run ${runsDone}: ${out.result.verdict} (${out.result.reason})${broken.length ? `; violated: ${broken.join(', ')}` : ''}`,
     );
-    if (broken.length) violations.set(JSON.stringify(schedule), broken);
-    return broken.length === 0;
-  });
-  const details = await fc.check(property, {
-    seed: o.seed,
-    numRuns: o.runs,
-    skipAllAfterTimeLimit: o.budgetMs,
-    endOnFailure: false,
-  });
-  console.log(`\n${formatTable(rows)}`);
+    return broken;
+  };
+
+  // 1. Search: fast-check draws schedules from the seed until one violates an invariant.
+  let violated: string[] = [];
+  const details = await fc.check(
+    fc.asyncProperty(scheduleArbitrary(o.faults), async (schedule) => {
+      if (overBudget()) return true;
+      violated = await attempt(schedule, 'search');
+      return violated.length === 0;
+    }),
+    { seed: o.seed, numRuns: o.runs, endOnFailure: true },
+  );
   if (!details.failed || !details.counterexample) {
-    console.log(`\n[nemesis] ${runsDone} runs, no invariant violated (seed ${o.seed})`);
+    console.log(
+      `\n${formatTable(rows)}\n\n[nemesis] ${runsDone} runs, no invariant violated (seed ${o.seed})`,
+    );
     return {
       exitCode: runsDone > 0 ? 0 : 2,
       failed: false,
+      found: null,
       schedule: null,
       violated: [],
       runsDone,
-      shrinks: 0,
+      shrinkSteps: 0,
       replay: null,
     };
   }
-  const schedule = details.counterexample[0];
-  const violated = violations.get(JSON.stringify(schedule)) ?? [];
-  const replay = replayCommand(schedule, o.plantedFaults, o.seed);
-  const boxed = performance.now() - t0 > o.budgetMs ? ' (time box reached: shrinking stopped early)' : '';
+
+  // 2. Shrink, greedily and within the time box: every step is a full run, kept if it still fails.
+  // A fault schedule fails by chance as much as by design (the loss needs a fault at the wrong
+  // instant), so the result is the smallest schedule seen failing, not a proof of minimality.
+  const found = details.counterexample[0];
+  const shrunk = await shrinkGreedy(
+    found,
+    async (c) => {
+      const broken = await attempt(c, 'shrink');
+      if (broken.length > 0) violated = broken;
+      return broken.length > 0;
+    },
+    overBudget,
+  );
+  const { smallest, steps: shrinkSteps, timeBoxed } = shrunk;
+  const replay = replayCommand(smallest, o.plantedFaults, o.seed);
   console.log(
     [
+      `\n${formatTable(rows)}`,
       '',
-      `[nemesis] FAIL after ${details.numRuns} run(s), shrunk ${details.numShrinks} time(s)${boxed}; ${runsDone} chaos runs in ${Math.round((performance.now() - t0) / 1_000)} s`,
-      `  smallest failing schedule: ${describeSchedule(schedule)}`,
-      `  violated: ${violated.join(', ') || '(see the run report)'}`,
-      `  fast-check: seed ${details.seed}, path ${details.counterexamplePath}`,
-      `  replay: ${replay}`,
+      `[nemesis] FAIL: seed ${o.seed}, fast-check's run ${details.numRuns} violated an invariant; ${runsDone} chaos runs in ${Math.round((performance.now() - t0) / 1_000)} s${timeBoxed ? ' (time box reached: shrinking stopped early)' : ''}`,
+      `  found:    ${describeSchedule(found)}`,
+      `  shrunk:   ${describeSchedule(smallest)}  (${shrinkSteps} step(s) kept)`,
+      `  violated: ${violated.join(', ')}`,
+      `  replay:   ${replay}`,
     ].join('\n'),
   );
-  return { exitCode: 1, failed: true, schedule, violated, runsDone, shrinks: details.numShrinks, replay };
+  return { exitCode: 1, failed: true, found, schedule: smallest, violated, runsDone, shrinkSteps, replay };
 }

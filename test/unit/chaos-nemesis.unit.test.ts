@@ -11,6 +11,8 @@ import {
   replayCommand,
   type ScheduledFault,
   scheduleArbitrary,
+  shrinkCandidates,
+  shrinkGreedy,
   toTimeline,
 } from '../../harness/chaos/nemesis.ts';
 import { formatMarkdown, formatTable, summaryRow, worstExitCode } from '../../harness/chaos/summary-table.ts';
@@ -65,6 +67,42 @@ describe('fault schedules', () => {
     const smallest = details.counterexample![0] as ScheduledFault[];
     expect(smallest).toEqual([{ fault: 'partition-kafka', atS: earliestS, forS: 2 }]);
     expect(describeSchedule(smallest)).toBe(`partition-kafka@${earliestS}s+2s`);
+  });
+});
+
+describe('greedy shrinking', () => {
+  const pk = { fault: 'partition-kafka', atS: 14, forS: 9 };
+  const lat = { fault: 'latency-postgres', atS: 6, forS: 3 };
+  const kr = { fault: 'kill-relay', atS: 10, forS: 5 };
+
+  it('tries dropping each fault first, then each fault shorter and earlier', () => {
+    const c = shrinkCandidates([pk, lat]);
+    expect(c.slice(0, 2)).toEqual([[lat], [pk]]);
+    expect(c).toContainEqual([{ ...pk, forS: 2 }, lat]);
+    expect(c).toContainEqual([{ ...pk, forS: 5 }, lat]);
+    expect(c).toContainEqual([{ ...pk, atS: earliestS }, lat]);
+    expect(c).toContainEqual([{ ...pk, atS: 9 }, lat]);
+    expect(shrinkCandidates([{ fault: 'kill-relay', atS: earliestS, forS: 2 }])).toEqual([]);
+  });
+
+  it('reaches the one fault that matters, as short and early as still fails', async () => {
+    // The "bug": any Kafka partition of at least 4 s loses events.
+    const fails = async (s: ScheduledFault[]) => s.some((f) => f.fault === 'partition-kafka' && f.forS >= 4);
+    const r = await shrinkGreedy([lat, kr, pk], fails, () => false);
+    expect(r.smallest).toEqual([{ fault: 'partition-kafka', atS: earliestS, forS: 4 }]);
+    expect(r.timeBoxed).toBe(false);
+    expect(r.steps).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stops at the time box with the smallest schedule seen failing so far', async () => {
+    let budget = 2;
+    const r = await shrinkGreedy(
+      [lat, kr, pk],
+      async () => true,
+      () => budget-- <= 0,
+    );
+    expect(r).toMatchObject({ steps: 2, tried: 2, timeBoxed: true });
+    expect(r.smallest).toHaveLength(1);
   });
 });
 
