@@ -23,9 +23,10 @@ describe('chaos: kill-worker', () => {
     expect(result.faults.map((f) => f.kind)).toEqual(['kill', 'kill']);
     expect(result.exercised.restarts).toBeGreaterThanOrEqual(8);
     expect(result.figures.supervisor_restarts).toBeGreaterThanOrEqual(8);
-    // Work flowed through the kills and the inbox absorbed what was delivered again.
+    // Work flowed through the kills. (Duplicates absorbed by the inbox depend on where a kill lands:
+    // only a kill between a chunk's commit and its offset commit redelivers a committed event; a
+    // kill before the commit rolls the chunk back and it is simply processed again.)
     expect(result.figures.events_processed).toBeGreaterThan(1_000);
-    expect(result.figures.duplicates_absorbed).toBeGreaterThan(0);
     for (const name of [
       'nothing-lost',
       'no-duplicate-purchases',
