@@ -98,8 +98,14 @@ export class RunningSystem {
   #spawn(sp: Omit<SystemProcess, 'proc'> & { proc?: ManagedProcess }): SystemProcess {
     const proc = ManagedProcess.start({
       name: sp.name,
-      command: process.execPath,
-      args: [join(repoRoot, entry[sp.kind])],
+      // The API keeps the CPU first: the relay and the workers run at a lower priority, so a
+      // pipeline catching up on a backlog slows itself, not the confirmations (nice execs node:
+      // the pid is node's).
+      command: sp.kind === 'api' ? process.execPath : 'nice',
+      args:
+        sp.kind === 'api'
+          ? [join(repoRoot, entry[sp.kind])]
+          : ['-n', '5', process.execPath, join(repoRoot, entry[sp.kind])],
       cwd: repoRoot,
       env: this.#env(sp.kind, sp.name, sp.metricsPort),
       logFile: join(this.#opts.runDir, 'logs', `${sp.name.replace('#', '-')}.log`),

@@ -98,6 +98,7 @@ async function inTransaction(
         )
       : undefined;
     const deferred = new Map<string, () => Promise<void>>();
+    const afterCommit = new Map<string, () => Promise<void>>();
     const outcomes: ChunkOutcome[] = [];
     const dead: DeadLetter[] = [];
     for (const [index, { message, event }] of events.entries()) {
@@ -121,10 +122,12 @@ async function inTransaction(
         onConflict: (constraint: string) =>
           metrics.constraintConflicts.inc({ group: deps.group, constraint }),
         beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
-        invalidateDashboard: (studentId: string) => {
+        invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => {
           // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
           if (deps.faults.has('skip-cache-invalidation')) return;
-          deferred.set(`dashboard:${studentId}`, () => deps.dashboards.invalidate(studentId));
+          (when === 'before-commit' ? deferred : afterCommit).set(`dashboard:${studentId}`, () =>
+            deps.dashboards.invalidate(studentId),
+          );
         },
       };
       if (!careful) {
@@ -168,6 +171,8 @@ async function inTransaction(
     // events come again and the effect is repeated (it is idempotent); never the reverse.
     for (const fn of deferred.values()) await fn();
     await client.query('COMMIT');
+    // Committed: these can no longer roll back, so they are retried until they succeed (bounded).
+    for (const fn of afterCommit.values()) await retryAfterCommit(deps, fn);
     return { outcomes, dead };
   } catch (err) {
     broken = err as Error;
@@ -175,6 +180,24 @@ async function inTransaction(
     throw err;
   } finally {
     client.release(broken);
+  }
+}
+
+async function retryAfterCommit(deps: ConsumerDeps, fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 30) {
+        deps.log.error(
+          { err: (err as Error).message },
+          'after-commit action failed 30 times; giving up (the cache TTL bounds the staleness)',
+        );
+        return;
+      }
+      metrics.retries.inc({ component: deps.group, reason: 'after_commit' });
+      await sleep(backoffMs(attempt, { maxMs: 2_000 }));
+    }
   }
 }
 

@@ -27,7 +27,12 @@ export function createPool(
   });
   // An idle client that loses its connection emits 'error' on the pool: it is discarded, not fatal.
   pool.on('error', () => {});
-  pool.on('connect', (client) => preparing(client));
+  pool.on('connect', (client) => {
+    preparing(client);
+    // A checked-out client whose connection drops emits 'error': without a listener that is an
+    // uncaught exception (a crash). The query in flight fails and is retried by its caller.
+    client.on('error', () => {});
+  });
   preparing(pool);
   return pool;
 }

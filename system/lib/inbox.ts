@@ -21,11 +21,13 @@ export interface EventContext {
    */
   readonly beforeCommit: (key: string, fn: () => Promise<void>) => void;
   /**
-   * Invalidates a student's cached dashboard just before the commit (once per student per chunk).
-   * Every writer of something the dashboard shows calls it, or a reader could cache a view that
-   * misses the write for the cache's whole TTL.
+   * Invalidates a student's cached dashboard, once per student per chunk. `after-commit` for the
+   * handler's OWN writes (sessions, a waitlist entry): invalidating before they are visible would
+   * let a reader re-cache the old view under the new generation. `before-commit` for writes that
+   * were committed earlier by someone else (the cache worker's events): then a failed commit
+   * redelivers the event and the invalidation is repeated.
    */
-  readonly invalidateDashboard: (studentId: string) => void;
+  readonly invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => void;
 }
 
 /** The dashboard cache, as writers see it. */

@@ -1,10 +1,11 @@
+import type { Producer } from 'kafkajs';
 import { loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { runService } from '../lib/service.ts';
-import { runRelay, watchBacklog } from './relay.ts';
+import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
 
 const config = loadBaseConfig(process.env, { pgPoolSize: 3 });
 const log = createLogger('relay', config.logLevel, config.instanceId);
@@ -16,15 +17,17 @@ await runService('relay', log, async () => {
     queryTimeoutMs: 20_000,
   });
   const kafka = createKafka(config.kafkaBrokers, `relay-${config.instanceId}`, log);
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-  const connect = async () => {
+  /** A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile). */
+  const connected = async (): Promise<Producer> => {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     for (let i = 0; ; i++) {
       try {
-        return await producer.connect();
+        await producer.connect();
+        return producer;
       } catch (err) {
         log.warn(
           { err: (err as Error).message },
@@ -34,17 +37,23 @@ await runService('relay', log, async () => {
       }
     }
   };
-  await connect();
+  const deps: RelayDeps = {
+    pool,
+    producer: await connected(),
+    faults: config.faults,
+    log,
+    renewProducer: async () => {
+      await deps.producer.disconnect().catch(() => {});
+      return connected();
+    },
+  };
   const server = await startMetricsServer(config.metricsPort);
   const stop = new AbortController();
-  const loops = Promise.all([
-    runRelay({ pool, producer, faults: config.faults, log }, stop.signal),
-    watchBacklog(pool, stop.signal),
-  ]);
+  const loops = Promise.all([runRelay(deps, stop.signal), watchBacklog(pool, stop.signal)]);
   return async () => {
     stop.abort();
     await loops;
-    await producer.disconnect().catch(() => {});
+    await deps.producer.disconnect().catch(() => {});
     await pool.end().catch(() => {});
     server.close();
   };

@@ -19,7 +19,9 @@ interface OutboxRow {
 
 export interface RelayDeps {
   readonly pool: Pool;
-  readonly producer: Producer;
+  /** Replaced by `renewProducer` when the broker no longer accepts its sequence numbers. */
+  producer: Producer;
+  readonly renewProducer?: () => Promise<Producer>;
   readonly faults: FaultSet;
   readonly log: Logger;
   readonly batchSize?: number;
@@ -89,6 +91,26 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
   }
 }
 
+/** True when the error (or any cause) says the idempotent producer's sequence is broken. */
+export function sequenceBroken(err: unknown): boolean {
+  for (
+    let e = err as
+        | { type?: unknown; message?: unknown; cause?: unknown; originalError?: unknown }
+        | undefined,
+      depth = 0;
+    e && depth < 8;
+    depth++
+  ) {
+    if (
+      /OUT_OF_ORDER_SEQUENCE_NUMBER|UNKNOWN_PRODUCER_ID|INVALID_PRODUCER_EPOCH/.test(String(e.type ?? '')) ||
+      /out of order sequence|unknown producer id/i.test(String(e.message ?? ''))
+    )
+      return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
 /** True when at least one row waits: one cheap index probe, no transaction, no lock. */
 async function hasBacklog(pool: Pool): Promise<boolean> {
   const r = await pool.query('SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1');
@@ -121,6 +143,14 @@ export async function runRelay(
       // Rows exist but all are claimed by other relays: do not spin.
       if (n === 0) await sleep(idleMs, signal);
     } catch (err) {
+      // Also after every 5th consecutive failure, whatever it was: a wedged client must not stall the outbox forever.
+      if (deps.renewProducer && (sequenceBroken(err) || failures % 5 === 4)) {
+        // kafkajs's idempotent producer never recovers from a lost produce request
+        // (OUT_OF_ORDER_SEQUENCE_NUMBER forever, tulios/kafkajs#598): start a fresh one (new
+        // producer id, sequences from 0). Re-publication of the batch is absorbed by the inbox.
+        deps.log.warn({ err: (err as Error).message }, 'producer out of sequence: replacing it');
+        deps.producer = await deps.renewProducer().catch(() => deps.producer);
+      }
       metrics.retries.inc({ component: 'relay', reason: isTransient(err) ? 'transient' : 'error' });
       if (failures % 20 === 0)
         deps.log.warn({ err: (err as Error).message, failures }, 'relay cycle failed, retrying');

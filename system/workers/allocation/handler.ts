@@ -125,7 +125,7 @@ export const handlePurchaseCreated: EventHandler = async (ctx: EventContext) => 
     );
     ctx.log.info({ allocationId }, 'waitlisted: no trainer capacity');
     // A waitlist entry announces nothing downstream, so nobody else would invalidate the dashboard.
-    ctx.invalidateDashboard(studentId);
+    ctx.invalidateDashboard(studentId, 'after-commit');
     return 'applied';
   }
   // The counter moves in the same statement as the insert, and only if the insert happened.

@@ -13,6 +13,8 @@ export const handleCacheEvent: EventHandler = async (ctx: EventContext) => {
     throw new AppError('handler_error', `unexpected ${ctx.event.eventType}`, false);
   }
   // (With the planted bug skip-cache-invalidation this does nothing: see consumer.ts.)
-  ctx.invalidateDashboard(ctx.event.payload.studentId);
+  // The change this event announces was committed before it was emitted: invalidate before our
+  // commit, so a failed commit redelivers the event and invalidates again.
+  ctx.invalidateDashboard(ctx.event.payload.studentId, 'before-commit');
   return 'applied';
 };

@@ -17,7 +17,7 @@ export const handleTrainerAllocated: EventHandler = async (ctx: EventContext) =>
   if (a.status !== 'approved' && a.status !== 'active') return 'already-done';
   const created = await fillWindow(ctx.client, a, ctx.now);
   // The sessions are on the student's dashboard: never leave a cached view without them.
-  if (created > 0) ctx.invalidateDashboard(a.student_id);
+  if (created > 0) ctx.invalidateDashboard(a.student_id, 'after-commit');
   if (created === 0) {
     ctx.onConflict('tutoring_sessions_allocation_id_scheduled_date_scheduled_time_key');
     return 'already-done';

@@ -15,7 +15,7 @@ export async function topUp(
 ): Promise<number> {
   let created = 0;
   for (let round = 0; round < 10_000; round++) {
-    const { claimed, made } = await withTransaction(pool, async (client) => {
+    const { claimed, made, touched } = await withTransaction(pool, async (client) => {
       const now = await appNow(client, skewMs);
       const horizon = isoDate(new Date(now.getTime() + windowDays * 86_400_000));
       const r = await client.query<LiveAllocation>(
@@ -33,10 +33,11 @@ export async function topUp(
         if (made > 0) touched.add(a.student_id);
         n += made;
       }
-      // New sessions are on the students' dashboards: invalidate before the commit, as every writer does.
-      for (const studentId of touched) await dashboards.invalidate(studentId);
-      return { claimed: r.rows.length, made: n };
+      return { claimed: r.rows.length, made: n, touched };
     });
+    // New sessions are on the students' dashboards: invalidate once they are visible (after the
+    // commit), or a reader could re-cache the old view under the new generation.
+    for (const studentId of touched) await dashboards.invalidate(studentId);
     created += made;
     if (claimed < batch) break;
   }
