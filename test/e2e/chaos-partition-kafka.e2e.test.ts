@@ -47,7 +47,9 @@ describe('chaos: partition-kafka', () => {
       .map((l) => JSON.parse(l));
     // Each scraped series is there (the Kafka figures come from their own loop, so on a loaded
     // machine they need not land in the same second as the database's).
-    for (const key of ['lag_purchase-worker', 'outbox_backlog', 'dlq_total'])
+    // (dlq_total comes only from the direct Kafka reads, which a starved broker may not answer:
+    // then the workers' lag gauges stand in, and there is no dead-letter series to draw.)
+    for (const key of ['lag_purchase-worker', 'outbox_backlog'])
       expect(
         samples.some((s) => key in s),
         key,
