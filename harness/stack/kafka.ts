@@ -26,7 +26,11 @@ export interface KafkaOptions {
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
 function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // As Kafka's own Uuid.randomUuid does: an id starting with '-' would be read as an option.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export class KafkaService {
