@@ -39,8 +39,8 @@ const steps: Step[] = [
     args: [s],
   })),
   quick
-    ? // The CI size (see .ci/run): 100 users; the full run keeps the seed's 1000.
-      { name: 'load:short', script: 'load.ts', args: ['--profile', 'short', '--vus', '100'] }
+    ? // The CI size (see .ci/run): 60 users; the full run keeps the seed's 1000.
+      { name: 'load:short', script: 'load.ts', args: ['--profile', 'short', '--vus', '60'] }
     : { name: 'load:default', script: 'load.ts', args: ['--profile', 'default'] },
 ];
 const only = flagString(args, 'only')?.split(',');
