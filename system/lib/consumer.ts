@@ -258,8 +258,58 @@ async function retrying<T>(
   }
 }
 
+/**
+ * Offsets of chunks whose transaction committed, sent to Kafka together at most every
+ * `intervalMs` (one OffsetCommit for every partition, instead of one per chunk and partition).
+ * Safe by construction: only offsets of committed chunks are queued, and a commit that is lost
+ * (crash, rebalance) only means events come again, which the inbox absorbs.
+ */
+export class OffsetCommitter {
+  readonly #pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  readonly #deps: ConsumerDeps;
+  readonly #intervalMs: number;
+  #last = 0;
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: ConsumerDeps, intervalMs: number) {
+    this.#deps = deps;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Queues `offset` (the next one to read) for its partition; commits if the interval is up. */
+  async add(topic: string, partition: number, offset: string): Promise<void> {
+    this.#pending.set(`${topic}:${partition}`, { topic, partition, offset });
+    if (this.#intervalMs === 0 || performance.now() - this.#last >= this.#intervalMs) await this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
+  }
+
+  /** Commits everything queued (also on shutdown and before a rebalance gives partitions away). */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#flushing;
+    if (this.#pending.size === 0) return;
+    const offsets = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#last = performance.now();
+    this.#flushing = this.#deps.consumer
+      .commitOffsets(offsets)
+      .catch((err: Error) =>
+        this.#deps.log.warn(
+          { err: err.message, partitions: offsets.length },
+          'offset commit failed; the events will be redelivered and absorbed by the inbox',
+        ),
+      )
+      .finally(() => {
+        this.#flushing = undefined;
+      });
+    await this.#flushing;
+  }
+}
+
 /** The eachBatch callback: chunks of messages, each chunk committed before its offsets. */
-export function batchHandler(deps: ConsumerDeps) {
+export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter(deps, 0)) {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
   const chunkSize = deps.chunkSize ?? 100;
   return async (payload: EachBatchPayload): Promise<void> => {
@@ -293,16 +343,7 @@ export function batchHandler(deps: ConsumerDeps) {
       if (!sent) return;
       const last = slice[slice.length - 1]!;
       payload.resolveOffset(last.offset);
-      await deps.consumer
-        .commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-        ])
-        .catch((err: Error) =>
-          deps.log.warn(
-            { err: err.message },
-            'offset commit failed; the events will be redelivered and absorbed by the inbox',
-          ),
-        );
+      await committer.add(batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
       metrics.consumerLag.set(
         { group: deps.group, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
@@ -314,15 +355,23 @@ export function batchHandler(deps: ConsumerDeps) {
   };
 }
 
-/** Subscribes the group to its topics and starts consuming. */
-export async function startConsuming(deps: ConsumerDeps, concurrency = 3): Promise<void> {
+/**
+ * Subscribes the group to its topics and starts consuming; returns the committer, to be flushed
+ * before the consumer disconnects.
+ */
+export async function startConsuming(
+  deps: ConsumerDeps,
+  { concurrency = 3, commitIntervalMs = 200 }: { concurrency?: number; commitIntervalMs?: number } = {},
+): Promise<OffsetCommitter> {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
+  const committer = new OffsetCommitter(deps, commitIntervalMs);
   await deps.consumer.connect();
   await deps.consumer.subscribe({ topics: accepted.map((t) => topics[t]), fromBeginning: true });
   await deps.consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: concurrency,
-    eachBatch: batchHandler(deps),
+    eachBatch: batchHandler(deps, committer),
   });
+  return committer;
 }

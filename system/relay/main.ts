@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { loadBaseConfig } from '../lib/config.ts';
+import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
@@ -49,7 +49,10 @@ await runService('relay', log, async () => {
   };
   const server = await startMetricsServer(config.metricsPort);
   const stop = new AbortController();
-  const loops = Promise.all([runRelay(deps, stop.signal), watchBacklog(pool, stop.signal)]);
+  const loops = Promise.all([
+    runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 10, 0, 1_000) }),
+    watchBacklog(pool, stop.signal),
+  ]);
   return async () => {
     stop.abort();
     await loops;

@@ -126,7 +126,11 @@ async function hasBacklog(pool: Pool): Promise<boolean> {
 export async function runRelay(
   deps: RelayDeps,
   signal: AbortSignal,
-  { idleMs = 2, maxIdleMs = 25 }: { idleMs?: number; maxIdleMs?: number } = {},
+  {
+    idleMs = 2,
+    maxIdleMs = 25,
+    lingerMs = 10,
+  }: { idleMs?: number; maxIdleMs?: number; lingerMs?: number } = {},
 ): Promise<void> {
   let failures = 0;
   let idle = idleMs;
@@ -142,6 +146,9 @@ export async function runRelay(
       failures = 0;
       // Rows exist but all are claimed by other relays: do not spin.
       if (n === 0) await sleep(idleMs, signal);
+      // A short batch means rows trickle in: wait a moment so the next claim carries more of them
+      // (one Kafka request, and one fetch per consumer group, for tens of events instead of one).
+      else if (n < (deps.batchSize ?? 500) && lingerMs > 0) await sleep(lingerMs, signal);
     } catch (err) {
       // Also after every 5th consecutive failure, whatever it was: a wedged client must not stall the outbox forever.
       if (deps.renewProducer && (sequenceBroken(err) || failures % 5 === 4)) {

@@ -45,6 +45,9 @@ export function trainerAllocatedEvent(row: AllocationRow, randomIds: boolean): T
 /**
  * A trainer with free capacity, row-locked until commit. SKIP LOCKED spreads concurrent
  * allocators over trainers instead of queueing them (and deadlocking) on the least loaded one.
+ * NO KEY UPDATE (what the counter's UPDATE takes anyway), not FOR UPDATE: the foreign-key checks
+ * of other transactions inserting sessions or allocations for this trainer take KEY SHARE, which
+ * FOR UPDATE would block (and SKIP LOCKED would then skip trainers that are merely referenced).
  */
 async function lockTrainer(ctx: EventContext): Promise<{ id: string; load: number } | undefined> {
   const { client } = ctx;
@@ -57,7 +60,7 @@ async function lockTrainer(ctx: EventContext): Promise<{ id: string; load: numbe
   }
   const r = await client.query<{ id: string; active_allocations: number }>(
     `SELECT id, active_allocations FROM trainers WHERE active_allocations < capacity
-     ORDER BY active_allocations, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+     ORDER BY active_allocations, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED`,
   );
   const t = r.rows[0];
   if (t) return { id: t.id, load: t.active_allocations };

@@ -10,12 +10,13 @@ await runWorker({
   group: 'session-worker',
   setup: async ({ pool, dashboards, log, clockSkewMs, env }) => {
     const intervalMs = intFromEnv(env, 'TOPUP_INTERVAL_MS', 5_000, 100);
+    const minAgeMs = intFromEnv(env, 'TOPUP_MIN_AGE_MS', 30_000, 0);
     const stop = new AbortController();
     const loop = (async () => {
       let failures = 0;
       while (!stop.signal.aborted) {
         try {
-          const n = await topUp(pool, dashboards, { skewMs: clockSkewMs });
+          const n = await topUp(pool, dashboards, { skewMs: clockSkewMs, minAgeMs });
           if (n > 0) {
             metrics.sessionsToppedUp.inc(n);
             log.info({ created: n }, 'top-up');

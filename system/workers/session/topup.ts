@@ -1,6 +1,7 @@
 // The top-up job: as days pass, extends every live allocation's window. Safe with any number of
-// instances running it at once: allocations are claimed FOR UPDATE SKIP LOCKED, and the unique
-// slot constraint makes a double insert impossible anyway.
+// instances running it at once: allocations are claimed FOR NO KEY UPDATE SKIP LOCKED (NO KEY, so
+// the foreign-key checks of concurrent session inserts are not blocked), and the unique slot
+// constraint makes a double insert impossible anyway.
 import { cadenceDays, isoDate, windowDays } from '../../contracts/index.ts';
 import { appNow } from '../../lib/clock.ts';
 import { type Pool, withTransaction } from '../../lib/db.ts';
@@ -11,7 +12,19 @@ import { fillWindow, type LiveAllocation } from './schedule-sql.ts';
 export async function topUp(
   pool: Pool,
   dashboards: DashboardCache,
-  { skewMs = 0, batch = 200 }: { skewMs?: number; batch?: number } = {},
+  {
+    skewMs = 0,
+    batch = 200,
+    minAgeMs = 0,
+  }: {
+    skewMs?: number;
+    batch?: number;
+    /**
+     * An allocation without any session yet is left to its TRAINER_ALLOCATED handler for this long
+     * (wall time): racing the handler for the same rows only makes both wait (and deadlock).
+     */
+    minAgeMs?: number;
+  } = {},
 ): Promise<number> {
   let created = 0;
   for (let round = 0; round < 10_000; round++) {
@@ -23,8 +36,10 @@ export async function topUp(
          WHERE a.status IN ('approved', 'active')
            AND (SELECT count(*) FROM tutoring_sessions s WHERE s.allocation_id = a.id)
                < LEAST(a.session_count, GREATEST(1, ($1::date - a.start_date) / $2::int + 1))
-         ORDER BY a.id LIMIT $3 FOR UPDATE OF a SKIP LOCKED`,
-        [horizon, cadenceDays, batch],
+           AND (a.created_at < now() - make_interval(secs => $4::int / 1000.0)
+                OR EXISTS (SELECT 1 FROM tutoring_sessions s WHERE s.allocation_id = a.id))
+         ORDER BY a.id LIMIT $3 FOR NO KEY UPDATE OF a SKIP LOCKED`,
+        [horizon, cadenceDays, batch, minAgeMs],
       );
       let n = 0;
       const touched = new Set<string>();
