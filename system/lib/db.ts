@@ -13,12 +13,13 @@ export type PoolClient = pg.PoolClient;
 export function createPool(
   connectionString: string,
   max: number,
-  opts: { queryTimeoutMs?: number; name?: string } = {},
+  opts: { queryTimeoutMs?: number; name?: string; acquireTimeoutMs?: number } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
-    connectionTimeoutMillis: 2_000,
+    // Bounds both the wait for a free client and a new connection's set-up.
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
     query_timeout: opts.queryTimeoutMs ?? 10_000,
     statement_timeout: opts.queryTimeoutMs ?? 10_000,

@@ -42,7 +42,16 @@ describe('durations read like k6', () => {
 describe('profiles are validated before anything runs', () => {
   it('every profile in scenarios/ loads and validates, the required ones among them', async () => {
     const names = listProfiles();
-    for (const n of ['default', 'burst-1000', 'arrival-500', 'arrival-1000', 'ramp', 'smoke', 'short'])
+    for (const n of [
+      'default',
+      'burst-1000',
+      'arrival-500',
+      'arrival-1000',
+      'ramp',
+      'smoke',
+      'short',
+      'users-1000',
+    ])
       expect(names).toContain(n);
     for (const n of names) {
       const p = await loadProfile(n);
