@@ -15,6 +15,8 @@ const profile: LoadProfile = {
   // (that is burst-1000), not a steady population.
   scenario: { executor: 'constant-vus', vus: 1000, duration: '60s', gracefulStop: '30s', startSpread: '10s' },
   workload: { ...defaultProfile.workload, thinkTime: '10s' },
+  // The first seconds of a cold system (JIT, new database connections) are not what 1000 users see.
+  warmup: '5s',
 };
 
 export default profile;

@@ -56,7 +56,10 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
   const { scenario, workload } = validateProfile(profile);
   const seed = o.seed ?? Date.now() & 0x7fffffff;
   const courseGuess = 5;
-  const estimate = estimateIterations(scenario, workload);
+  const warm = warmupProfile(profile);
+  const estimate =
+    estimateIterations(scenario, workload) +
+    (warm ? estimateIterations(validateProfile(warm).scenario, validateProfile(warm).workload) : 0);
   const students =
     workload.students ??
     Math.min(200_000, Math.max(1, Math.ceil((estimate * (1 - workload.repeatPurchase)) / courseGuess) + 1));
@@ -70,7 +73,41 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
   log(
     `[load] setup: ${fixtures.courseIds.length} courses, inserted ${fixtures.inserted.students} students, ${fixtures.inserted.courses} courses, ${fixtures.inserted.trainers} trainers`,
   );
+  if (warm) {
+    log(`[load] warm-up: ${warm.description} (in the history; not in the figures or thresholds)`);
+    await runWorkload({
+      ...o,
+      profile: warm,
+      overrides: undefined,
+      seed: (seed ^ 0x2545f491) >>> 0,
+      fixtures,
+      log,
+      onSample: undefined,
+      onStart: undefined,
+      timeline: undefined,
+    });
+  }
   return runWorkload({ ...o, profile, overrides: undefined, seed, fixtures, log });
+}
+
+/** The warm-up run a profile asks for: its users, few of them, thinking briefly; no thresholds. */
+export function warmupProfile(profile: LoadProfile): LoadProfile | undefined {
+  if (!profile.warmup) return undefined;
+  const vus = Math.min(50, 'vus' in profile.scenario ? (profile.scenario.vus ?? 50) : 50);
+  return {
+    name: `${profile.name}-warmup`,
+    description: `${vus} VUs for ${profile.warmup}, think ~100 ms`,
+    scenario: {
+      executor: 'constant-vus',
+      vus,
+      duration: profile.warmup,
+      gracefulStop: '10s',
+      startSpread: '1s',
+    },
+    workload: { ...profile.workload, thinkTime: '100ms' },
+    ...(profile.http ? { http: profile.http } : {}),
+    thresholds: {},
+  };
 }
 
 export interface RunWorkloadOptions extends Omit<RunLoadOptions, 'databaseUrl'> {

@@ -107,6 +107,13 @@ export interface LoadProfile {
   readonly scenario: Scenario;
   readonly workload?: Workload;
   readonly http?: HttpOptions;
+  /**
+   * payproof extension: before the measured run, this long at a few VUs (at most 50, think
+   * ~100 ms), so the first measured requests do not pay for a cold system (JIT, new database
+   * connections and their first plans). Its requests are in the history and so in the checker's
+   * judgement, but not in any figure or threshold. Default: none.
+   */
+  readonly warmup?: Duration;
   /** k6 thresholds over the whole run: the pass criteria. */
   readonly thresholds: Thresholds;
   /**

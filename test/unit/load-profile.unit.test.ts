@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDurationMs, parseDurationMs } from '../../harness/load/duration.ts';
+import { warmupProfile } from '../../harness/load/engine.ts';
 import type { LoadProfile } from '../../harness/load/profile.ts';
 import {
   applyOverrides,
@@ -166,5 +167,16 @@ describe('profiles are validated before anything runs', () => {
       new ArrivalSchedule({ startRatePerS: 500, stages: [{ targetPerS: 500, durationMs: 60_000 }] })
         .expectedCount,
     ).toBe(30_000);
+  });
+
+  it('a warm-up runs the same users, at most 50 of them thinking ~100 ms, and judges nothing', async () => {
+    expect(warmupProfile(base)).toBeUndefined();
+    const users = await loadProfile('users-1000');
+    const warm = warmupProfile(users)!;
+    expect(warm.scenario).toMatchObject({ executor: 'constant-vus', vus: 50, duration: '5s' });
+    expect(warm.workload).toEqual({ ...users.workload, thinkTime: '100ms' });
+    expect(warm.thresholds).toEqual({});
+    expect(warmupProfile({ ...base, warmup: '2s' })!.scenario).toMatchObject({ vus: 10, duration: '2s' });
+    validateProfile(warm);
   });
 });
