@@ -57,9 +57,10 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
   const seed = o.seed ?? Date.now() & 0x7fffffff;
   const courseGuess = 5;
   const warm = warmupProfile(profile);
+  const warmRun = warm && validateProfile(warm);
   const estimate =
     estimateIterations(scenario, workload) +
-    (warm ? estimateIterations(validateProfile(warm).scenario, validateProfile(warm).workload) : 0);
+    (warmRun ? estimateIterations(warmRun.scenario, warmRun.workload) : 0);
   const students =
     workload.students ??
     Math.min(200_000, Math.max(1, Math.ceil((estimate * (1 - workload.repeatPurchase)) / courseGuess) + 1));

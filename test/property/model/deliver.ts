@@ -19,20 +19,23 @@ export async function deliverRounds(
   }
 }
 
+/** deliver (oldest first) or reorder (every group takes its backlog newest first). */
 export class DeliverCommand implements fc.AsyncCommand<FlowModel, RealFlow> {
   readonly untilQuiet: boolean;
-  constructor(untilQuiet: boolean) {
+  readonly reversed: boolean;
+  constructor(untilQuiet: boolean, reversed = false) {
     this.untilQuiet = untilQuiet;
+    this.reversed = reversed;
   }
   check(m: Readonly<FlowModel>): boolean {
     return !m.quiet();
   }
   async run(m: FlowModel, r: RealFlow): Promise<void> {
-    await deliverRounds(m, r, false, this.untilQuiet);
+    await deliverRounds(m, r, this.reversed, this.untilQuiet);
     await expectMatch(m, r, this.toString());
   }
   toString(): string {
-    return this.untilQuiet ? 'deliverAll' : 'deliverRound';
+    return `${this.reversed ? 'reorder' : 'deliver'}${this.untilQuiet ? 'All' : 'Round'}`;
   }
 }
 
