@@ -16,6 +16,8 @@ export interface RunEnvironment {
   readonly stack: Stack | undefined;
   readonly system: SystemControl;
   readonly attached: boolean;
+  /** How the system reaches PostgreSQL, Kafka and Redis: directly, or through Toxiproxy. */
+  readonly path: 'direct' | 'proxied';
   /** Restarts done by the supervisor (0 when unknown). */
   restarts(): number;
   /** Every pid of the system (last-resort SIGCONT). */
@@ -58,6 +60,12 @@ export interface StartOptions {
   /** Planted bugs (PAYPROOF_FAULTS). */
   readonly faults: readonly string[];
   readonly log: (line: string) => void;
+  /**
+   * The system talks to PostgreSQL, Kafka and Redis directly, not through Toxiproxy: for runs with
+   * no network fault in their timeline (plain load runs), where the proxies would only cost CPU
+   * (~1 ms per payment on two cores, docs/benchmarks.md). Chaos runs keep the proxies.
+   */
+  readonly direct?: boolean;
 }
 
 /** A fresh stack (free ports) and system, seeded; logs under `runDir/logs`. */
@@ -81,8 +89,16 @@ export async function startEnvironment(o: StartOptions): Promise<RunEnvironment>
       return { ...o.spec.envFor?.(name), ...assigned.get(name) };
     };
     const t0 = performance.now();
+    const e = stack.endpoints;
     const sys = await startSystem({
-      endpoints: stack.endpoints,
+      endpoints: o.direct
+        ? {
+            ...e,
+            databaseUrl: e.direct.databaseUrl,
+            kafkaBrokers: e.direct.kafkaBrokers,
+            redisUrl: e.direct.redisUrl,
+          }
+        : e,
       runDir: o.runDir,
       apiPort: 'free',
       faults: o.faults,
@@ -98,6 +114,7 @@ export async function startEnvironment(o: StartOptions): Promise<RunEnvironment>
       stack,
       system: controlOf(sys, pendingEnv),
       attached: false,
+      path: o.direct ? 'direct' : 'proxied',
       restarts: () => sys.restarts,
       pids: () => Object.values(sys.pids()),
       close: async () => {
@@ -150,6 +167,7 @@ export async function attachEnvironment(o: AttachOptions): Promise<RunEnvironmen
     stack: undefined,
     system: { apiUrl, processes: () => [], signal: () => false },
     attached: true,
+    path: 'proxied',
     restarts: () => 0,
     pids: () => [],
     close: async () => undefined,

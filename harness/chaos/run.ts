@@ -91,7 +91,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   log(`[chaos] ${label}: run folder ${dir}`);
   const env: RunEnvironment = o.attach
     ? await attachEnvironment(o.attach)
-    : await startEnvironment({ runDir: join(dir, 'stack'), spec: s.system ?? {}, faults: planted, log });
+    : await startEnvironment({
+        runDir: join(dir, 'stack'),
+        spec: s.system ?? {},
+        faults: planted,
+        log,
+        // Nothing to inject: no proxy on the path (a load run).
+        direct: timeline.length === 0,
+      });
   const guard = startHealGuard(env.endpoints.toxiproxyUrl);
   const samples = new SampleWriter(dir);
   const history = new History(join(dir, files.history));
@@ -333,6 +340,10 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         .join(' '),
       stack: env.attached ? 'attached' : 'fresh (free ports)',
       stackRunDir: env.endpoints.runDir,
+      servicesPath:
+        env.path === 'direct'
+          ? 'direct (no fault in the timeline: the system talks to PostgreSQL, Kafka and Redis without Toxiproxy)'
+          : 'through Toxiproxy',
     },
     replay:
       o.replay ??

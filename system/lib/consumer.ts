@@ -15,7 +15,13 @@ import { appNow } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
 import { isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
-import { type DashboardCache, type EventHandler, type ProcessOutcome, recordInbox } from './inbox.ts';
+import {
+  type ChunkContext,
+  type DashboardCache,
+  type EventHandler,
+  type ProcessOutcome,
+  recordInbox,
+} from './inbox.ts';
 import type { Logger } from './log.ts';
 import { metrics } from './metrics.ts';
 
@@ -49,18 +55,17 @@ export type ChunkOutcome = ProcessOutcome | 'dead-lettered';
 
 /** A handler error that is not transient: the chunk falls back to one savepoint per event. */
 class PermanentHandlerError extends Error {
-  readonly index: number;
-  constructor(index: number, cause: unknown) {
+  constructor(cause: unknown) {
     super((cause as Error)?.message ?? String(cause), { cause });
-    this.index = index;
   }
 }
 
 /**
  * Handles one chunk of valid events in ONE transaction. Fast path: the inbox rows of the whole
- * chunk in one statement, then each new event's handler, no savepoints. If a handler fails for a
- * reason retrying cannot fix, the chunk is rolled back and replayed on the slow path, where each
- * event has its own savepoint and up to `maxAttempts`, after which it is dead-lettered.
+ * chunk in one statement, then ONE handler call for every new event (set-based: a few statements
+ * per chunk), no savepoints. If the handler fails for a reason retrying cannot fix, the chunk is
+ * rolled back and replayed on the slow path, where each event is handled alone under its own
+ * savepoint with up to `maxAttempts`, after which it is dead-lettered.
  */
 export async function processChunk(
   deps: ConsumerDeps,
@@ -70,10 +75,7 @@ export async function processChunk(
     return await inTransaction(deps, events, false);
   } catch (err) {
     if (!(err instanceof PermanentHandlerError)) throw err;
-    deps.log.warn(
-      { err: err.message, at: err.index },
-      'handler failed; replaying the chunk one event at a time',
-    );
+    deps.log.warn({ err: err.message }, 'handler failed; replaying the chunk one event at a time');
     return inTransaction(deps, events, true);
   }
 }
@@ -99,49 +101,54 @@ async function inTransaction(
       : undefined;
     const deferred = new Map<string, () => Promise<void>>();
     const afterCommit = new Map<string, () => Promise<void>>();
-    const outcomes: ChunkOutcome[] = [];
+    const ctx: ChunkContext = {
+      client,
+      group: deps.group,
+      now,
+      faults: deps.faults,
+      log: deps.log,
+      onConflict: (constraint: string) => metrics.constraintConflicts.inc({ group: deps.group, constraint }),
+      beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
+      invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => {
+        // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
+        if (deps.faults.has('skip-cache-invalidation')) return;
+        (when === 'before-commit' ? deferred : afterCommit).set(`dashboard:${studentId}`, () =>
+          deps.dashboards.invalidate(studentId),
+        );
+      },
+    };
+    // An id new to the inbox is handled once even if the chunk holds it twice.
+    const isNew = (e: DomainEvent) => (fresh ? fresh.delete(e.eventId) : true);
+    const outcomes: ChunkOutcome[] = events.map(({ event }) => (isNew(event) ? 'applied' : 'duplicate'));
+    const todo = events.flatMap((_e, i) => (outcomes[i] === 'duplicate' ? [] : [i]));
     const dead: DeadLetter[] = [];
-    for (const [index, { message, event }] of events.entries()) {
-      if (fresh && !fresh.delete(event.eventId)) {
-        outcomes.push('duplicate');
-        continue;
+    if (!careful && todo.length > 0) {
+      let handled: ChunkOutcome[];
+      try {
+        handled = await deps.handler(
+          ctx,
+          todo.map((i) => events[i]!.event),
+        );
+      } catch (err) {
+        throw isTransient(err) ? err : new PermanentHandlerError(err);
       }
+      todo.forEach((i, j) => {
+        outcomes[i] = handled[j]!;
+      });
+    }
+    for (const i of careful ? todo : []) {
+      const { message, event } = events[i]!;
       const log = deps.log.child({
         eventId: event.eventId,
         correlationId: event.correlationId,
         causationId: event.causationId,
         eventType: event.eventType,
       });
-      const ctx = {
-        client,
-        event,
-        group: deps.group,
-        now,
-        faults: deps.faults,
-        log,
-        onConflict: (constraint: string) =>
-          metrics.constraintConflicts.inc({ group: deps.group, constraint }),
-        beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
-        invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => {
-          // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
-          if (deps.faults.has('skip-cache-invalidation')) return;
-          (when === 'before-commit' ? deferred : afterCommit).set(`dashboard:${studentId}`, () =>
-            deps.dashboards.invalidate(studentId),
-          );
-        },
-      };
-      if (!careful) {
-        try {
-          outcomes.push(await deps.handler(ctx));
-        } catch (err) {
-          throw isTransient(err) ? err : new PermanentHandlerError(index, err);
-        }
-        continue;
-      }
       for (let attempt = 1; ; attempt++) {
         await client.query('SAVEPOINT ev');
         try {
-          outcomes.push(await deps.handler(ctx));
+          const [outcome] = await deps.handler({ ...ctx, log }, [event]);
+          outcomes[i] = outcome!;
           await client.query('RELEASE SAVEPOINT ev');
           break;
         } catch (err) {
@@ -161,7 +168,7 @@ async function inTransaction(
               reason: 'handler_error',
               detail: `${sqlState(err) ?? ''} ${(err as Error).message}`.trim(),
             });
-            outcomes.push('dead-lettered');
+            outcomes[i] = 'dead-lettered';
             break;
           }
         }

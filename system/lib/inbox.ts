@@ -2,13 +2,16 @@
 // commit in the same transaction, so a redelivered event finds its row and does nothing.
 import type { ConsumerGroup, DomainEvent } from '../contracts/index.ts';
 import type { PoolClient } from './db.ts';
+import { AppError } from './errors.ts';
 import type { FaultSet } from './faults.ts';
 import type { Logger } from './log.ts';
 
-/** What a handler gets: the transaction, the event, the app clock's now, and the planted faults. */
-export interface EventContext {
+/**
+ * What a handler gets for one chunk: the transaction, the app clock's now, and the planted faults.
+ * Everything a handler does for the chunk commits (or rolls back) together with its inbox rows.
+ */
+export interface ChunkContext {
   readonly client: PoolClient;
-  readonly event: DomainEvent;
   readonly group: ConsumerGroup;
   readonly now: Date;
   readonly faults: FaultSet;
@@ -38,7 +41,13 @@ export interface DashboardCache {
 /** `applied`: the handler changed something; `already-done`: a domain guard found the effect in place. */
 export type Outcome = 'applied' | 'already-done';
 
-export type EventHandler = (ctx: EventContext) => Promise<Outcome>;
+/**
+ * Handles a chunk of NEW events (the inbox filtered out the ones already done) set-based: a few
+ * statements for the whole chunk, not a few per event. Returns one outcome per event, in order.
+ * Throws when any event of the chunk cannot be handled: the framework then replays the chunk one
+ * event at a time (each call with a single event, under its own savepoint) to isolate it.
+ */
+export type EventHandler = (ctx: ChunkContext, events: readonly DomainEvent[]) => Promise<Outcome[]>;
 
 /** `duplicate`: the inbox already had this (group, event) — an idempotency hit. */
 export type ProcessOutcome = Outcome | 'duplicate';
@@ -59,4 +68,15 @@ export async function recordInbox(
     [group, events.map((e) => e.eventId), events.map((e) => e.eventType)],
   );
   return new Set(r.rows.map((x) => x.event_id));
+}
+
+/** Narrows a chunk to one event type, or throws (a handler got an event its group does not take). */
+export function eventsOfType<T extends DomainEvent['eventType']>(
+  events: readonly DomainEvent[],
+  ...types: T[]
+): Extract<DomainEvent, { eventType: T }>[] {
+  for (const e of events)
+    if (!(types as string[]).includes(e.eventType))
+      throw new AppError('handler_error', `unexpected ${e.eventType}`, false);
+  return events as Extract<DomainEvent, { eventType: T }>[];
 }

@@ -2,17 +2,26 @@ import { type DomainEvent, topics } from '../contracts/index.ts';
 import type { PoolClient } from './db.ts';
 
 /**
- * Puts an event into the outbox. Must run in the same transaction as the change it announces, or
- * a crash in between loses the event (or announces a change that never happened). One row per
- * event id: a re-emission of the same id is a no-op. Returns true when a row was written.
+ * Puts events into the outbox, in ONE statement. Must run in the same transaction as the changes
+ * they announce, or a crash in between loses an event (or announces a change that never
+ * happened). One row per event id: a re-emission of the same id is a no-op, also within the same
+ * call. Returns the number of rows written.
  */
-export async function enqueueEvent(client: PoolClient, event: DomainEvent): Promise<boolean> {
+export async function enqueueEvents(client: PoolClient, events: readonly DomainEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
   const r = await client.query(
     `INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-    [event.eventId, event.eventType, topics[event.eventType], event.payload.studentId, JSON.stringify(event)],
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      events.map((e) => e.eventId),
+      events.map((e) => e.eventType),
+      events.map((e) => topics[e.eventType]),
+      events.map((e) => e.payload.studentId),
+      events.map((e) => JSON.stringify(e)),
+    ],
   );
-  return r.rowCount === 1;
+  return r.rowCount ?? 0;
 }
 
 /** ISO 8601 of a timestamp read from the database: deterministic, so re-emissions are identical. */

@@ -1,4 +1,5 @@
-// PURCHASE_CREATED → trainer_allocations (never over a trainer's capacity) → TRAINER_ALLOCATED.
+// PURCHASE_CREATED → trainer_allocations (never over a trainer's capacity) → TRAINER_ALLOCATED,
+// a whole chunk in a few statements: one lookup, one trainer lock, one insert, one outbox insert.
 import { randomUUID } from 'node:crypto';
 import {
   allocationIdFor,
@@ -7,8 +8,8 @@ import {
   type TrainerAllocatedEvent,
 } from '../../contracts/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { EventContext, EventHandler } from '../../lib/inbox.ts';
-import { enqueueEvent, isoTimestamp } from '../../lib/outbox.ts';
+import { type ChunkContext, type EventHandler, eventsOfType, type Outcome } from '../../lib/inbox.ts';
+import { enqueueEvents, isoTimestamp } from '../../lib/outbox.ts';
 
 interface AllocationRow {
   id: string;
@@ -20,7 +21,7 @@ interface AllocationRow {
   status: string;
   session_count: number;
   start_date: string;
-  created_at: Date;
+  created_at: Date | string;
 }
 
 export function trainerAllocatedEvent(row: AllocationRow, randomIds: boolean): TrainerAllocatedEvent {
@@ -42,126 +43,176 @@ export function trainerAllocatedEvent(row: AllocationRow, randomIds: boolean): T
   };
 }
 
+interface Trainer {
+  id: string;
+  /** Allocations the trainer has, plus those this chunk gives it. */
+  load: number;
+  capacity: number;
+  /** The load as read (the planted bug writes it back plus its own, a lost update). */
+  read: number;
+}
+
+/** Trainers locked per chunk at first: the least loaded few, so concurrent allocators spread. */
+const firstLock = 8;
+
 /**
- * A trainer with free capacity, row-locked until commit. SKIP LOCKED spreads concurrent
- * allocators over trainers instead of queueing them (and deadlocking) on the least loaded one.
- * NO KEY UPDATE (what the counter's UPDATE takes anyway), not FOR UPDATE: the foreign-key checks
- * of other transactions inserting sessions or allocations for this trainer take KEY SHARE, which
- * FOR UPDATE would block (and SKIP LOCKED would then skip trainers that are merely referenced).
+ * Trainers with free capacity, row-locked until commit, enough for `wanted` allocations if the
+ * database has them. SKIP LOCKED spreads concurrent allocators over trainers instead of queueing
+ * them (and deadlocking) on the least loaded ones. NO KEY UPDATE (what the counter's UPDATE takes
+ * anyway), not FOR UPDATE: the foreign-key checks of other transactions inserting sessions or
+ * allocations for a trainer take KEY SHARE, which FOR UPDATE would block (and SKIP LOCKED would
+ * then skip trainers that are merely referenced).
  */
-async function lockTrainer(ctx: EventContext): Promise<{ id: string; load: number } | undefined> {
+async function lockTrainers(ctx: ChunkContext, wanted: number): Promise<Trainer[]> {
   const { client } = ctx;
-  if (ctx.faults.has('allocate-without-lock')) {
-    const r = await client.query<{ id: string; active_allocations: number }>(
-      'SELECT id, active_allocations FROM trainers WHERE active_allocations < capacity ORDER BY active_allocations, id LIMIT 1',
+  const lock = ctx.faults.has('allocate-without-lock') ? '' : 'FOR NO KEY UPDATE SKIP LOCKED';
+  const held: Trainer[] = [];
+  let room = 0;
+  for (const limit of [Math.min(wanted, firstLock), wanted]) {
+    const r = await client.query<{ id: string; active_allocations: number; capacity: number }>(
+      `SELECT id, active_allocations, capacity FROM trainers
+       WHERE active_allocations < capacity AND id <> ALL($2::uuid[])
+       ORDER BY active_allocations, id LIMIT $1 ${lock}`,
+      [limit, held.map((t) => t.id)],
     );
-    const t = r.rows[0];
-    return t && { id: t.id, load: t.active_allocations };
+    for (const t of r.rows) {
+      held.push({ id: t.id, load: t.active_allocations, capacity: t.capacity, read: t.active_allocations });
+      room += t.capacity - t.active_allocations;
+    }
+    if (room >= wanted || r.rows.length < limit) break;
   }
-  const r = await client.query<{ id: string; active_allocations: number }>(
-    `SELECT id, active_allocations FROM trainers WHERE active_allocations < capacity
-     ORDER BY active_allocations, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED`,
-  );
-  const t = r.rows[0];
-  if (t) return { id: t.id, load: t.active_allocations };
-  // Every trainer with room is locked by another allocator right now: wait and retry, do not waitlist.
-  const room = await client.query('SELECT 1 FROM trainers WHERE active_allocations < capacity LIMIT 1');
-  if ((room.rowCount ?? 0) > 0)
-    throw new AppError('capacity_contended', 'every trainer with capacity is being allocated', true);
-  return undefined;
+  return held;
+}
+
+/** The locked trainer with the most room left (least loaded first), or undefined when all are full. */
+function leastLoaded(trainers: readonly Trainer[]): Trainer | undefined {
+  let best: Trainer | undefined;
+  for (const t of trainers) if (t.load < t.capacity && (!best || t.load < best.load)) best = t;
+  return best;
 }
 
 interface Lookup {
-  student_id: string;
-  course_id: string;
-  is_active: boolean;
-  payment_id: string;
+  ord: number;
+  student_id: string | null;
+  course_id: string | null;
+  is_active: boolean | null;
+  payment_id: string | null;
   session_count: number | null;
   existing: AllocationRow | null;
 }
 
-/**
- * Three round trips on the common path: one lookup (the purchase, its course, any allocation the
- * pair already has), the trainer lock, and one statement that inserts the allocation, bumps the
- * trainer's counter only if the insert happened, and returns the row.
- */
-export const handlePurchaseCreated: EventHandler = async (ctx: EventContext) => {
-  if (ctx.event.eventType !== 'PURCHASE_CREATED')
-    throw new AppError('handler_error', `unexpected ${ctx.event.eventType}`, false);
-  const { purchaseId, studentId, courseId } = ctx.event.payload;
+// Per event: the purchase, its course, and any allocation the pair already has.
+const lookupSql = `
+SELECT i.ord, p.student_id, p.course_id, p.is_active, p.payment_id, c.session_count,
+  (SELECT to_jsonb(x) FROM (
+     SELECT a.id, a.purchase_id, ap.payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
+            a.session_count, to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at
+     FROM trainer_allocations a JOIN student_course_purchases ap ON ap.id = a.purchase_id
+     WHERE a.student_id = p.student_id AND a.course_id = p.course_id
+       AND a.status IN ('approved', 'active', 'waitlisted')
+     LIMIT 1) x) AS existing
+FROM unnest($1::int[], $2::uuid[]) AS i(ord, purchase_id)
+LEFT JOIN student_course_purchases p ON p.id = i.purchase_id
+LEFT JOIN courses c ON c.id = p.course_id
+ORDER BY i.ord`;
+
+// The allocations (approved, or waitlisted with a reason) in one statement, and each trainer's
+// counter moved by the number of allocations REALLY inserted for it (a conflict inserts nothing).
+// With the planted bug allocate-without-lock the counter is the value read without a lock plus
+// this chunk's own: a lost update under concurrency.
+const insertSql = (withoutLock: boolean) => `
+WITH a AS (
+  INSERT INTO trainer_allocations
+    (id, purchase_id, student_id, course_id, trainer_id, status, waitlist_reason, session_count, start_date)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],
+                       $8::int[], $9::date[])
+  ON CONFLICT DO NOTHING
+  RETURNING *
+), n AS (
+  SELECT trainer_id, count(*)::int AS n FROM a WHERE trainer_id IS NOT NULL GROUP BY trainer_id
+), t AS (
+  UPDATE trainers t SET active_allocations = ${withoutLock ? 'r.read + n.n' : 't.active_allocations + n.n'}
+  FROM n JOIN unnest($10::uuid[], $11::int[]) AS r(id, read) ON r.id = n.trainer_id
+  WHERE t.id = n.trainer_id
+  RETURNING 1
+)
+SELECT a.id, a.purchase_id, a.trainer_id, a.student_id, a.course_id, a.status, a.session_count,
+       to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at, (SELECT count(*) FROM t) AS bumped
+FROM a`;
+
+export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chunk) => {
+  const events = eventsOfType(chunk, 'PURCHASE_CREATED');
   const { client } = ctx;
-  const lookup = await client.query<Lookup>(
-    `SELECT p.student_id, p.course_id, p.is_active, p.payment_id, c.session_count,
-       (SELECT to_jsonb(x) FROM (
-          SELECT a.id, a.purchase_id, ap.payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
-                 a.session_count, to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at
-          FROM trainer_allocations a JOIN student_course_purchases ap ON ap.id = a.purchase_id
-          WHERE a.student_id = p.student_id AND a.course_id = p.course_id
-            AND a.status IN ('approved', 'active', 'waitlisted')
-          LIMIT 1) x) AS existing
-     FROM student_course_purchases p LEFT JOIN courses c ON c.id = p.course_id
-     WHERE p.id = $1`,
-    [purchaseId],
-  );
-  const p = lookup.rows[0];
-  if (!p) throw new AppError('handler_error', `unknown purchase ${purchaseId}`, false);
-  if (p.student_id !== studentId || p.course_id !== courseId)
-    throw new AppError('handler_error', `event does not match purchase ${purchaseId}`, false);
-  if (!p.is_active) return 'already-done';
-  if (p.existing) {
-    ctx.onConflict('trainer_allocations_one_live');
-    if (p.existing.status !== 'waitlisted') {
-      const found = { ...p.existing, created_at: new Date(p.existing.created_at) };
-      await enqueueEvent(client, trainerAllocatedEvent(found, ctx.faults.has('random-downstream-ids')));
+  const randomIds = ctx.faults.has('random-downstream-ids');
+  const lookup = await client.query<Lookup>(lookupSql, [
+    events.map((_, i) => i),
+    events.map((e) => e.payload.purchaseId),
+  ]);
+  const outcomes: Outcome[] = events.map(() => 'already-done');
+  const announce: TrainerAllocatedEvent[] = [];
+  const todo: { i: number; paymentId: string; sessionCount: number }[] = [];
+  for (const [i, e] of events.entries()) {
+    const { purchaseId, studentId, courseId } = e.payload;
+    const p = lookup.rows[i]!;
+    if (p.student_id === null) throw new AppError('handler_error', `unknown purchase ${purchaseId}`, false);
+    if (p.student_id !== studentId || p.course_id !== courseId)
+      throw new AppError('handler_error', `event does not match purchase ${purchaseId}`, false);
+    if (!p.is_active) continue;
+    if (p.existing) {
+      ctx.onConflict('trainer_allocations_one_live');
+      if (p.existing.status !== 'waitlisted') announce.push(trainerAllocatedEvent(p.existing, randomIds));
+      continue;
     }
-    return 'already-done';
+    if (p.session_count === null) throw new AppError('handler_error', `unknown course ${courseId}`, false);
+    todo.push({ i, paymentId: p.payment_id!, sessionCount: p.session_count });
   }
-  if (p.session_count === null) throw new AppError('handler_error', `unknown course ${courseId}`, false);
-  const allocationId = allocationIdFor(purchaseId);
-  const startDate = startDateFor(ctx.now);
-  const trainer = await lockTrainer(ctx);
-  if (!trainer) {
-    await client.query(
-      `INSERT INTO trainer_allocations (id, purchase_id, student_id, course_id, trainer_id, status, waitlist_reason, session_count, start_date)
-       VALUES ($1, $2, $3, $4, NULL, 'waitlisted', 'no_trainer_capacity', $5, $6) ON CONFLICT DO NOTHING`,
-      [allocationId, purchaseId, studentId, courseId, p.session_count, startDate],
-    );
-    ctx.log.info({ allocationId }, 'waitlisted: no trainer capacity');
-    // A waitlist entry announces nothing downstream, so nobody else would invalidate the dashboard.
-    ctx.invalidateDashboard(studentId, 'after-commit');
-    return 'applied';
+  if (todo.length > 0) {
+    const trainers = await lockTrainers(ctx, todo.length);
+    const picked = todo.map(() => {
+      const t = leastLoaded(trainers);
+      if (t) t.load++;
+      return t;
+    });
+    if (picked.some((t) => !t)) {
+      // Every trainer with room is locked by another allocator right now: wait and retry, do not waitlist.
+      const room = await client.query(
+        'SELECT 1 FROM trainers WHERE active_allocations < capacity AND id <> ALL($1::uuid[]) LIMIT 1',
+        [trainers.map((t) => t.id)],
+      );
+      if ((room.rowCount ?? 0) > 0)
+        throw new AppError('capacity_contended', 'every trainer with capacity is being allocated', true);
+    }
+    const startDate = startDateFor(ctx.now);
+    const rows = todo.map(({ i }) => events[i]!.payload);
+    const inserted = await client.query<AllocationRow>(insertSql(ctx.faults.has('allocate-without-lock')), [
+      rows.map((e) => allocationIdFor(e.purchaseId)),
+      rows.map((e) => e.purchaseId),
+      rows.map((e) => e.studentId),
+      rows.map((e) => e.courseId),
+      picked.map((t) => t?.id ?? null),
+      picked.map((t) => (t ? 'approved' : 'waitlisted')),
+      picked.map((t) => (t ? null : 'no_trainer_capacity')),
+      todo.map((x) => x.sessionCount),
+      todo.map(() => startDate),
+      trainers.map((t) => t.id),
+      trainers.map((t) => t.read),
+    ]);
+    const byId = new Map(inserted.rows.map((r) => [r.id, r]));
+    for (const [k, { i, paymentId }] of todo.entries()) {
+      const row = byId.get(allocationIdFor(rows[k]!.purchaseId));
+      if (!row) {
+        ctx.onConflict('trainer_allocations_one_live');
+        continue;
+      }
+      byId.delete(row.id); // the same purchase twice in the chunk: the second found it done
+      outcomes[i] = 'applied';
+      if (row.status === 'waitlisted') {
+        ctx.log.info({ allocationId: row.id, correlationId: paymentId }, 'waitlisted: no trainer capacity');
+        // A waitlist entry announces nothing downstream, so nobody else would invalidate the dashboard.
+        ctx.invalidateDashboard(row.student_id, 'after-commit');
+      } else announce.push(trainerAllocatedEvent({ ...row, payment_id: paymentId }, randomIds));
+    }
   }
-  // The counter moves in the same statement as the insert, and only if the insert happened.
-  const withoutLock = ctx.faults.has('allocate-without-lock');
-  // Planted bug: the value read without a lock, plus one (a lost update under concurrency).
-  const counter = withoutLock ? '$9::int' : 'active_allocations + 1';
-  const inserted = await client.query<AllocationRow>(
-    `WITH a AS (
-       INSERT INTO trainer_allocations (id, purchase_id, student_id, course_id, trainer_id, status, session_count, start_date)
-       VALUES ($1, $2, $3, $4, $5, 'approved', $6, $7) ON CONFLICT DO NOTHING
-       RETURNING *),
-     t AS (UPDATE trainers SET active_allocations = ${counter} WHERE id = $5 AND EXISTS (SELECT 1 FROM a) RETURNING 1)
-     SELECT a.id, a.purchase_id, $8::uuid AS payment_id, a.trainer_id, a.student_id, a.course_id, a.status,
-            a.session_count, to_char(a.start_date, 'YYYY-MM-DD') AS start_date, a.created_at,
-            (SELECT count(*) FROM t) AS bumped
-     FROM a`,
-    [
-      allocationId,
-      purchaseId,
-      studentId,
-      courseId,
-      trainer.id,
-      p.session_count,
-      startDate,
-      p.payment_id,
-      ...(withoutLock ? [trainer.load + 1] : []),
-    ],
-  );
-  const row = inserted.rows[0];
-  if (!row) {
-    ctx.onConflict('trainer_allocations_one_live');
-    return 'already-done';
-  }
-  await enqueueEvent(client, trainerAllocatedEvent(row, ctx.faults.has('random-downstream-ids')));
-  return 'applied';
+  await enqueueEvents(client, announce);
+  return outcomes;
 };

@@ -1,9 +1,9 @@
-// PURCHASE_CONFIRMED → student_course_purchases → PURCHASE_CREATED.
+// PURCHASE_CONFIRMED → student_course_purchases → PURCHASE_CREATED, a whole chunk at a time.
 import { randomUUID } from 'node:crypto';
 import { eventIdFor, type PurchaseCreatedEvent, purchaseIdFor } from '../../contracts/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { EventContext, EventHandler } from '../../lib/inbox.ts';
-import { enqueueEvent, isoTimestamp } from '../../lib/outbox.ts';
+import { type ChunkContext, type EventHandler, eventsOfType, type Outcome } from '../../lib/inbox.ts';
+import { enqueueEvents, isoTimestamp } from '../../lib/outbox.ts';
 
 interface PurchaseRow {
   id: string;
@@ -11,7 +11,7 @@ interface PurchaseRow {
   student_id: string;
   course_id: string;
   purchase_tier: number;
-  created_at: Date;
+  created_at: Date | string;
 }
 
 /** The one PURCHASE_CREATED that announces a purchase: identical on every emission. */
@@ -33,65 +33,108 @@ export function purchaseCreatedEvent(row: PurchaseRow, randomIds: boolean): Purc
   };
 }
 
-export const handlePurchaseConfirmed: EventHandler = async (ctx: EventContext) => {
-  if (ctx.event.eventType !== 'PURCHASE_CONFIRMED')
-    throw new AppError('handler_error', `unexpected ${ctx.event.eventType}`, false);
-  const { paymentId, studentId, courseId } = ctx.event.payload;
+interface Checked {
+  ord: number;
+  status: string | null;
+  student_id: string | null;
+  course_id: string | null;
+  purchase_tier: number | null;
+  inserted: PurchaseRow | null;
+}
+
+// Nothing without its cause: each payment must exist, have succeeded, and match its event. The
+// checks and the inserts of the whole chunk are ONE statement. Two events of the chunk for the
+// same student and course insert one purchase: ON CONFLICT DO NOTHING also skips a row that
+// conflicts with one inserted earlier by the same statement.
+const checkAndInsert = `
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[])
+    AS i(ord, purchase_id, payment_id, student_id, course_id)
+), src AS (
+  SELECT i.*, p.status, p.student_id AS p_student, p.course_id AS p_course, c.purchase_tier
+  FROM input i LEFT JOIN payments p ON p.id = i.payment_id LEFT JOIN courses c ON c.id = p.course_id
+), ins AS (
+  INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
+  SELECT purchase_id, payment_id, student_id, course_id, purchase_tier FROM src
+  WHERE status = 'succeeded' AND p_student = student_id AND p_course = course_id AND purchase_tier IS NOT NULL
+  ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at
+)
+SELECT src.ord, src.status, src.p_student AS student_id, src.p_course AS course_id, src.purchase_tier,
+       to_jsonb(ins) AS inserted
+FROM src LEFT JOIN ins ON ins.id = src.purchase_id ORDER BY src.ord`;
+
+/** Why an event cannot create a purchase, or undefined when it can. */
+function refusal(e: { payload: { paymentId: string; studentId: string; courseId: string } }, c: Checked) {
+  const { paymentId, studentId, courseId } = e.payload;
+  if (c.status === null) return `unknown payment ${paymentId}`;
+  if (c.status !== 'succeeded') return `payment ${paymentId} is ${c.status}, not succeeded`;
+  if (c.student_id !== studentId || c.course_id !== courseId)
+    return `event does not match payment ${paymentId} (student/course)`;
+  if (c.purchase_tier === null) return `unknown course ${courseId}`;
+  return undefined;
+}
+
+export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, chunk) => {
+  const events = eventsOfType(chunk, 'PURCHASE_CONFIRMED');
   const { client } = ctx;
   if (ctx.faults.has('no-purchase-unique')) {
     // Planted bug: as if the migration that creates the guard had never run on this database.
     await client.query('DROP INDEX IF EXISTS student_course_purchases_one_active');
   }
-  // Nothing without its cause: the payment must exist, have succeeded, and match the event. The
-  // check and the insert are one statement (one round trip on the common path).
-  const r = await client.query<{
-    status: string;
-    student_id: string;
-    course_id: string;
-    purchase_tier: number | null;
-    inserted: PurchaseRow | null;
-  }>(
-    `WITH src AS (
-       SELECT p.status, p.student_id, p.course_id, c.purchase_tier
-       FROM payments p LEFT JOIN courses c ON c.id = p.course_id WHERE p.id = $2
-     ), ins AS (
-       INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
-       SELECT $1, $2, $3, $4, src.purchase_tier FROM src
-       WHERE src.status = 'succeeded' AND src.student_id = $3 AND src.course_id = $4 AND src.purchase_tier IS NOT NULL
-       ON CONFLICT DO NOTHING
-       RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at
-     )
-     SELECT src.status, src.student_id, src.course_id, src.purchase_tier, to_jsonb(ins) AS inserted
-     FROM src LEFT JOIN ins ON true`,
-    [purchaseIdFor(paymentId), paymentId, studentId, courseId],
-  );
-  const payment = r.rows[0];
-  if (!payment) throw new AppError('handler_error', `unknown payment ${paymentId}`, false);
-  if (payment.status !== 'succeeded')
-    throw new AppError('handler_error', `payment ${paymentId} is ${payment.status}, not succeeded`, false);
-  if (payment.student_id !== studentId || payment.course_id !== courseId) {
-    throw new AppError('handler_error', `event does not match payment ${paymentId} (student/course)`, false);
+  const r = await client.query<Checked>(checkAndInsert, [
+    events.map((_, i) => i),
+    events.map((e) => purchaseIdFor(e.payload.paymentId)),
+    events.map((e) => e.payload.paymentId),
+    events.map((e) => e.payload.studentId),
+    events.map((e) => e.payload.courseId),
+  ]);
+  const rows: (PurchaseRow | undefined)[] = [];
+  const outcomes: Outcome[] = [];
+  const missing: number[] = [];
+  for (const [i, e] of events.entries()) {
+    const c = r.rows[i]!;
+    const why = refusal(e, c);
+    if (why) throw new AppError('handler_error', why, false);
+    // The same payment twice in the chunk: the second copy finds the first's purchase.
+    const inserted = c.inserted && !rows.some((x) => x?.id === c.inserted!.id) ? c.inserted : undefined;
+    rows.push(inserted);
+    outcomes.push(inserted ? 'applied' : 'already-done');
+    if (!inserted) missing.push(i);
   }
-  if (payment.purchase_tier === null)
-    throw new AppError('handler_error', `unknown course ${courseId}`, false);
-  let row: PurchaseRow | undefined = payment.inserted
-    ? { ...payment.inserted, created_at: new Date(payment.inserted.created_at) }
-    : undefined;
-  let outcome: 'applied' | 'already-done' = 'applied';
-  if (!row) {
-    // Already done: this payment's purchase exists, or the pair already has an active purchase.
-    const existing = await client.query<PurchaseRow>(
-      `SELECT id, payment_id, student_id, course_id, purchase_tier, created_at FROM student_course_purchases
-       WHERE id = $1 OR (student_id = $2 AND course_id = $3 AND is_active) ORDER BY (id = $1) DESC LIMIT 1`,
-      [purchaseIdFor(paymentId), studentId, courseId],
+  if (missing.length > 0) {
+    // Already done: this payment's purchase exists, or the pair already has an active purchase
+    // (inserted earlier, or by another event of this chunk).
+    const existing = await client.query<PurchaseRow & { ord: number }>(
+      `SELECT DISTINCT ON (i.ord) i.ord, p.id, p.payment_id, p.student_id, p.course_id, p.purchase_tier, p.created_at
+       FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[]) AS i(ord, purchase_id, student_id, course_id)
+       JOIN student_course_purchases p
+         ON p.id = i.purchase_id OR (p.student_id = i.student_id AND p.course_id = i.course_id AND p.is_active)
+       ORDER BY i.ord, (p.id = i.purchase_id) DESC`,
+      [
+        missing,
+        missing.map((i) => purchaseIdFor(events[i]!.payload.paymentId)),
+        missing.map((i) => events[i]!.payload.studentId),
+        missing.map((i) => events[i]!.payload.courseId),
+      ],
     );
-    row = existing.rows[0];
-    if (!row)
-      throw new AppError('transient_db', `purchase for ${studentId}/${courseId} not visible yet`, true);
-    ctx.onConflict('student_course_purchases_one_active');
-    outcome = 'already-done';
+    const found = new Map(existing.rows.map((x) => [x.ord, x]));
+    for (const i of missing) {
+      const row = found.get(i);
+      if (!row) {
+        const { studentId, courseId } = events[i]!.payload;
+        throw new AppError('transient_db', `purchase for ${studentId}/${courseId} not visible yet`, true);
+      }
+      rows[i] = row;
+      ctx.onConflict('student_course_purchases_one_active');
+    }
   }
   // Re-announcing an existing purchase is a no-op (same event id, one outbox row per id).
-  await enqueueEvent(client, purchaseCreatedEvent(row, ctx.faults.has('random-downstream-ids')));
-  return outcome;
+  const randomIds = ctx.faults.has('random-downstream-ids');
+  await enqueueEvents(
+    client,
+    rows.map((row) => purchaseCreatedEvent(row!, randomIds)),
+  );
+  return outcomes;
 };

@@ -1,4 +1,5 @@
-// Inserting the due sessions of one allocation: seq 1..due, dates from the contract's schedule.
+// Inserting the due sessions of many allocations in ONE statement: seq 1..due per allocation,
+// dates from the contract's schedule.
 import { cadenceDays, dueSessionCount, sessionTime } from '../../contracts/index.ts';
 import type { PoolClient } from '../../lib/db.ts';
 
@@ -10,14 +11,36 @@ export interface LiveAllocation {
   readonly session_count: number;
 }
 
-/** Creates every session due at `now` that does not exist yet; returns how many were created. */
-export async function fillWindow(client: PoolClient, a: LiveAllocation, now: Date): Promise<number> {
-  const due = dueSessionCount(a.start_date, a.session_count, now);
-  const r = await client.query(
-    `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
-     SELECT $1, $2, $3, s, $4::date + (s - 1) * $5::int, $6::time FROM generate_series(1, $7::int) AS s
-     ON CONFLICT DO NOTHING`,
-    [a.id, a.trainer_id, a.student_id, a.start_date, cadenceDays, sessionTime, due],
+/**
+ * Creates every session due at `now` that does not exist yet, for every allocation given;
+ * returns how many were created per allocation id (absent: none). An allocation given twice is
+ * filled once (the slot's unique constraint skips the second copy's rows).
+ */
+export async function fillWindows(
+  client: PoolClient,
+  allocations: readonly LiveAllocation[],
+  now: Date,
+): Promise<Map<string, number>> {
+  if (allocations.length === 0) return new Map();
+  const r = await client.query<{ allocation_id: string; n: number }>(
+    `WITH ins AS (
+       INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
+       SELECT a.id, a.trainer_id, a.student_id, s, a.start_date + (s - 1) * $6::int, $7::time
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::int[])
+              AS a(id, trainer_id, student_id, start_date, due)
+       CROSS JOIN LATERAL generate_series(1, a.due) AS s
+       ON CONFLICT DO NOTHING
+       RETURNING allocation_id)
+     SELECT allocation_id, count(*)::int AS n FROM ins GROUP BY allocation_id`,
+    [
+      allocations.map((a) => a.id),
+      allocations.map((a) => a.trainer_id),
+      allocations.map((a) => a.student_id),
+      allocations.map((a) => a.start_date),
+      allocations.map((a) => dueSessionCount(a.start_date, a.session_count, now)),
+      cadenceDays,
+      sessionTime,
+    ],
   );
-  return r.rowCount ?? 0;
+  return new Map(r.rows.map((x) => [x.allocation_id, x.n]));
 }

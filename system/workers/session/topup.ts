@@ -6,7 +6,7 @@ import { cadenceDays, isoDate, windowDays } from '../../contracts/index.ts';
 import { appNow } from '../../lib/clock.ts';
 import { type Pool, withTransaction } from '../../lib/db.ts';
 import type { DashboardCache } from '../../lib/inbox.ts';
-import { fillWindow, type LiveAllocation } from './schedule-sql.ts';
+import { fillWindows, type LiveAllocation } from './schedule-sql.ts';
 
 /** One pass over every allocation whose window is short; returns the number of sessions created. */
 export async function topUp(
@@ -41,12 +41,13 @@ export async function topUp(
          ORDER BY a.id LIMIT $3 FOR NO KEY UPDATE OF a SKIP LOCKED`,
         [horizon, cadenceDays, batch, minAgeMs],
       );
+      const made = await fillWindows(client, r.rows, now);
       let n = 0;
       const touched = new Set<string>();
       for (const a of r.rows) {
-        const made = await fillWindow(client, a, now);
-        if (made > 0) touched.add(a.student_id);
-        n += made;
+        const k = made.get(a.id) ?? 0;
+        if (k > 0) touched.add(a.student_id);
+        n += k;
       }
       return { claimed: r.rows.length, made: n, touched };
     });
