@@ -13,7 +13,7 @@
 //   node harness/bench/load-bench.ts [--quick] [--duration 60s] [--steps 250,500,1000,1500,2000]
 //        [--step-duration 20s] [--connections 1000] [--compare-duration 15s] [--pgbench-clients 16]
 //        [--records 200000]
-//   experiments (not the deployment the goals are judged on): [--direct] (no Toxiproxy hop)
+//   experiments (not the deployment the goals are judged on): [--proxied] (through Toxiproxy, as a chaos run)
 //        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
 import { join } from 'node:path';
 import pg from 'pg';
@@ -54,7 +54,7 @@ flags.assertKnown([
   'records',
   'node-options',
   'env',
-  'direct',
+  'proxied',
 ]);
 const quick = flags.has('quick');
 const usersS = flags.seconds('duration', quick ? 15 : 60);
@@ -64,7 +64,7 @@ const connections = flags.number('connections', 1000);
 const compareS = flags.seconds('compare-duration', quick ? 5 : 15);
 const pgbenchClients = flags.number('pgbench-clients', 16);
 const records = flags.number('records', quick ? 50_000 : 200_000);
-const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('direct'));
+const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('proxied'));
 
 const goals = { stepP99Ms: 100, endToEndRate: 2000 };
 const duplicateInvariants = ['no-duplicate-purchases', 'no-duplicate-allocations', 'no-duplicate-sessions'];

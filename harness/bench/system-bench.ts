@@ -12,7 +12,7 @@
 //
 //   node harness/bench/system-bench.ts [--quick] [--rate 1000] [--duration 60s]
 //        [--clients 1000] [--closed-duration 30s] [--pgbench-clients 32] [--pgbench-duration 20s]
-//   experiments (not the deployment the goals are judged on): [--direct] (no Toxiproxy hop)
+//   experiments (not the deployment the goals are judged on): [--proxied] (through Toxiproxy, as a chaos run)
 //        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
 import { join } from 'node:path';
 import { History } from '../run/history.ts';
@@ -43,7 +43,7 @@ flags.assertKnown([
   'pgbench-duration',
   'node-options',
   'env',
-  'direct',
+  'proxied',
 ]);
 const quick = flags.has('quick');
 const rate = flags.number('rate', 1000);
@@ -52,7 +52,7 @@ const clients = flags.number('clients', 1000);
 const closedS = flags.seconds('closed-duration', quick ? 8 : 30);
 const pgbenchClients = flags.number('pgbench-clients', 32);
 const pgbenchS = flags.seconds('pgbench-duration', quick ? 5 : 20);
-const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('direct'));
+const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('proxied'));
 const warmRate = Math.min(200, rate);
 const warmS = quick ? 3 : 5;
 const idleS = 5;
@@ -329,7 +329,7 @@ try {
   );
   report.out(`  ${pgb.command}`);
   report.out(
-    `  pgbench connects to PostgreSQL directly; the API goes through Toxiproxy, as the system always does here`,
+    `  pgbench connects to PostgreSQL directly; so does the API${experiment.options.direct ? '' : ' (except with --proxied: through Toxiproxy)'}`,
   );
   report.out(`  API responses: ${outcomeLine(closedRun.outcomes)}`);
   if (closedRun.exhausted > 0)

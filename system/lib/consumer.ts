@@ -11,7 +11,7 @@ import {
   topics,
 } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
-import { appNow } from './clock.ts';
+import { beginAt } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
 import { isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
@@ -89,8 +89,7 @@ async function inTransaction(
   const client: PoolClient = await deps.pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const now = await appNow(client, deps.clockSkewMs);
+    const now = await beginAt(client, deps.clockSkewMs);
     const useInbox = !deps.faults.has('skip-inbox');
     const fresh = useInbox
       ? await recordInbox(
@@ -99,8 +98,8 @@ async function inTransaction(
           events.map((e) => e.event),
         )
       : undefined;
-    const deferred = new Map<string, () => Promise<void>>();
-    const afterCommit = new Map<string, () => Promise<void>>();
+    // Dashboards to invalidate, each once per chunk, in one round trip before or after the commit.
+    const dashboards = { 'before-commit': new Set<string>(), 'after-commit': new Set<string>() };
     const ctx: ChunkContext = {
       client,
       group: deps.group,
@@ -108,13 +107,10 @@ async function inTransaction(
       faults: deps.faults,
       log: deps.log,
       onConflict: (constraint: string) => metrics.constraintConflicts.inc({ group: deps.group, constraint }),
-      beforeCommit: (key: string, fn: () => Promise<void>) => void deferred.set(key, fn),
       invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => {
         // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
         if (deps.faults.has('skip-cache-invalidation')) return;
-        (when === 'before-commit' ? deferred : afterCommit).set(`dashboard:${studentId}`, () =>
-          deps.dashboards.invalidate(studentId),
-        );
+        dashboards[when].add(studentId);
       },
     };
     // An id new to the inbox is handled once even if the chunk holds it twice.
@@ -176,10 +172,11 @@ async function inTransaction(
     }
     // Side effects outside the database happen before the commit: if the commit fails, the
     // events come again and the effect is repeated (it is idempotent); never the reverse.
-    for (const fn of deferred.values()) await fn();
+    await deps.dashboards.invalidate([...dashboards['before-commit']]);
     await client.query('COMMIT');
-    // Committed: these can no longer roll back, so they are retried until they succeed (bounded).
-    for (const fn of afterCommit.values()) await retryAfterCommit(deps, fn);
+    // Committed: this can no longer roll back, so it is retried until it succeeds (bounded).
+    const after = [...dashboards['after-commit']];
+    if (after.length > 0) await retryAfterCommit(deps, () => deps.dashboards.invalidate(after));
     return { outcomes, dead };
   } catch (err) {
     broken = err as Error;

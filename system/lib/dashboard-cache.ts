@@ -11,14 +11,23 @@ import type { DashboardCache } from './inbox.ts';
  */
 export function redisDashboardCache(redis: Redis): DashboardCache {
   return {
-    async invalidate(studentId: string) {
-      const key = dashboardCacheKey(studentId);
+    async invalidate(studentIds: readonly string[]) {
+      if (studentIds.length === 0) return;
+      // One MULTI, one round trip, for every student of a chunk.
+      const tx = redis.multi();
+      for (const id of studentIds) {
+        const key = dashboardCacheKey(id);
+        tx.incr(`${key}:gen`).del(key);
+      }
       try {
-        await redis.multi().incr(`${key}:gen`).del(key).exec();
+        await tx.exec();
       } catch (err) {
-        throw new AppError('transient_cache', `redis invalidate ${key}: ${(err as Error).message}`, true, {
-          cause: err,
-        });
+        throw new AppError(
+          'transient_cache',
+          `redis invalidate ${studentIds.length} dashboards: ${(err as Error).message}`,
+          true,
+          { cause: err },
+        );
       }
     },
   };

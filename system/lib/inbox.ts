@@ -19,11 +19,6 @@ export interface ChunkContext {
   /** Called with the constraint name when a domain unique constraint said "already done". */
   readonly onConflict: (constraint: string) => void;
   /**
-   * Registers work that must happen before the transaction commits, once per key per chunk
-   * (e.g. one cache invalidation per student however many of its events the chunk holds).
-   */
-  readonly beforeCommit: (key: string, fn: () => Promise<void>) => void;
-  /**
    * Invalidates a student's cached dashboard, once per student per chunk. `after-commit` for the
    * handler's OWN writes (sessions, a waitlist entry): invalidating before they are visible would
    * let a reader re-cache the old view under the new generation. `before-commit` for writes that
@@ -35,7 +30,8 @@ export interface ChunkContext {
 
 /** The dashboard cache, as writers see it. */
 export interface DashboardCache {
-  invalidate(studentId: string): Promise<void>;
+  /** Invalidates these students' dashboards, all in one round trip. */
+  invalidate(studentIds: readonly string[]): Promise<void>;
 }
 
 /** `applied`: the handler changed something; `already-done`: a domain guard found the effect in place. */

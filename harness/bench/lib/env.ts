@@ -30,8 +30,8 @@ export async function startBenchEnv(
     /** Extra environment for every system process (e.g. MALLOC_ARENA_MAX=2): an experiment. */
     readonly env?: Readonly<Record<string, string>>;
     /**
-     * The system talks to PostgreSQL, Kafka and Redis directly instead of through Toxiproxy: an
-     * experiment that shows what the proxy hop costs (the harness always proxies, for faults).
+     * The system talks to PostgreSQL, Kafka and Redis directly instead of through Toxiproxy, as
+     * `npm run load` deploys it (no fault to inject); false shows what the proxy hop costs.
      */
     readonly direct?: boolean;
   } = {},

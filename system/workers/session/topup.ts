@@ -53,7 +53,7 @@ export async function topUp(
     });
     // New sessions are on the students' dashboards: invalidate once they are visible (after the
     // commit), or a reader could re-cache the old view under the new generation.
-    for (const studentId of touched) await dashboards.invalidate(studentId);
+    await dashboards.invalidate([...touched]);
     created += made;
     if (claimed < batch) break;
   }
