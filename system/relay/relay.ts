@@ -40,32 +40,33 @@ async function publish(producer: Producer, rows: readonly OutboxRow[]) {
   });
 }
 
-/** One claim → publish → mark cycle; returns the number of rows published. */
+/**
+ * One claim → publish → mark cycle in two round trips: BEGIN with the claim, then the mark with
+ * COMMIT (simple-protocol queries of two statements; the batch size and the claimed ids are
+ * integers, inlined). Returns the number of rows published.
+ */
 export async function relayOnce(deps: RelayDeps): Promise<number> {
+  const batchSize = deps.batchSize ?? 500;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`batch size ${batchSize}`);
   const client = await deps.pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const r = await client.query<OutboxRow>(
-      `SELECT id, event_type, topic, message_key, envelope::text AS value FROM outbox
-       WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [deps.batchSize ?? 500],
-    );
-    const rows = r.rows;
+    const claimed = (await client.query(
+      `BEGIN; SELECT id, event_type, topic, message_key, envelope::text AS value FROM outbox
+       WHERE published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+    )) as unknown as { rows: OutboxRow[] }[];
+    const rows = claimed[1]!.rows;
     if (rows.length === 0) {
       await client.query('COMMIT');
       return 0;
     }
-    const ids = rows.map((x) => x.id);
-    const mark = () =>
-      client.query(
-        'UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1 WHERE id = ANY($1::bigint[])',
-        [ids],
-      );
+    const ids = rows.map((x) => Number(x.id));
+    if (!ids.every(Number.isSafeInteger)) throw new TypeError('outbox ids must be integers');
+    const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
+       WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`;
     if (deps.faults.has('publish-before-commit')) {
       // Planted bug: the rows are marked and committed before Kafka acknowledged them.
-      await mark();
-      await client.query('COMMIT');
+      await client.query(markAndCommit);
       try {
         await publish(deps.producer, rows);
       } catch (err) {
@@ -77,8 +78,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
       }
     } else {
       await publish(deps.producer, rows);
-      await mark();
-      await client.query('COMMIT');
+      await client.query(markAndCommit);
     }
     for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
     return rows.length;
@@ -134,15 +134,19 @@ export async function runRelay(
 ): Promise<void> {
   let failures = 0;
   let idle = idleMs;
+  // After a batch, the next claim is tried straight away (its own SELECT says whether there is
+  // work); the cheap probe is for an outbox that was found empty.
+  let busy = false;
   while (!signal.aborted) {
     try {
-      if (!(await hasBacklog(deps.pool))) {
+      if (!busy && !(await hasBacklog(deps.pool))) {
         await sleep(idle, signal);
         idle = Math.min(maxIdleMs, idle * 2);
         continue;
       }
       idle = idleMs;
       const n = await relayOnce(deps);
+      busy = n > 0;
       failures = 0;
       // Rows exist but all are claimed by other relays: do not spin.
       if (n === 0) await sleep(idleMs, signal);
