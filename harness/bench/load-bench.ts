@@ -576,7 +576,7 @@ try {
   });
   report.out();
   report.out(
-    `5. worker pipeline draining ${drain.payments} confirmed payments (workers started after (4)), next to Kafka's raw produce rate`,
+    `5. worker pipeline draining ${drain.payments} confirmed payments (workers joined first, then the relay published while they consumed; no process start-up in the CPU window), next to Kafka's raw produce rate`,
   );
   report.out(
     table(
@@ -598,7 +598,7 @@ try {
     ),
   );
   report.out(
-    `  pipeline / raw produce: ${n(drain.eventsPerS / Math.max(1, kperf.recordsPerS), 4)}; workers start → converged ${n(drain.wallS, 1)} s (${drain.converged ? 'converged' : 'NOT converged'})`,
+    `  pipeline / raw produce: ${n(drain.eventsPerS / Math.max(1, kperf.recordsPerS), 4)}; relay start → converged ${n(drain.wallS, 1)} s (${drain.converged ? 'converged' : 'NOT converged'})`,
   );
   report.out(`  ${kperf.command}`);
   report.out(`  ${kperf.line}`);

@@ -334,11 +334,17 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
         const result = await retrying(deps, 'process chunk', payload, () => processChunk(deps, valid));
         if (!result) return; // lost the partition or stopping: the next owner gets these again
         dead = result.dead;
+        // Counted per chunk (one labelled increment per type and outcome), not per event.
+        const counts = new Map<string, number>();
         result.outcomes.forEach((outcome, j) => {
-          const type = valid[j]!.event.eventType;
-          metrics.eventsProcessed.inc({ group: deps.group, type, outcome });
-          if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group });
+          const key = `${valid[j]!.event.eventType} ${outcome}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
         });
+        for (const [key, n] of counts) {
+          const [type, outcome] = key.split(' ') as [string, string];
+          metrics.eventsProcessed.inc({ group: deps.group, type, outcome }, n);
+          if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group }, n);
+        }
       }
       const sent = await retrying(deps, 'dead-letter', payload, async () => {
         await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
