@@ -132,6 +132,7 @@ async function inTransaction(
         outcomes[i] = handled[j]!;
       });
     }
+    // The slow path: each event alone under its own savepoint, so one bad event cannot sink the chunk.
     for (const i of careful ? todo : []) {
       const { message, event } = events[i]!;
       const log = deps.log.child({
