@@ -18,6 +18,12 @@ export interface AppDeps {
   readonly pool: Pool;
   readonly redis: Redis;
   readonly log: Logger;
+  /**
+   * Batches of creates (and of confirmations) in flight at once; calls that arrive while all are
+   * busy ride together in the next batch (group commit). Default 4: half of a 16-connection pool
+   * for writes, the rest for reads.
+   */
+  readonly paymentBatchSlots?: number;
 }
 
 /** Request bodies larger than this are refused with 413 before they are parsed. */
@@ -92,7 +98,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return registry.metrics();
   });
 
-  registerPaymentRoutes(app, deps.pool);
+  registerPaymentRoutes(app, deps.pool, deps.paymentBatchSlots);
   registerDashboardRoutes(app, deps.pool, deps.redis);
   return app;
 }

@@ -22,7 +22,12 @@ await runService('api', log, async () => {
     acquireTimeoutMs: intFromEnv(process.env, 'PG_ACQUIRE_TIMEOUT_MS', 8_000, 100, 60_000),
   });
   const redis = createRedis(config.redisUrl, log);
-  const app = buildApp({ pool, redis, log });
+  const app = buildApp({
+    pool,
+    redis,
+    log,
+    paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
+  });
   const address = await app.listen({ port, host });
   log.info({ address }, 'listening');
   return async () => {

@@ -9,6 +9,7 @@ import {
   type PaymentView,
   topics,
 } from '../contracts/index.ts';
+import { Batcher, settleEach } from '../lib/batcher.ts';
 import type { Pool } from '../lib/db.ts';
 import { constraintOf, isTransient, sqlState } from '../lib/errors.ts';
 import { metrics } from '../lib/metrics.ts';
@@ -75,7 +76,126 @@ WITH upd AS (
 )
 SELECT upd.* FROM upd`;
 
-export function registerPaymentRoutes(app: FastifyInstance, pool: Pool) {
+// The same confirmation for every payment of a batch: one statement, one commit (group commit).
+// A payment named twice in a batch is updated once; the request whose providerPaymentId is the one
+// written gets the row, the other finds the payment already confirmed, as it would one at a time.
+const confirmBatchSql = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS i(id, provider_payment_id, event_id)
+), upd AS (
+  UPDATE payments p SET status = 'succeeded', provider_payment_id = i.provider_payment_id, confirmed_at = now()
+  FROM input i WHERE p.id = i.id AND p.status = 'pending'
+  RETURNING p.*, i.event_id
+), ev AS (
+  INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
+  SELECT upd.event_id, 'PURCHASE_CONFIRMED', $4, upd.student_id::text, jsonb_build_object(
+    'eventId', upd.event_id::text,
+    'correlationId', upd.id::text,
+    'causationId', NULL,
+    'eventType', 'PURCHASE_CONFIRMED',
+    'version', 1,
+    'timestamp', to_char(upd.confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'payload', jsonb_build_object(
+      'paymentId', upd.id::text, 'studentId', upd.student_id::text, 'courseId', upd.course_id::text,
+      'amountCents', upd.amount_cents, 'metadata', jsonb_build_object('currency', upd.currency::text)))
+  FROM upd
+  RETURNING 1
+)
+SELECT id, student_id, course_id, amount_cents, currency, status, provider_payment_id, idempotency_key,
+       request_hash, created_at, confirmed_at FROM upd`;
+
+const createSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
+
+// Every create of a batch in one statement; a key used twice in a batch inserts once.
+const createBatchSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
+
+interface NewPayment {
+  readonly id: string;
+  readonly studentId: string;
+  readonly courseId: string;
+  readonly amountCents: number;
+  readonly currency: string;
+  readonly key: string | null;
+  readonly hash: string;
+}
+
+/** Concurrent confirmations and creates ride together while the pool is busy (system/lib/batcher.ts). */
+function paymentBatchers(pool: Pool, slots: number) {
+  const opts = { slots, maxBatch: 64 };
+  const confirm1 = async (c: { id: string; providerPaymentId: string }) =>
+    (
+      await pool.query<PaymentRow>(confirmSql, [
+        c.id,
+        c.providerPaymentId,
+        eventIdFor('PURCHASE_CONFIRMED', c.id),
+        topics.PURCHASE_CONFIRMED,
+      ])
+    ).rows[0];
+  const confirms = new Batcher<{ id: string; providerPaymentId: string }, PaymentRow | undefined>(
+    (items) =>
+      settleEach(
+        items,
+        async (all) => {
+          if (all.length === 1) return [await confirm1(all[0]!)];
+          const r = await pool.query<PaymentRow>(confirmBatchSql, [
+            all.map((c) => c.id),
+            all.map((c) => c.providerPaymentId),
+            all.map((c) => eventIdFor('PURCHASE_CONFIRMED', c.id)),
+            topics.PURCHASE_CONFIRMED,
+          ]);
+          return all.map((c) =>
+            r.rows.find((x) => x.id === c.id && x.provider_payment_id === c.providerPaymentId),
+          );
+        },
+        confirm1,
+        isTransient,
+      ),
+    opts,
+  );
+  const create1 = async (p: NewPayment) =>
+    (
+      await pool.query<PaymentRow>(createSql, [
+        p.id,
+        p.studentId,
+        p.courseId,
+        p.amountCents,
+        p.currency,
+        p.key,
+        p.hash,
+      ])
+    ).rows[0];
+  const creates = new Batcher<NewPayment, PaymentRow | undefined>(
+    (items) =>
+      settleEach(
+        items,
+        async (all) => {
+          if (all.length === 1) return [await create1(all[0]!)];
+          const r = await pool.query<PaymentRow>(createBatchSql, [
+            all.map((p) => p.id),
+            all.map((p) => p.studentId),
+            all.map((p) => p.courseId),
+            all.map((p) => p.amountCents),
+            all.map((p) => p.currency),
+            all.map((p) => p.key),
+            all.map((p) => p.hash),
+          ]);
+          const byId = new Map(r.rows.map((x) => [x.id, x]));
+          return all.map((p) => byId.get(p.id));
+        },
+        create1,
+        isTransient,
+      ),
+    opts,
+  );
+  return { confirms, creates };
+}
+
+export function registerPaymentRoutes(app: FastifyInstance, pool: Pool, batchSlots = 4) {
+  if (!Number.isInteger(batchSlots) || batchSlots < 1) throw new RangeError(`batch slots ${batchSlots}`);
+  const { confirms, creates } = paymentBatchers(pool, batchSlots);
   const dbError = (reply: Parameters<typeof sendError>[0], err: unknown) => {
     if (isTransient(err))
       return sendError(reply, 503, 'database_unavailable', 'the database is unavailable; retry later');
@@ -99,20 +219,15 @@ export function registerPaymentRoutes(app: FastifyInstance, pool: Pool) {
       const hash = requestHash(body);
       let row: PaymentRow | undefined;
       try {
-        const r = await pool.query<PaymentRow>(
-          `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-          [
-            randomUUID(),
-            body.studentId,
-            body.courseId,
-            body.amountCents,
-            body.currency ?? 'EUR',
-            key ?? null,
-            hash,
-          ],
-        );
-        row = r.rows[0];
+        row = await creates.submit({
+          id: randomUUID(),
+          studentId: body.studentId,
+          courseId: body.courseId,
+          amountCents: body.amountCents,
+          currency: body.currency ?? 'EUR',
+          key: key ?? null,
+          hash,
+        });
         if (!row && key) {
           const existing = await pool.query<PaymentRow>('SELECT * FROM payments WHERE idempotency_key = $1', [
             key,
@@ -148,13 +263,7 @@ export function registerPaymentRoutes(app: FastifyInstance, pool: Pool) {
       const { id } = req.params;
       const { providerPaymentId } = req.body;
       try {
-        const r = await pool.query<PaymentRow>(confirmSql, [
-          id,
-          providerPaymentId,
-          eventIdFor('PURCHASE_CONFIRMED', id),
-          topics.PURCHASE_CONFIRMED,
-        ]);
-        const updated = r.rows[0];
+        const updated = await confirms.submit({ id, providerPaymentId });
         if (updated) {
           metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
           return reply.code(200).send(view(updated));
