@@ -66,7 +66,18 @@ const pgbenchClients = flags.number('pgbench-clients', 16);
 const records = flags.number('records', quick ? 50_000 : 200_000);
 const experiment = experimentOptions(flags.text('node-options'), flags.text('env'), flags.has('proxied'));
 
-const goals = { stepP99Ms: 100, endToEndRate: 2000 };
+// Issue 11's goals (the step criterion is issue 6's: confirm p99 < 100 ms and keeping up).
+const goals = {
+  stepP99Ms: 100,
+  kneeRate: 500,
+  kneeE2eP99Ms: 1_000,
+  drainPaymentsPerS: 1_500,
+  systemCpuMsPerPayment: 2.0,
+  allCpuMsPerPayment: 3.0,
+  burstP95Ms: 300,
+  burstP99Ms: 500,
+  generatorPeakMiB: 512,
+};
 const duplicateInvariants = ['no-duplicate-purchases', 'no-duplicate-allocations', 'no-duplicate-sessions'];
 
 const report = new Report();
@@ -202,6 +213,7 @@ try {
     failedRate: rate(burst, 'http_req_failed')?.rate ?? null,
     checksRate: rate(burst, 'checks')?.rate ?? null,
     confirm: trend(burst, 'http_req_duration{op:confirm}'),
+    create: trend(burst, 'http_req_duration{op:create}'),
     loadS: burst.durationS,
     convergedAfterStartS: burstConvergedS,
     converged: burstConv.converged,
@@ -440,7 +452,7 @@ try {
     `  PASS = confirm p99 < ${goals.stepP99Ms} ms, nothing dropped, < 0.1% failed, backlog (outbox + consumer lag) slope over the second half ≤ 5% of the rate and drained ≤ 10 s after the step`,
   );
   report.out(
-    `  highest passing rate: ${bestRate === null ? 'none' : `${bestRate}/s`} (goal ≥ ${goals.endToEndRate}/s end to end)`,
+    `  highest passing rate: ${bestRate === null ? 'none' : `${bestRate}/s`} (goal ≥ ${goals.kneeRate}/s, with confirm → sessions p99 ≤ ${goals.kneeE2eP99Ms} ms there)`,
   );
 
   // 4. Confirm-only closed load: engine vs autocannon, then pgbench; relay and workers stopped.
@@ -640,6 +652,23 @@ try {
     ),
   );
 
+  // CPU per payment of the 1000-user phase: the system alone (no generator, no proxy), and everything.
+  const usersPhase = cpuPhases.find((p) => p.label === '1000 users');
+  const usersCpu = usersPhase ? cpuPerOp(usersPhase.window, usersPhase.ops ?? 0) : undefined;
+  const harnessSide = new Set(['bench (load generator)', 'toxiproxy', 'guardian']);
+  const perPayment = (keep: (name: string) => boolean) =>
+    usersCpu
+      ? Object.entries(usersCpu.cpuMsPerOp)
+          .filter(([name]) => keep(name))
+          .reduce((a, [, v]) => a + (v ?? 0), 0)
+      : null;
+  const systemMs = perPayment((name) => !harnessSide.has(name));
+  const allMs = perPayment((name) => name !== 'guardian');
+  const knee = stepResults.filter((x) => x.pass).sort((x, y) => y.rate - x.rate)[0];
+  const generatorPeakMiB =
+    (env.monitor.memory().find((r) => r.name === 'bench (load generator)')?.peakKiB ?? 0) / 1024;
+  const burstP = (t: typeof burstFig.confirm, k: 'p(95)' | 'p(99)') => t?.[k] ?? Infinity;
+
   const loadEnd = loadAverage();
   report.out();
   report.out(`summary (load average at start ${m.loadStart.join(' ')}, at end ${loadEnd.join(' ')})`);
@@ -665,16 +694,58 @@ try {
         ],
         ['1000 users: duplicates', String(usersFig.duplicates), '0', verdict(usersFig.duplicates === 0)],
         [
+          'burst: create p95 / p99',
+          `${ms(burstFig.create?.['p(95)'])} / ${ms(burstFig.create?.['p(99)'])}`,
+          `≤ ${goals.burstP95Ms} / ${goals.burstP99Ms}`,
+          verdict(
+            burstP(burstFig.create, 'p(95)') <= goals.burstP95Ms &&
+              burstP(burstFig.create, 'p(99)') <= goals.burstP99Ms,
+          ),
+        ],
+        [
+          'burst: confirm p95 / p99',
+          `${ms(burstFig.confirm?.['p(95)'])} / ${ms(burstFig.confirm?.['p(99)'])}`,
+          `≤ ${goals.burstP95Ms} / ${goals.burstP99Ms}`,
+          verdict(
+            burstP(burstFig.confirm, 'p(95)') <= goals.burstP95Ms &&
+              burstP(burstFig.confirm, 'p(99)') <= goals.burstP99Ms,
+          ),
+        ],
+        [
+          '1000 users: CPU ms per payment, the system (no generator, no proxy)',
+          n(systemMs, 2),
+          `≤ ${goals.systemCpuMsPerPayment}`,
+          verdict(systemMs !== null && systemMs <= goals.systemCpuMsPerPayment),
+        ],
+        [
+          '1000 users: CPU ms per payment, everything',
+          n(allMs, 2),
+          `≤ ${goals.allCpuMsPerPayment}`,
+          verdict(allMs !== null && allMs <= goals.allCpuMsPerPayment),
+        ],
+        [
           'open model: highest rate, p99 < 100 ms and keeping up',
           bestRate === null ? 'none' : `${bestRate}/s`,
-          `≥ ${goals.endToEndRate}/s`,
-          verdict(bestRate !== null && bestRate >= goals.endToEndRate),
+          `≥ ${goals.kneeRate}/s`,
+          verdict(bestRate !== null && bestRate >= goals.kneeRate),
+        ],
+        [
+          'open model: confirm → sessions p99 at that rate',
+          knee ? ms(knee.e2eP99) : '-',
+          `≤ ${goals.kneeE2eP99Ms} ms`,
+          verdict(knee !== undefined && (knee.e2eP99 ?? Infinity) <= goals.kneeE2eP99Ms),
         ],
         [`confirm-only ${connections} conns: engine`, perS(engineFig.perS), '', ''],
         [`confirm-only ${connections} conns: autocannon`, perS(cannon.perS), '', ''],
         [`pgbench ${pgbenchClients} clients`, perS(pgb.effectiveTps), '', ''],
         ['API / pgbench', n(apiVsPgbench, 2), '≥ 0.35', verdict(apiVsPgbench >= 0.35)],
         ['worker pipeline events/s', n(drain.eventsPerS, 0), '', ''],
+        [
+          'pipeline draining a backlog: payments/s',
+          n(drain.paymentsPerS, 0),
+          `≥ ${goals.drainPaymentsPerS}`,
+          verdict(drain.paymentsPerS >= goals.drainPaymentsPerS),
+        ],
         ['Kafka ProducerPerformance records/s', n(kperf.recordsPerS, 0), '', ''],
         ['duplicates, whole run (checker)', String(finalDuplicates), '0', verdict(finalDuplicates === 0)],
         [
@@ -682,6 +753,12 @@ try {
           mem.allNodeWithinGoal ? 'all within' : 'over',
           '≤ 150 MiB',
           verdict(mem.allNodeWithinGoal),
+        ],
+        [
+          'peak RSS, load generator',
+          `${n(generatorPeakMiB, 0)} MiB`,
+          `≤ ${goals.generatorPeakMiB} MiB`,
+          verdict(generatorPeakMiB <= goals.generatorPeakMiB),
         ],
       ],
     ),
@@ -693,6 +770,8 @@ try {
     users: usersFig,
     steps: stepResults,
     bestRate,
+    goals,
+    usersCpuMsPerPayment: { system: systemMs, all: allMs, ...usersCpu },
     compare: {
       engine: { ...engineFig, outcomes: engineRun.outcomes, exhausted: engineRun.exhausted },
       autocannon: cannon,
