@@ -654,4 +654,6 @@ if (jobText) {
   await child(JSON.parse(jobText) as Job);
 } else {
   await main();
+  // The broker is stopped: a client socket or timer left in this process must not keep it alive.
+  process.exit(0);
 }
