@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { handlerProperty, type PropertyEnv } from './sim/property.ts';
+import { coverage, describeCoverage } from './sim/floor.ts';
 import { RunTally, record } from './sim/report-out.ts';
 
 const stack = inject('stack');
@@ -49,14 +50,16 @@ describe(`handler-level property${faults.size ? ` with planted ${[...faults].joi
       markInterruptAsFailure: false,
     });
     const s = (performance.now() - t0) / 1000;
+    const cov = coverage(numRuns, out, path !== undefined);
     console.log(
-      `[property] ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}`,
+      `[property] ${describeCoverage(cov)}: ${out.numRuns} histories in ${s.toFixed(1)} s (${(out.numRuns / s).toFixed(2)}/s), seed ${out.seed}`,
     );
     const replay = `npm run property -- --seed ${out.seed}${out.counterexamplePath ? ` --path ${out.counterexamplePath}` : ''}${faults.size ? ` --faults ${[...faults].join(',')}` : ''}`;
     if (out.failed) console.log(`[property] replay: ${replay}`);
     record('handlers', {
       failed: out.failed,
       numRuns: out.numRuns,
+      coverage: cov,
       numShrinks: out.numShrinks,
       seed: out.seed,
       path: out.counterexamplePath,
@@ -67,6 +70,6 @@ describe(`handler-level property${faults.size ? ` with planted ${[...faults].joi
       tally: tally.toJSON(),
     });
     expect(out.failed, fc.defaultReportMessage(out) ?? '').toBe(false);
-    expect(out.numRuns).toBeGreaterThan(0);
+    expect(out.numRuns, `cut short: ${describeCoverage(cov)}`).toBeGreaterThanOrEqual(cov.floor);
   }, 600_000);
 });

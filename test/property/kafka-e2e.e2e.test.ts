@@ -38,6 +38,7 @@ import type { RunningSystem } from '../../harness/system/launcher.ts';
 import { type DomainEvent, parseEvent, topics } from '../../system/contracts/index.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { courseIds, directPool, newStudents, startTestSystem } from '../support/system.ts';
+import { coverage, describeCoverage } from './sim/floor.ts';
 import { record } from './sim/report-out.ts';
 
 const stack = inject('stack');
@@ -356,12 +357,14 @@ describe(`end to end through Kafka${faults.length ? ` with planted ${faults.join
       markInterruptAsFailure: false,
     });
     const s = (performance.now() - t0) / 1000;
+    const cov = coverage(numRuns, out, path !== undefined);
     const replay = `npm run property -- --kafka --seed ${out.seed}${out.counterexamplePath ? ` --path ${out.counterexamplePath}` : ''}${faults.length ? ` --faults ${faults.join(',')}` : ''}`;
-    console.log(`[kafka-e2e] ${out.numRuns} runs in ${s.toFixed(1)} s, seed ${out.seed}`);
+    console.log(`[kafka-e2e] ${describeCoverage(cov)}: ${out.numRuns} runs in ${s.toFixed(1)} s, seed ${out.seed}`);
     if (out.failed) console.log(`[kafka-e2e] ${String(out.errorInstance)}\n[kafka-e2e] replay: ${replay}`);
     record('kafka', {
       failed: out.failed,
       numRuns: out.numRuns,
+      coverage: cov,
       seed: out.seed,
       path: out.counterexamplePath,
       seconds: s,
@@ -374,6 +377,6 @@ describe(`end to end through Kafka${faults.length ? ` with planted ${faults.join
       out.failed,
       `${fc.defaultReportMessage(out)}\n${String(out.errorInstance)}\nreplay: ${replay}`,
     ).toBe(false);
-    expect(out.numRuns).toBeGreaterThan(0);
+    expect(out.numRuns, `cut short: ${describeCoverage(cov)}`).toBeGreaterThanOrEqual(cov.floor);
   }, 240_000);
 });

@@ -1,13 +1,14 @@
-// A SYSTEM BUG this property found (now fixed: every writer invalidates the dashboard): the cache worker
-// invalidates a student's dashboard when it handles PURCHASE_CREATED / TRAINER_ALLOCATED, but two
-// writers change the dashboard without any later invalidation:
+// A SYSTEM BUG the model-based property found (fixed: every writer of dashboard data invalidates the
+// student's dashboard after its own commit): the cache worker invalidated a student's dashboard when
+// it handled PURCHASE_CREATED / TRAINER_ALLOCATED, but two writers changed the dashboard without any
+// later invalidation:
 //   - the allocation worker's waitlisted allocation (it emits no event), when the cache worker
 //     handled the same PURCHASE_CREATED first and a dashboard was read in between;
 //   - sessions: the session worker's (when the cache worker handled the same TRAINER_ALLOCATED
 //     first and a dashboard was read in between) and every top-up's (no event at all).
-// The stale view then lives for the cache TTL (1 h). This module recognises exactly that shape so
-// the property can tolerate it while the bug stands, and still fails on any other staleness
-// (a missing purchase or approved allocation, a wrong row, an extra row).
+// The stale view then lived for the cache TTL (1 h). This module sorts stale dashboards into that
+// shape (`known`) and any other (`other`); the regression tests in model.int.test.ts require both
+// lists to be empty, and the property itself fails on any stale dashboard (cache-converged).
 
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
