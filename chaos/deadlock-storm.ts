@@ -28,5 +28,5 @@ export default defineScenario({
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
-  mustExercise: { transientRetries: 1 },
+  mustExercise: { capacityReached: 1, transactionsRolledBack: 1 },
 });

@@ -8,11 +8,18 @@
 //   even while the relay is cut off (its payproof_outbox_backlog gauge freezes then);
 // - every process's /metrics: events processed, duplicates absorbed (idempotency hits), retries
 //   after transient errors (40P01 = deadlock), rebalances, dead letters, cumulative across restarts.
+//   These are the SYSTEM's own figures: reported, never used as evidence that a risky path ran.
+// Evidence that does not depend on the system under test (what the verdict's "exercised" uses):
+// - rebalances from the broker (DescribeGroups membership, minus the startup baseline:
+//   group-membership.ts);
+// - aborted transactions and deadlocks from PostgreSQL's own statistics (pg_stat_database, minus
+//   the values at the observer's start).
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { consumerGroups, dlqTopic, groupNames, topics } from '../../system/contracts/topics.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { withTimeout } from '../lib/wait-for.ts';
+import { GroupMembership } from './group-membership.ts';
 import type { ProcessView } from './scenario.ts';
 import { CounterTotals, type PromSample, scrape, sumBy } from './scrape.ts';
 
@@ -41,6 +48,18 @@ export interface RunCounters {
   readonly deadLettered: number;
 }
 
+/** Evidence from outside the system under test: the broker and the database. */
+export interface IndependentCounters {
+  /** Membership changes of Stable consumer groups seen by the broker since the startup baseline. */
+  readonly brokerRebalances: number;
+  /** Per group. */
+  readonly brokerRebalancesPerGroup: Record<string, number>;
+  /** pg_stat_database.xact_rollback since the observer started: transactions PostgreSQL aborted. */
+  readonly transactionsRolledBack: number;
+  /** pg_stat_database.deadlocks since the observer started. */
+  readonly deadlocks: number;
+}
+
 export interface ObserverOptions {
   readonly directKafka: string;
   readonly directDatabaseUrl: string;
@@ -59,6 +78,10 @@ export class Observer {
   #pendingLoad: LoadSample | undefined;
   #lastProcessed: { atMs: number; total: number } | undefined;
   #dlqBaseline: number | undefined;
+  readonly #membership = new GroupMembership();
+  #pgStats:
+    | { base: { rollbacks: number; deadlocks: number }; last: { rollbacks: number; deadlocks: number } }
+    | undefined;
 
   constructor(o: ObserverOptions) {
     this.#o = o;
@@ -102,7 +125,7 @@ export class Observer {
       if (rps > 0 && typeof load.errors === 'number')
         out.error_pct = Math.min(100, (100 * load.errors) / rps);
     }
-    const [scraped, backlog] = await Promise.all([this.#scrapeAll(), this.#backlog()]);
+    const [scraped, backlog] = await Promise.all([this.#scrapeAll(), this.#backlog(), this.#readPgStats()]);
     const kafka =
       this.#kafka && performance.now() - this.#kafka.atMs < 3_000 ? this.#kafka.figures : undefined;
     Object.assign(out, scraped.figures);
@@ -162,6 +185,51 @@ export class Observer {
     };
   }
 
+  /** Rebalances from the broker and aborted transactions from PostgreSQL: not from the system. */
+  independent(): IndependentCounters {
+    const pg = this.#pgStats;
+    return {
+      brokerRebalances: this.#membership.total(),
+      brokerRebalancesPerGroup: this.#membership.perGroup(),
+      transactionsRolledBack: pg ? pg.last.rollbacks - pg.base.rollbacks : 0,
+      deadlocks: pg ? pg.last.deadlocks - pg.base.deadlocks : 0,
+    };
+  }
+
+  /** Reads every group's membership now (the run calls it once more before judging). */
+  async readMembership(): Promise<void> {
+    try {
+      if (this.#admin) await withTimeout('describe groups', 5_000, this.#describeGroups(this.#admin));
+    } catch {
+      // The next poll will see it.
+    }
+  }
+
+  async #describeGroups(admin: Admin): Promise<void> {
+    const { groups } = await admin.describeGroups([...groupNames]);
+    for (const g of groups)
+      this.#membership.observe(
+        g.groupId,
+        g.state,
+        g.members.map((m) => m.memberId),
+      );
+  }
+
+  async #readPgStats(): Promise<void> {
+    try {
+      const r = await this.#db.query<{ rollbacks: string; deadlocks: string }>(
+        `SELECT xact_rollback::text AS rollbacks, deadlocks::text AS deadlocks
+           FROM pg_stat_database WHERE datname = current_database()`,
+      );
+      const row = r.rows[0];
+      if (!row) return;
+      const now = { rollbacks: Number(row.rollbacks), deadlocks: Number(row.deadlocks) };
+      this.#pgStats = { base: this.#pgStats?.base ?? now, last: now };
+    } catch {
+      // The database is cut off: the next sample will read it.
+    }
+  }
+
   async #kafkaFigures(): Promise<Record<string, number> | undefined> {
     try {
       return await withTimeout('kafka lag', 5_000, this.#readKafka());
@@ -185,6 +253,7 @@ export class Observer {
       this.#admin = admin;
     }
     const admin = this.#admin;
+    await this.#describeGroups(admin);
     const high = new Map<string, Map<number, { high: bigint; low: bigint }>>();
     const watermarks = async (topic: string) => {
       let m = high.get(topic);

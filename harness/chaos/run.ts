@@ -218,14 +218,18 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     }
     await history.close();
     if (!interrupted()) {
+      // What the run exercised comes from outside the system under test: restarts from the
+      // harness's own supervisor, rebalances from the broker, aborted transactions from PostgreSQL's
+      // statistics; the workers' own metrics are reported as figures only.
+      await observer.readMembership();
+      const independent = observer.independent();
       checked = await runChecker({
         endpoints: env.endpoints,
         historyPath: history.path,
         extraExercised: {
           restarts: env.restarts(),
-          rebalances: observer.counters().rebalances,
-          retriesAfterTransientError: observer.counters().transientRetries,
-          idempotencyHits: observer.counters().idempotencyHits,
+          rebalances: independent.brokerRebalances,
+          retriesAfterTransientError: independent.transactionsRolledBack,
         },
         convergence: false,
         ...(s.checker?.clockToleranceMs ? { clockToleranceMs: s.checker.clockToleranceMs } : {}),
@@ -262,14 +266,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     });
   }
   const counters = observer.counters();
+  const independent = observer.independent();
   const exercised: Record<string, number> = {
     ...(checked?.exercised ?? {}),
     faultsInjected: controller.injected,
-    chaosIdempotencyHits: counters.idempotencyHits,
-    deadlockRetries: counters.deadlockRetries,
-    transientRetries: counters.transientRetries,
-    rebalancesSeen: counters.rebalances,
     restarts: Math.max(env.restarts(), checked?.exercised.restarts ?? 0),
+    rebalances: independent.brokerRebalances,
+    transactionsRolledBack: independent.transactionsRolledBack,
+    deadlocks: independent.deadlocks,
   };
   const invariants: InvariantResult[] = [
     ...(convergence ? [convergenceInvariant(convergence)] : []),
@@ -278,7 +282,12 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   invariants.push(
     ...chaosChecks({ s, timeline, controller, exercised, breach, gateFailed: gate.some((c) => !c.pass) }),
   );
-  const mayBeUnexercised = new Set(s.invariants?.mayBeUnexercised ?? []);
+  // Capacity is contended only where a scenario makes it so (few seats, and it says so with
+  // mustExercise.capacityReached): elsewhere trainer-capacity's 'unknown' is reported, not counted.
+  const mayBeUnexercised = new Set([
+    ...(s.invariants?.mayBeUnexercised ?? []),
+    ...(s.mustExercise?.capacityReached ? [] : ['trainer-capacity']),
+  ]);
   const deciding = invariants.filter((i) => !(i.valid === 'unknown' && mayBeUnexercised.has(i.name)));
   let { verdict, reason } = decideVerdict(criteria, deciding);
   // Faulting a system that was already off its steady state teaches nothing: unknown, not failed
@@ -326,7 +335,10 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       dead_lettered: counters.deadLettered,
       deadlock_retries: counters.deadlockRetries,
       transient_retries: counters.transientRetries,
-      rebalances: counters.rebalances,
+      rebalances: independent.brokerRebalances,
+      system_reported_rebalances: counters.rebalances,
+      transactions_rolled_back: independent.transactionsRolledBack,
+      deadlocks: independent.deadlocks,
       supervisor_restarts: env.restarts(),
       hypothesis: s.hypothesis,
       ...(controller.errors.length ? { fault_errors: controller.errors.join(' | ') } : {}),

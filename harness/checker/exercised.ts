@@ -1,8 +1,10 @@
 // What the run exercised, measured from evidence the system cannot fake: the topics (extra copies
 // of an event id), processed_events (events handled before their cause), the database (repeated
-// student/course pairs, topped-up windows), the cache and the client history. The caller adds what
-// only it can see (restarts, rebalances, retries); counters are merged by max, never summed, so a
-// figure the checker measured is never counted twice.
+// student/course pairs, topped-up windows, trainers filled to capacity), the cache and the client
+// history. The caller adds what only it can see, from outside the system too: restarts from its own
+// process control, rebalances from the broker (minus the startup baseline), aborted transactions
+// from PostgreSQL's statistics; never the system's own metrics. Counters are merged by max, never
+// summed, so a figure the checker measured is never counted twice.
 import { eventTypes } from '../../system/contracts/topics.ts';
 import type { Exercised } from '../run/result.ts';
 import type { Evidence } from './context.ts';
@@ -68,7 +70,7 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
   const cachedStudents = [
     ...new Set([...e.cache.generations.keys(), ...e.cache.dashboards.map((d) => d.studentId)]),
   ].filter((id) => uuidPattern.test(id));
-  const [payments, pairs, windows, known] = await Promise.all([
+  const [payments, pairs, windows, known, capacity] = await Promise.all([
     e.db.query<{ created: number; confirmed: number }>(
       `SELECT count(*)::int AS created, count(*) FILTER (WHERE status = 'succeeded')::int AS confirmed FROM payments`,
     ),
@@ -83,6 +85,15 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
          FROM trainer_allocations a WHERE a.status IN ('approved', 'active')`,
     ),
     e.db.query<{ id: string }>('SELECT id FROM students WHERE id = ANY($1::uuid[])', [cachedStudents]),
+    // Capacity was contended only where it ran out: a trainer (with seats) filled to its capacity, or
+    // an allocation waitlisted for want of one. Two allocations sharing a roomy trainer are not it.
+    e.db.query<{ full: number; waitlisted: number }>(
+      `SELECT (SELECT count(*)::int FROM trainers t WHERE t.capacity > 0 AND t.capacity <=
+                 (SELECT count(*) FROM trainer_allocations a
+                   WHERE a.trainer_id = t.id AND a.status IN ('approved', 'active'))) AS full,
+              (SELECT count(*)::int FROM trainer_allocations
+                WHERE status = 'waitlisted' AND waitlist_reason = 'no_trainer_capacity') AS waitlisted`,
+    ),
   ]);
   const ours = new Set(known.rows.map((r) => r.id));
 
@@ -144,6 +155,9 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
     cacheInvalidations: [...e.cache.generations]
       .filter(([id]) => ours.has(id))
       .reduce((sum, [, gen]) => sum + gen, 0),
+    trainersAtCapacity: capacity.rows[0]?.full ?? 0,
+    waitlistedForCapacity: capacity.rows[0]?.waitlisted ?? 0,
+    capacityReached: (capacity.rows[0]?.full ?? 0) + (capacity.rows[0]?.waitlisted ?? 0),
     toppedUpAllocations: windows.rows.filter((r) => r.n > dueAtAllocation(r.start_date, r.session_count))
       .length,
   };

@@ -25,20 +25,14 @@ export async function trainerCapacity(ctx: CheckContext): Promise<CheckedInvaria
     if (t.counter !== t.real)
       violations.push({ kind: 'counter-drift', trainerId: t.id, expected: t.real, found: t.counter });
   }
-  const contention = await ctx.db.query<{ shared: number; waitlisted: number }>(
-    `SELECT (SELECT count(*)::int FROM (SELECT trainer_id FROM trainer_allocations
-              WHERE status IN ('approved', 'active') GROUP BY trainer_id HAVING count(*) > 1) s) AS shared,
-            (SELECT count(*)::int FROM trainer_allocations WHERE status = 'waitlisted') AS waitlisted`,
-  );
-  const c = contention.rows[0];
   return judge({
     name,
     description,
     checked: rows.rows.length,
     violations,
     notExercised:
-      c && (c.shared > 0 || c.waitlisted > 0)
+      (ctx.exercised.capacityReached ?? 0) > 0
         ? undefined
-        : 'no trainer had two live allocations and nobody was waitlisted: capacity was never contended',
+        : 'no trainer was filled to its capacity and nobody was waitlisted for want of one: capacity was never contended',
   });
 }

@@ -441,10 +441,12 @@ describe('trainer-capacity', () => {
     expect(drift.examples).toEqual([{ kind: 'counter-drift', trainerId: full, expected: 2, found: 1 }]);
   });
 
-  it('is unknown when no trainer was ever contended', async () => {
+  it('is unknown when no trainer ran out of seats, even with two allocations on one trainer', async () => {
     const { w, check } = await fresh();
     await w.trainer({ capacity: 10 });
-    await w.pay(await w.student(), await w.course());
+    const c = await w.course();
+    await w.pay(await w.student(), c);
+    await w.pay(await w.student(), c);
     const r = await check('trainer-capacity');
     expect(r.valid).toBe('unknown');
     expect(r.unknownReason).toMatch(/never contended/);

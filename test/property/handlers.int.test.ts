@@ -10,8 +10,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
-import { handlerProperty, type PropertyEnv } from './sim/property.ts';
 import { coverage, describeCoverage } from './sim/floor.ts';
+import { handlerProperty, type PropertyEnv } from './sim/property.ts';
 import { RunTally, record } from './sim/report-out.ts';
 
 const stack = inject('stack');

@@ -359,7 +359,9 @@ describe(`end to end through Kafka${faults.length ? ` with planted ${faults.join
     const s = (performance.now() - t0) / 1000;
     const cov = coverage(numRuns, out, path !== undefined);
     const replay = `npm run property -- --kafka --seed ${out.seed}${out.counterexamplePath ? ` --path ${out.counterexamplePath}` : ''}${faults.length ? ` --faults ${faults.join(',')}` : ''}`;
-    console.log(`[kafka-e2e] ${describeCoverage(cov)}: ${out.numRuns} runs in ${s.toFixed(1)} s, seed ${out.seed}`);
+    console.log(
+      `[kafka-e2e] ${describeCoverage(cov)}: ${out.numRuns} runs in ${s.toFixed(1)} s, seed ${out.seed}`,
+    );
     if (out.failed) console.log(`[kafka-e2e] ${String(out.errorInstance)}\n[kafka-e2e] replay: ${replay}`);
     record('kafka', {
       failed: out.failed,
