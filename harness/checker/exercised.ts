@@ -10,7 +10,7 @@ import type { Exercised } from '../run/result.ts';
 import type { Evidence } from './context.ts';
 import type { Operation } from './operations.ts';
 import { dueAtAllocation } from './session-window.ts';
-import { inOwnTopic } from './topic-set.ts';
+import { groupsReading, inOwnTopic } from './topic-set.ts';
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,7 +35,9 @@ export function mergeExercised(measured: Exercised, extra: Partial<Exercised> = 
 }
 
 /** Duplicates delivered and injected, in total and per event type (`duplicatesDelivered:<TYPE>`). */
-export function countDuplicates(e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'>): Record<string, number> {
+export function countDuplicates(
+  e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'> & Partial<Pick<Evidence, 'eventMessages'>>,
+): Record<string, number> {
   const perType: Record<string, number> = Object.fromEntries(eventTypes.map((t) => [t, 0]));
   let total = 0;
   for (const list of e.copies.values()) {
@@ -59,9 +61,24 @@ export function countDuplicates(e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'>
     total += n - 1;
     if (type && type in perType) perType[type]! += n - 1;
   }
+  // Per group, from the topics themselves: the messages (offsets) of the topics it reads minus the
+  // distinct event ids among them. After convergence a group has consumed every one of them.
+  const perGroup: Record<string, { messages: number; ids: Set<string> }> = {};
+  for (const m of e.eventMessages ?? []) {
+    if (!m.eventId) continue;
+    for (const g of groupsReading(e.topicSet, m.topic)) {
+      const x = perGroup[g] ?? { messages: 0, ids: new Set<string>() };
+      perGroup[g] = x;
+      x.messages++;
+      x.ids.add(m.eventId);
+    }
+  }
   return {
     duplicatesDelivered: total,
     ...Object.fromEntries(Object.entries(perType).map(([t, n]) => [`duplicatesDelivered:${t}`, n])),
+    ...Object.fromEntries(
+      Object.entries(perGroup).map(([g, x]) => [`duplicatesDelivered:${g}`, x.messages - x.ids.size]),
+    ),
   };
 }
 

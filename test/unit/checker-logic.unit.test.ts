@@ -192,6 +192,17 @@ describe('exercised counters', () => {
       'duplicatesDelivered:PURCHASE_CREATED': 2,
       'duplicatesDelivered:TRAINER_ALLOCATED': 1,
     });
+    // Per group, from the offsets: messages of the topics it reads minus distinct event ids.
+    const eventMessages = copies.get(created.eventId)!;
+    expect(countDuplicates({ copies, ops, topicSet: systemTopicSet, eventMessages })).toMatchObject({
+      'duplicatesDelivered:allocation-worker': 2,
+      'duplicatesDelivered:cache-worker': 2,
+    });
+    expect(
+      countDuplicates({ copies, ops, topicSet: systemTopicSet, eventMessages })[
+        'duplicatesDelivered:session-worker'
+      ],
+    ).toBeUndefined();
   });
 
   it('merges the runner’s counters by max, so a measured figure is never counted twice', () => {
