@@ -8,6 +8,7 @@ import Fastify, {
 import type { Redis } from 'ioredis';
 import type { Pool } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';
+import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics, registry } from '../lib/metrics.ts';
 import { registerDashboardRoutes } from './dashboard.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
    * for writes, the rest for reads.
    */
   readonly paymentBatchSlots?: number;
+  /** Planted bugs (PAYPROOF_FAULTS); none by default. */
+  readonly faults?: FaultSet;
 }
 
 /** Request bodies larger than this are refused with 413 before they are parsed. */
@@ -98,7 +101,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return registry.metrics();
   });
 
-  registerPaymentRoutes(app, deps.pool, deps.paymentBatchSlots);
+  registerPaymentRoutes(app, deps.pool, deps.paymentBatchSlots, deps.faults);
   registerDashboardRoutes(app, deps.pool, deps.redis);
   return app;
 }

@@ -27,6 +27,7 @@ await runService('api', log, async () => {
     redis,
     log,
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
+    faults: config.faults,
   });
   const address = await app.listen({ port, host });
   log.info({ address }, 'listening');

@@ -12,6 +12,7 @@ import {
 import { Batcher, settleEach } from '../lib/batcher.ts';
 import type { Pool } from '../lib/db.ts';
 import { constraintOf, isTransient, sqlState } from '../lib/errors.ts';
+import type { FaultSet } from '../lib/faults.ts';
 import { metrics } from '../lib/metrics.ts';
 import { sendError } from './errors.ts';
 import { confirmPaymentBody, createPaymentBody, idempotencyKeyPattern, uuidParam } from './schemas.ts';
@@ -193,7 +194,37 @@ function paymentBatchers(pool: Pool, slots: number) {
   return { confirms, creates };
 }
 
-export function registerPaymentRoutes(app: FastifyInstance, pool: Pool, batchSlots = 4) {
+/** Planted bug confirm-two-transactions: the event of a pending payment, on its own. */
+const confirmEventFirstSql = `
+INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
+SELECT $2::uuid, 'PURCHASE_CONFIRMED', $3, p.student_id::text, jsonb_build_object(
+  'eventId', $2::text, 'correlationId', p.id::text, 'causationId', NULL,
+  'eventType', 'PURCHASE_CONFIRMED', 'version', 1,
+  'timestamp', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'payload', jsonb_build_object(
+    'paymentId', p.id::text, 'studentId', p.student_id::text, 'courseId', p.course_id::text,
+    'amountCents', p.amount_cents, 'metadata', jsonb_build_object('currency', p.currency::text)))
+FROM payments p WHERE p.id = $1 AND p.status = 'pending'
+ON CONFLICT (event_id) DO NOTHING`;
+const confirmStatusOnlySql = `UPDATE payments SET status = 'succeeded', provider_payment_id = $2, confirmed_at = now()
+WHERE id = $1 AND status = 'pending' RETURNING *`;
+
+/** Planted bug confirm-two-transactions: the event committed first, the status in a second transaction. */
+async function confirmInTwoTransactions(pool: Pool, id: string, providerPaymentId: string) {
+  await pool.query(confirmEventFirstSql, [
+    id,
+    eventIdFor('PURCHASE_CONFIRMED', id),
+    topics.PURCHASE_CONFIRMED,
+  ]);
+  return (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, providerPaymentId])).rows[0];
+}
+
+export function registerPaymentRoutes(
+  app: FastifyInstance,
+  pool: Pool,
+  batchSlots = 4,
+  faults: FaultSet = new Set(),
+) {
   if (!Number.isInteger(batchSlots) || batchSlots < 1) throw new RangeError(`batch slots ${batchSlots}`);
   const { confirms, creates } = paymentBatchers(pool, batchSlots);
   const dbError = (reply: Parameters<typeof sendError>[0], err: unknown) => {
@@ -206,7 +237,8 @@ export function registerPaymentRoutes(app: FastifyInstance, pool: Pool, batchSlo
     '/payments',
     { schema: { body: createPaymentBody } },
     async (req, reply) => {
-      const key = req.headers[idempotencyHeader];
+      // Planted bug ignore-idempotency-key: the header is not read, so a retried create pays twice.
+      const key = faults.has('ignore-idempotency-key') ? undefined : req.headers[idempotencyHeader];
       if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) {
         return sendError(
           reply,
@@ -263,7 +295,9 @@ export function registerPaymentRoutes(app: FastifyInstance, pool: Pool, batchSlo
       const { id } = req.params;
       const { providerPaymentId } = req.body;
       try {
-        const updated = await confirms.submit({ id, providerPaymentId });
+        const updated = faults.has('confirm-two-transactions')
+          ? await confirmInTwoTransactions(pool, id, providerPaymentId)
+          : await confirms.submit({ id, providerPaymentId });
         if (updated) {
           metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
           return reply.code(200).send(view(updated));

@@ -91,11 +91,14 @@ async function inTransaction(
   try {
     const now = await beginAt(client, deps.clockSkewMs);
     const useInbox = !deps.faults.has('skip-inbox');
+    // Planted bug dedupe-by-key: copies recognised by message key (the student) instead of event
+    // id, so a second event of one student in a chunk is dropped unprocessed (and its offset committed).
+    const dropped = deps.faults.has('dedupe-by-key') ? laterOfSameKey(events) : new Set<number>();
     const fresh = useInbox
       ? await recordInbox(
           client,
           deps.group,
-          events.map((e) => e.event),
+          events.filter((_, i) => !dropped.has(i)).map((e) => e.event),
         )
       : undefined;
     // Dashboards to invalidate, each once per chunk, in one round trip before or after the commit.
@@ -115,7 +118,9 @@ async function inTransaction(
     };
     // An id new to the inbox is handled once even if the chunk holds it twice.
     const isNew = (e: DomainEvent) => (fresh ? fresh.delete(e.eventId) : true);
-    const outcomes: ChunkOutcome[] = events.map(({ event }) => (isNew(event) ? 'applied' : 'duplicate'));
+    const outcomes: ChunkOutcome[] = events.map(({ event }, i) =>
+      !dropped.has(i) && isNew(event) ? 'applied' : 'duplicate',
+    );
     const todo = events.flatMap((_e, i) => (outcomes[i] === 'duplicate' ? [] : [i]));
     const dead: DeadLetter[] = [];
     if (!careful && todo.length > 0) {
@@ -186,6 +191,17 @@ async function inTransaction(
   } finally {
     client.release(broken);
   }
+}
+
+/** Planted bug dedupe-by-key: indexes of events whose student already had an event earlier in the chunk. */
+function laterOfSameKey(events: readonly Parsed[]): Set<number> {
+  const seen = new Set<string>();
+  const later = new Set<number>();
+  for (const [i, { event }] of events.entries()) {
+    if (seen.has(event.payload.studentId)) later.add(i);
+    seen.add(event.payload.studentId);
+  }
+  return later;
 }
 
 async function retryAfterCommit(deps: ConsumerDeps, fn: () => Promise<void>): Promise<void> {

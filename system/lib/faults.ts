@@ -9,6 +9,13 @@ export const plantedFaults = [
   'random-downstream-ids',
   'skip-cache-invalidation',
   'allocate-without-lock',
+  // Issue 12: one per invariant that had none, each a real behaviour change (docs/verification.md).
+  'ignore-idempotency-key',
+  'confirm-two-transactions',
+  'dedupe-by-key',
+  'no-allocation-unique',
+  'no-session-unique',
+  'trust-event',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

@@ -144,6 +144,9 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
   const events = eventsOfType(chunk, 'PURCHASE_CREATED');
   const { client } = ctx;
   const randomIds = ctx.faults.has('random-downstream-ids');
+  // Planted bug no-allocation-unique: no one-live-allocation guard (index dropped, pair not looked up).
+  const unguarded = ctx.faults.has('no-allocation-unique');
+  if (unguarded) await client.query('DROP INDEX IF EXISTS trainer_allocations_one_live');
   const lookup = await client.query<Lookup>(lookupSql, [
     events.map((_, i) => i),
     events.map((e) => e.payload.purchaseId),
@@ -158,7 +161,7 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
     if (p.student_id !== studentId || p.course_id !== courseId)
       throw new AppError('handler_error', `event does not match purchase ${purchaseId}`, false);
     if (!p.is_active) continue;
-    if (p.existing) {
+    if (p.existing && !unguarded) {
       ctx.onConflict('trainer_allocations_one_live');
       if (p.existing.status !== 'waitlisted') announce.push(trainerAllocatedEvent(p.existing, randomIds));
       continue;

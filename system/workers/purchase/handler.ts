@@ -56,7 +56,7 @@ WITH input AS (
 ), ins AS (
   INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
   SELECT purchase_id, payment_id, student_id, course_id, purchase_tier FROM src
-  WHERE status = 'succeeded' AND p_student = student_id AND p_course = course_id AND purchase_tier IS NOT NULL
+  WHERE (status = 'succeeded' OR $6::boolean) AND p_student = student_id AND p_course = course_id AND purchase_tier IS NOT NULL
   ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at
@@ -66,10 +66,14 @@ SELECT src.ord, src.status, src.p_student AS student_id, src.p_course AS course_
 FROM src LEFT JOIN ins ON ins.id = src.purchase_id ORDER BY src.ord`;
 
 /** Why an event cannot create a purchase, or undefined when it can. */
-function refusal(e: { payload: { paymentId: string; studentId: string; courseId: string } }, c: Checked) {
+function refusal(
+  e: { payload: { paymentId: string; studentId: string; courseId: string } },
+  c: Checked,
+  trust: boolean,
+) {
   const { paymentId, studentId, courseId } = e.payload;
   if (c.status === null) return `unknown payment ${paymentId}`;
-  if (c.status !== 'succeeded') return `payment ${paymentId} is ${c.status}, not succeeded`;
+  if (c.status !== 'succeeded' && !trust) return `payment ${paymentId} is ${c.status}, not succeeded`;
   if (c.student_id !== studentId || c.course_id !== courseId)
     return `event does not match payment ${paymentId} (student/course)`;
   if (c.purchase_tier === null) return `unknown course ${courseId}`;
@@ -79,6 +83,8 @@ function refusal(e: { payload: { paymentId: string; studentId: string; courseId:
 export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, chunk) => {
   const events = eventsOfType(chunk, 'PURCHASE_CONFIRMED');
   const { client } = ctx;
+  // Planted bug trust-event: the event is believed, the payment's status is not checked.
+  const trust = ctx.faults.has('trust-event');
   if (ctx.faults.has('no-purchase-unique')) {
     // Planted bug: as if the migration that creates the guard had never run on this database.
     await client.query('DROP INDEX IF EXISTS student_course_purchases_one_active');
@@ -89,13 +95,14 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
     events.map((e) => e.payload.paymentId),
     events.map((e) => e.payload.studentId),
     events.map((e) => e.payload.courseId),
+    trust,
   ]);
   const rows: (PurchaseRow | undefined)[] = [];
   const outcomes: Outcome[] = [];
   const missing: number[] = [];
   for (const [i, e] of events.entries()) {
     const c = r.rows[i]!;
-    const why = refusal(e, c);
+    const why = refusal(e, c, trust);
     if (why) throw new AppError('handler_error', why, false);
     // The same payment twice in the chunk: the second copy finds the first's purchase.
     const inserted = c.inserted && !rows.some((x) => x?.id === c.inserted!.id) ? c.inserted : undefined;

@@ -128,7 +128,7 @@ export class RealFlow {
 
   static async create(env: RealEnv, shape: WorldShape, chunkSize: number): Promise<RealFlow> {
     const db = await env.dbs.create();
-    const world = await World.create(db, env.redis, shape);
+    const world = await World.create(db, env.redis, shape, undefined, undefined, env.faults);
     const real = new RealFlow(world, env.redis, chunkSize, env.faults);
     // Day 0 of the app clock at noon: a run never crosses an app-clock midnight by itself, so
     // "days advanced" alone decides every date, as in the model.

@@ -9,6 +9,7 @@ import type { ScratchDatabase } from '../../../harness/checker/scratch-database.
 import type { HistoryOp, OpName } from '../../../harness/run/history.ts';
 import { buildApp } from '../../../system/api/app.ts';
 import { createPool } from '../../../system/lib/db.ts';
+import type { FaultSet } from '../../../system/lib/faults.ts';
 import { createLogger } from '../../../system/lib/log.ts';
 import { Bus } from './bus.ts';
 
@@ -75,6 +76,7 @@ export class World {
     shape: WorldShape,
     ids?: WorldIds,
     poolSize = 8,
+    faults: FaultSet = new Set(),
   ): Promise<World> {
     const pool = createPool(db.url, poolSize, { name: 'property' });
     const { students, courses, trainers } = ids ?? newIds(shape);
@@ -100,7 +102,7 @@ export class World {
       if (fault === 'after') throw new Error('Connection terminated unexpectedly');
       return r;
     }) as pg.Pool['query'];
-    const app = buildApp({ pool: apiPool, redis, log: createLogger('property-api', 'silent') });
+    const app = buildApp({ pool: apiPool, redis, log: createLogger('property-api', 'silent'), faults });
     await app.ready();
     const w = new World(db, pool, app, redis, { students, courses, trainers });
     w.#apiFault = world;
