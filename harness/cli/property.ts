@@ -3,7 +3,8 @@
 //   --runs N            property runs (default 25)
 //   --seed S --path P   replay one case (printed by a failing run)
 //   --faults a,b        plant bugs; the property is then expected to FAIL
-//   --planted all|a,b   run the planted-bug matrix: each bug must be caught by the invariant that names it
+//   --planted all|catalogue|matrix|a,b   the planted-bug catalogue (each invariant caught through a
+//                       user-visible effect) and the defense-in-depth matrix; --seeds N: N seeds per bug
 //   --model-runs N      model-based property runs (default 20); the suite runs handlers + model
 //   --model             with --seed/--path [--replay-path R]: replay a model-based case
 //   --kafka             also the end-to-end property through Kafka (a real system on the stack);
@@ -54,6 +55,7 @@ const vitest = spawnSync(
       ...process.env,
       PAYPROOF_FAULTS: planted ? '' : faults,
       PAYPROOF_PLANTED: planted ?? '',
+      ...(flagString(args, 'seeds') ? { PAYPROOF_PLANTED_SEEDS: flagString(args, 'seeds') } : {}),
       PAYPROOF_PROPERTY_RUNS: runs,
       ...(flagString(args, 'model-runs') ? { PAYPROOF_MODEL_RUNS: flagString(args, 'model-runs') } : {}),
       ...(flagString(args, 'replay-path')
@@ -81,19 +83,70 @@ const exercised: Record<string, number> = {};
 let seed: number | null = null;
 let replay = `npm run property${planted ? ` -- --planted ${planted}` : ''}`;
 
-for (const l of lines.filter((x) => x.kind === 'planted')) {
-  const fault = String(l.fault);
-  const named = (l.invariants as string[]).includes(String(l.expected));
+// The catalogue: every invariant, the planted bug (or pair) that must make it FAIL through an
+// effect a user would see, and how long the property took to catch it (median over the seeds).
+const plantedLines = lines.filter((x) => x.kind === 'planted');
+const tableLines: string[] = [];
+for (const l of plantedLines) {
+  const row = String(l.row ?? l.fault);
+  const invs = (l.invariants as string[]) ?? [];
+  const named = invs.includes(String(l.expected));
   criteria.push({
-    name: `planted bug ${fault} caught`,
-    threshold: `FAIL naming ${l.expected}`,
-    measured: l.caught ? Number(l.runs) : null,
+    name: `${l.expected} caught by planted ${row} (harm: ${((l.harmBy as string[]) ?? []).join(', ') || 'none'})`,
+    threshold: `FAIL naming ${l.expected} through a user-visible effect`,
+    measured: l.caught ? Number(l.seconds) : null,
     pass: Boolean(l.caught) && named,
-    unit: 'runs',
+    unit: 's to catch (median)',
   });
-  figures[`planted.${fault}.seconds`] = Number(l.seconds);
-  if (l.counterexample) figures[`planted.${fault}.shrunk`] = String(l.counterexample);
+  figures[`planted.${l.expected}.bug`] = row;
+  figures[`planted.${l.expected}.seconds`] = Number(l.seconds);
+  figures[`planted.${l.expected}.runs`] = String(l.runs);
+  tableLines.push(
+    `${String(l.expected).padEnd(26)} ${row.padEnd(44)} ${(l.caught && named ? 'FAIL (caught)' : 'NOT CAUGHT').padEnd(13)} ${String(l.seconds).padStart(6)} s  runs ${l.runs}  harm: ${((l.harmBy as string[]) ?? []).join(', ')}`,
+  );
 }
+if (tableLines.length > 0)
+  console.log(
+    `\nInvariants × planted bugs (harm-only judgement, median time to catch):\n${'invariant'.padEnd(26)} ${'planted bug(s)'.padEnd(44)} ${'verdict'.padEnd(13)} time\n${tableLines.join('\n')}`,
+  );
+
+// The defense-in-depth matrix: each layer removed alone, and the pairs that matter. A layer whose
+// removal alone did no harm is "absorbed by" the other layer of a pair whose removal did harm.
+type MatrixLine = Line & {
+  layers: string[];
+  harm: boolean;
+  harmBy: string[];
+  flagged: string[];
+  runs: number;
+  seconds: number;
+  coverage?: { enough: boolean; floor: number; asked: number };
+};
+const matrixLines = lines.filter((x) => x.kind === 'matrix') as MatrixLine[];
+const matrixText: string[] = [];
+for (const m of matrixLines) {
+  let outcome: string;
+  if (m.harm) outcome = `HARM: ${m.harmBy.join(', ')}`;
+  else {
+    const backers = matrixLines
+      .filter((p) => p.layers.length > 1 && p.harm && m.layers.every((x) => p.layers.includes(x)))
+      .flatMap((p) => p.layers.filter((x) => !m.layers.includes(x)));
+    outcome = `no harm in ${m.runs} runs: absorbed${backers.length ? ` by ${[...new Set(backers)].join(', ')}` : ' (no measured pair with it did harm)'}${m.flagged.length ? `; flagged only by ${m.flagged.join(', ')} (reads the removed mechanism)` : ''}`;
+  }
+  const label = `${m.layers.join(' + ')} removed (${String(m.row)})`;
+  criteria.push({
+    name: `defense in depth: ${label} → ${outcome}`,
+    threshold: m.harm
+      ? 'harm caught by a user-visible invariant'
+      : `absorbed only after >= ${m.coverage?.floor ?? '?'} cases`,
+    measured: m.harm ? Number(m.seconds) : Number(m.runs),
+    pass: m.harm ? m.harmBy.length > 0 : Boolean(m.coverage?.enough),
+    unit: m.harm ? 's to harm' : 'cases',
+  });
+  figures[`matrix.${m.layers.join('+')}`] = outcome;
+  matrixText.push(`${label.padEnd(90)} ${outcome}`);
+}
+if (matrixText.length > 0)
+  console.log(`\nDefense in depth (layer removed → outcome):\n${matrixText.join('\n')}`);
 /**
  * A time-boxed property that ran fewer cases than its floor (80% of those asked) proves less than
  * its name says: a criterion of its own, FAIL below the floor (unless it failed anyway), with the

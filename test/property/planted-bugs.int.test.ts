@@ -26,7 +26,7 @@ const seeds = Array.from(
   (_, i) => 20261126 + i * 7919,
 );
 /** Cases per row: a bug must be caught within them; a layer is "absorbed" only after all of them. */
-const numRuns = Number(process.env.PAYPROOF_PLANTED_RUNS ?? 20);
+const numRuns = Number(process.env.PAYPROOF_PLANTED_RUNS ?? 40);
 const timeLimitMs = Number(process.env.PAYPROOF_PLANTED_TIME_LIMIT_MS ?? 150_000);
 
 let base: Omit<PropertyEnv, 'harmOnly' | 'onFlag'>;
@@ -64,7 +64,9 @@ async function runRow(row: MatrixRow, seed: number): Promise<Outcome> {
   const env: PropertyEnv = {
     ...base,
     harmOnly: true,
-    onFlag: (names) => names.forEach((n) => flagged.add(n)),
+    onFlag: (names) => {
+      for (const n of names) flagged.add(n);
+    },
   };
   const t0 = performance.now();
   const out = await fc.check(handlerProperty(env, new Set(row.faults)), {

@@ -1,0 +1,171 @@
+// npm run mutate: mutation testing of system/ with StrykerJS (issue 12). Stryker mutates the files,
+// runs the tests that cover each mutant (per-test coverage, incremental: a second run re-tests only
+// what changed) against one stack, and the run folder gets Stryker's HTML report (mutation.html),
+// its JSON (mutation.json) and result.json with the score per file. Not part of CI (tens of minutes
+// on 2 cores); `npm run verify -- --mutate` runs it as a step.
+//   --files a,b        files to mutate (default: API, relay, consumer framework, inbox, four handlers)
+//   --tests a,b        test files that kill mutants (default: the properties and the int tests that
+//                      drive the real code)
+//   --runs N           cases of each property per test run (default 3, fixed seed)
+//   --concurrency N    test runners (default 2)
+//   --goal P           mutation score goal in percent (default 85)
+//   --fresh            ignore the incremental file (.runs/stryker-incremental.json)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createRunFolder, finalizeRun, writeResult } from '../report/run-folder.ts';
+import { environment } from '../run/environment.ts';
+import {
+  type Criterion,
+  decideVerdict,
+  exitCodeFor,
+  type RunResult,
+  resultSchemaVersion,
+} from '../run/result.ts';
+import { startStack } from '../stack/stack.ts';
+import { repoRoot } from '../toolchain/toolchain.ts';
+import { flagString, parseArgs } from './args.ts';
+
+/** The files issue 12 names: the API, the relay, the consumer framework, the inbox, the four handlers. */
+export const defaultMutated = [
+  'system/api/payments.ts',
+  'system/relay/relay.ts',
+  'system/lib/consumer.ts',
+  'system/lib/inbox.ts',
+  'system/workers/purchase/handler.ts',
+  'system/workers/allocation/handler.ts',
+  'system/workers/session/handler.ts',
+  'system/workers/cache/handler.ts',
+];
+
+export const defaultTests = [
+  'test/property/handlers.int.test.ts',
+  'test/property/model.int.test.ts',
+  'test/int/api-inputs.int.test.ts',
+  'test/int/topup.int.test.ts',
+];
+
+const args = parseArgs();
+const files = (flagString(args, 'files') ?? defaultMutated.join(',')).split(',').filter(Boolean);
+const tests = (flagString(args, 'tests') ?? defaultTests.join(',')).split(',').filter(Boolean);
+const goal = Number(flagString(args, 'goal') ?? 85);
+const runDir = createRunFolder('mutate');
+const startedAt = new Date();
+console.log(
+  `payproof mutation testing → ${runDir}\n  mutate: ${files.join(', ')}\n  tests:  ${tests.join(', ')}`,
+);
+
+// One stack for every test run Stryker makes (the tests attach to it).
+let stop: (() => Promise<void>) | undefined;
+let attach = process.env.PAYPROOF_ATTACH;
+if (!attach) {
+  const stack = await startStack({ ports: 'free', onProgress: (l) => console.log(`[stack] ${l}`) });
+  stop = () => stack.stop();
+  attach = join(runDir, 'stack.json');
+  writeFileSync(attach, JSON.stringify({ endpoints: stack.endpoints }, null, 2));
+}
+Object.assign(process.env, {
+  PAYPROOF_ATTACH: attach,
+  PAYPROOF_MUTATION_TESTS: tests.join(','),
+  PAYPROOF_PROPERTY_RUNS: flagString(args, 'runs') ?? '3',
+  PAYPROOF_MODEL_RUNS: flagString(args, 'runs') ?? '3',
+  PAYPROOF_PROPERTY_SEED: process.env.PAYPROOF_PROPERTY_SEED ?? '20261130',
+  PAYPROOF_FAULTS: '',
+});
+
+const { Stryker } = await import('@stryker-mutator/core');
+const t0 = performance.now();
+let error: Error | undefined;
+try {
+  await new Stryker({
+    testRunner: 'vitest',
+    plugins: ['@stryker-mutator/vitest-runner'],
+    vitest: { configFile: 'test/mutation/vitest.mutation.config.ts', related: false },
+    coverageAnalysis: 'perTest',
+    mutate: files,
+    incremental: true,
+    force: args.flags.has('fresh'),
+    incrementalFile: join(repoRoot, '.runs/stryker-incremental.json'),
+    concurrency: Number(flagString(args, 'concurrency') ?? 2),
+    timeoutMS: 20_000,
+    reporters: ['html', 'json', 'clear-text', 'progress'],
+    htmlReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.html')) },
+    jsonReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.json')) },
+    tempDirName: '.stryker-tmp',
+    ignorePatterns: ['.runs', 'reports', '.stryker-tmp', 'docs'],
+    cleanTempDir: true,
+  }).runMutationTest();
+} catch (err) {
+  error = err as Error;
+  console.error(`[mutate] ${error.stack ?? error.message}`);
+} finally {
+  await stop?.();
+}
+const seconds = (performance.now() - t0) / 1000;
+
+// Score per file from Stryker's JSON report (mutation-testing-report-schema):
+// (killed + timeout) / (killed + timeout + survived + no coverage).
+type Mutant = { status: string; mutatorName: string; location: { start: { line: number } } };
+const report = existsSync(join(runDir, 'mutation.json'))
+  ? (JSON.parse(readFileSync(join(runDir, 'mutation.json'), 'utf8')) as {
+      files: Record<string, { mutants: Mutant[] }>;
+    })
+  : undefined;
+const criteria: Criterion[] = [];
+const figures: Record<string, number | string | null> = { mutation_seconds: Math.round(seconds) };
+let detected = 0;
+let valid = 0;
+for (const [file, { mutants }] of Object.entries(report?.files ?? {})) {
+  const n = (s: string) => mutants.filter((m) => m.status === s).length;
+  const killed = n('Killed') + n('Timeout');
+  const all = killed + n('Survived') + n('NoCoverage');
+  detected += killed;
+  valid += all;
+  const score = all === 0 ? null : (100 * killed) / all;
+  criteria.push({
+    name: `mutation score ${file} (${killed} of ${all} killed; ${n('Survived')} survived, ${n('NoCoverage')} not covered)`,
+    threshold: `>=${goal}`,
+    measured: score === null ? null : Number(score.toFixed(1)),
+    pass: score !== null && score >= goal,
+    unit: '%',
+  });
+  figures[`mutation.${file}`] = score === null ? null : Number(score.toFixed(1));
+  figures[`mutation.${file}.survivors`] = mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .map((m) => `${m.location.start.line}:${m.mutatorName}`)
+    .join(' ');
+}
+const total = valid === 0 ? null : Number(((100 * detected) / valid).toFixed(1));
+figures.mutation_score = total;
+criteria.unshift({
+  name: `mutation score over ${Object.keys(report?.files ?? {}).length} file(s) (${detected} of ${valid} mutants killed, ${Math.round(seconds)} s)`,
+  threshold: `>=${goal}`,
+  measured: total,
+  pass: total !== null && total >= goal && !error,
+  unit: '%',
+});
+const { verdict, reason } = error
+  ? { verdict: 'FAIL' as const, reason: `stryker: ${error.message}` }
+  : decideVerdict(criteria, []);
+const result: RunResult = {
+  schemaVersion: resultSchemaVersion,
+  verdict,
+  reason,
+  scenario: 'mutate',
+  seed: Number(process.env.PAYPROOF_PROPERTY_SEED),
+  startedAt: startedAt.toISOString(),
+  durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+  criteria,
+  invariants: [],
+  exercised: {},
+  plantedFaults: [],
+  faults: [],
+  figures,
+  environment: environment(),
+  replay: `npm run mutate -- --files ${files.join(',')}`,
+};
+writeResult(runDir, result);
+const paths = finalizeRun(runDir);
+console.log(
+  `\n${verdict}: ${reason}\nmutation score ${total ?? '-'}% in ${Math.round(seconds)} s\nstryker report: ${join(runDir, 'mutation.html')}\nreport: ${paths.page}`,
+);
+process.exit(exitCodeFor(verdict));
