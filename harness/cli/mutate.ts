@@ -86,7 +86,7 @@ try {
     force: args.flags.has('fresh'),
     incrementalFile: join(repoRoot, '.runs/stryker-incremental.json'),
     concurrency: Number(flagString(args, 'concurrency') ?? 2),
-    timeoutMS: 20_000,
+    timeoutMS: 10_000,
     reporters: ['html', 'json', 'clear-text', 'progress'],
     htmlReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.html')) },
     jsonReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.json')) },

@@ -5,6 +5,7 @@
 //   --quick     property suite, three chaos scenarios, a short load: a first look in minutes
 //   --load P    the load step runs profile P (e.g. default: 1000 users thinking ~1 s)
 //   --only a,b  just these steps (names as printed), e.g. --only chaos:kill-worker,load:short
+//   --mutate    also mutation testing of system/ (npm run mutate; tens of minutes, not in CI)
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,7 @@ const steps: Step[] = [
       ? ['short']
       : ['users-1000', 'burst-1000']
   ).map((p) => ({ name: `load:${p}`, script: 'load.ts', args: ['--profile', p] })),
+  ...(args.flags.has('mutate') ? [{ name: 'mutate', script: 'mutate.ts', args: [] }] : []),
 ];
 const only = flagString(args, 'only')?.split(',');
 const selected = only ? steps.filter((s) => only.includes(s.name)) : steps;
