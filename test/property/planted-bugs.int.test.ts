@@ -149,7 +149,7 @@ describe.runIf(matrixRows.length > 0)(
         const o = await runRow(row, seeds[0]!);
         record('matrix', {
           row: row.name,
-          kind: row.kind,
+          rowKind: row.kind,
           layers: row.layers,
           faults: row.faults,
           harm: o.harm,
