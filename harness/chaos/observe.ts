@@ -79,6 +79,7 @@ export class Observer {
   #lastProcessed: { atMs: number; total: number } | undefined;
   #dlqBaseline: number | undefined;
   readonly #membership = new GroupMembership();
+  #kafkaFailures = 0;
   #pgStats:
     | { base: { rollbacks: number; deadlocks: number }; last: { rollbacks: number; deadlocks: number } }
     | undefined;
@@ -206,13 +207,15 @@ export class Observer {
   }
 
   async #describeGroups(admin: Admin): Promise<void> {
-    const { groups } = await admin.describeGroups([...groupNames]);
-    for (const g of groups)
-      this.#membership.observe(
-        g.groupId,
-        g.state,
-        g.members.map((m) => m.memberId),
-      );
+    for (const group of groupNames) {
+      const { groups } = await admin.describeGroups([group]);
+      for (const g of groups)
+        this.#membership.observe(
+          g.groupId,
+          g.state,
+          g.members.map((m) => m.memberId),
+        );
+    }
   }
 
   async #readPgStats(): Promise<void> {
@@ -232,12 +235,21 @@ export class Observer {
 
   async #kafkaFigures(): Promise<Record<string, number> | undefined> {
     try {
-      return await withTimeout('kafka lag', 5_000, this.#readKafka());
-    } catch {
-      // A broker restart or a slow answer: drop the client, reconnect next time.
-      const admin = this.#admin;
-      this.#admin = undefined;
-      void admin?.disconnect().catch(() => undefined);
+      const figures = await withTimeout('kafka lag', 5_000, this.#readKafka());
+      this.#kafkaFailures = 0;
+      return figures;
+    } catch (err) {
+      if (process.env.PAYPROOF_DEBUG) console.error(`[observe] kafka: ${(err as Error).message}`);
+      // kafkajs' first requests on a fresh admin client (no retries) fail with "No brokers in the
+      // broker pool" until its metadata is loaded: dropping the client on every failure kept it
+      // fresh forever, and the lag fell back to the workers' gauges. Drop it only after three
+      // failures in a row (a broker restart, a hung connection).
+      if (++this.#kafkaFailures >= 3) {
+        const admin = this.#admin;
+        this.#admin = undefined;
+        this.#kafkaFailures = 0;
+        void admin?.disconnect().catch(() => undefined);
+      }
       return undefined;
     }
   }
@@ -253,7 +265,6 @@ export class Observer {
       this.#admin = admin;
     }
     const admin = this.#admin;
-    await this.#describeGroups(admin);
     const high = new Map<string, Map<number, { high: bigint; low: bigint }>>();
     const watermarks = async (topic: string) => {
       let m = high.get(topic);
@@ -291,6 +302,9 @@ export class Observer {
     // Dead letters of this run only (an attached stack may hold earlier ones).
     this.#dlqBaseline ??= dlq;
     out.dlq_total = dlq - this.#dlqBaseline;
+    // Group membership last, and never fatal to the lag figures: kafkajs' first DescribeGroups on a
+    // fresh admin client can fail ("No brokers in the broker pool") before its metadata is loaded.
+    await this.#describeGroups(admin).catch(() => undefined);
     return out;
   }
 
