@@ -336,6 +336,9 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       deadlock_retries: counters.deadlockRetries,
       transient_retries: counters.transientRetries,
       rebalances: independent.brokerRebalances,
+      rebalances_per_group: Object.entries(independent.brokerRebalancesPerGroup)
+        .map(([g, n]) => `${g} ${n}`)
+        .join(', '),
       system_reported_rebalances: counters.rebalances,
       transactions_rolled_back: independent.transactionsRolledBack,
       deadlocks: independent.deadlocks,
