@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../system/contracts/index.ts';
 import { AppError } from '../../system/lib/errors.ts';
-import type { EventContext, EventHandler } from '../../system/lib/inbox.ts';
+import type { ChunkContext, EventHandler } from '../../system/lib/inbox.ts';
 import { handlePurchaseCreated } from '../../system/workers/allocation/handler.ts';
 import { handleCacheEvent } from '../../system/workers/cache/handler.ts';
 import { handlePurchaseConfirmed } from '../../system/workers/purchase/handler.ts';
@@ -27,7 +27,7 @@ const confirmed: DomainEvent = {
   payload: { paymentId: ids.b, studentId: ids.c, courseId: ids.a, amountCents: 100, metadata: {} },
 };
 
-function ctxFor(event: DomainEvent): { ctx: EventContext; queries: string[]; invalidated: string[] } {
+function ctxFor(): { ctx: ChunkContext; queries: string[]; invalidated: string[] } {
   const queries: string[] = [];
   const invalidated: string[] = [];
   const ctx = {
@@ -37,15 +37,13 @@ function ctxFor(event: DomainEvent): { ctx: EventContext; queries: string[]; inv
         return { rows: [], rowCount: 0 };
       },
     },
-    event,
     group: 'cache-worker',
     now: new Date('2026-11-30T00:00:00Z'),
     faults: new Set(),
     log: { info: () => {}, warn: () => {} },
     onConflict: () => {},
-    beforeCommit: () => {},
     invalidateDashboard: (studentId: string) => void invalidated.push(studentId),
-  } as unknown as EventContext;
+  } as unknown as ChunkContext;
   return { ctx, queries, invalidated };
 }
 
@@ -63,8 +61,8 @@ describe('a handler given a type it does not consume', () => {
   it.each(cases)(
     '%s worker: a permanent handler_error naming the type, nothing queried',
     async (_, handler, event) => {
-      const { ctx, queries, invalidated } = ctxFor(event);
-      const err = await handler(ctx).then(
+      const { ctx, queries, invalidated } = ctxFor();
+      const err = await handler(ctx, [event]).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -78,19 +76,22 @@ describe('a handler given a type it does not consume', () => {
 });
 
 describe('the cache worker', () => {
-  it('invalidates the dashboard of the student the event names, before its commit, and says applied', async () => {
+  it('invalidates the dashboard of the student each event names, before its commit, and says applied per event', async () => {
     const created = {
       ...confirmed,
       eventType: 'PURCHASE_CREATED',
       payload: { purchaseId: ids.a, studentId: ids.c, courseId: ids.b, purchaseTier: 1, metadata: {} },
     } as unknown as DomainEvent;
     const calls: [string, string][] = [];
-    const { ctx } = ctxFor(created);
+    const { ctx } = ctxFor();
     const withWhen = {
       ...ctx,
       invalidateDashboard: (s: string, when: string) => void calls.push([s, when]),
-    } as EventContext;
-    expect(await handleCacheEvent(withWhen)).toBe('applied');
-    expect(calls).toEqual([[ids.c, 'before-commit']]);
+    } as ChunkContext;
+    expect(await handleCacheEvent(withWhen, [created, created])).toEqual(['applied', 'applied']);
+    expect(calls).toEqual([
+      [ids.c, 'before-commit'],
+      [ids.c, 'before-commit'],
+    ]);
   });
 });
