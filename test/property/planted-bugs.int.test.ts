@@ -57,6 +57,8 @@ interface Outcome {
   readonly flagged: readonly string[];
   readonly coverage: ReturnType<typeof coverage>;
   readonly counterexample: string | null;
+  /** The failure: which invariants, or the final state got vs wanted. */
+  readonly detail: string | null;
 }
 
 async function runRow(row: MatrixRow, seed: number): Promise<Outcome> {
@@ -88,6 +90,7 @@ async function runRow(row: MatrixRow, seed: number): Promise<Outcome> {
     flagged: [...flagged],
     coverage: coverage(numRuns, out),
     counterexample: out.failed ? fc.stringify(out.counterexample?.slice(0, 2)).slice(0, 600) : null,
+    detail: out.failed ? String(err).slice(0, 2000) : null,
   };
 }
 
