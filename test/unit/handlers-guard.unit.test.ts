@@ -95,3 +95,100 @@ describe('the cache worker', () => {
     ]);
   });
 });
+
+describe('the session worker, on allocations as the database has them', () => {
+  const allocated = (allocationId: string) =>
+    ({
+      ...confirmed,
+      eventId: allocationId,
+      eventType: 'TRAINER_ALLOCATED',
+      payload: {
+        allocationId,
+        trainerId: ids.a,
+        studentId: ids.c,
+        courseId: ids.b,
+        sessionCount: 3,
+        startDate: '2026-12-01',
+      },
+    }) as unknown as DomainEvent;
+  const live = '00000000-0000-4000-8000-0000000000a1';
+  const active = '00000000-0000-4000-8000-0000000000a2';
+  const dead = '00000000-0000-4000-8000-0000000000a3';
+  const done = '00000000-0000-4000-8000-0000000000a4';
+
+  /** A client whose SELECT returns these allocations and whose insert reports `created` per id. */
+  function sessionCtx(statuses: Record<string, string>, created: Record<string, number>) {
+    const inserted: string[][] = [];
+    const calls = { invalidated: [] as [string, string][], conflicts: [] as string[] };
+    const client = {
+      query: async (sql: string, params: unknown[]) => {
+        if (sql.trimStart().startsWith('SELECT'))
+          return {
+            rows: Object.entries(statuses).map(([id, status]) => ({
+              id,
+              status,
+              trainer_id: ids.a,
+              student_id: ids.c,
+              start_date: '2026-12-01',
+              session_count: 3,
+            })),
+          };
+        const allocationIds = params[0] as string[];
+        inserted.push(allocationIds);
+        return {
+          rows: allocationIds
+            .filter((id) => created[id])
+            .map((id) => ({ allocation_id: id, n: created[id] })),
+        };
+      },
+    };
+    const ctx = {
+      ...ctxFor().ctx,
+      client,
+      onConflict: (c: string) => void calls.conflicts.push(c),
+      invalidateDashboard: (s: string, when: string) => void calls.invalidated.push([s, when]),
+    } as unknown as ChunkContext;
+    return { ctx, inserted, calls };
+  }
+
+  it('schedules only live (approved or active) allocations; a dead one is already done', async () => {
+    const { ctx, inserted, calls } = sessionCtx(
+      { [live]: 'approved', [active]: 'active', [dead]: 'cancelled' },
+      { [live]: 2, [active]: 1 },
+    );
+    const out = await handleTrainerAllocated(ctx, [allocated(live), allocated(active), allocated(dead)]);
+    expect(out).toEqual(['applied', 'applied', 'already-done']);
+    expect(inserted).toEqual([[live, active]]);
+    // After its own commit (the sessions are on the dashboard), never before.
+    expect(calls.invalidated).toEqual([
+      [ids.c, 'after-commit'],
+      [ids.c, 'after-commit'],
+    ]);
+    expect(calls.conflicts).toEqual([]);
+  });
+
+  it('an allocation whose sessions all exist is already done: a conflict, no invalidation', async () => {
+    const { ctx, calls } = sessionCtx({ [done]: 'approved' }, {});
+    expect(await handleTrainerAllocated(ctx, [allocated(done)])).toEqual(['already-done']);
+    expect(calls.invalidated).toEqual([]);
+    expect(calls.conflicts).toEqual(['tutoring_sessions_allocation_id_scheduled_date_scheduled_time_key']);
+  });
+
+  it('one allocation twice in a chunk: applied once, the second copy already done', async () => {
+    const { ctx, calls } = sessionCtx({ [live]: 'approved' }, { [live]: 3 });
+    expect(await handleTrainerAllocated(ctx, [allocated(live), allocated(live)])).toEqual([
+      'applied',
+      'already-done',
+    ]);
+    expect(calls.invalidated).toEqual([[ids.c, 'after-commit']]);
+  });
+
+  it('an unknown allocation is a permanent handler_error naming it', async () => {
+    const { ctx } = sessionCtx({}, {});
+    await expect(handleTrainerAllocated(ctx, [allocated(live)])).rejects.toMatchObject({
+      code: 'handler_error',
+      retriable: false,
+      message: `unknown allocation ${live}`,
+    });
+  });
+});
