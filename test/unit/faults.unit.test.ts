@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { invariants } from '../../harness/checker/check.ts';
 import { parseFaults, plantedFaults } from '../../system/lib/faults.ts';
+import { catalogue, matrix } from '../property/sim/matrix.ts';
 
 describe('PAYPROOF_FAULTS', () => {
   it('is empty by default', () => {
@@ -10,7 +12,7 @@ describe('PAYPROOF_FAULTS', () => {
       'skip-inbox',
       'allocate-without-lock',
     ]);
-    expect(plantedFaults).toHaveLength(6);
+    expect(plantedFaults).toHaveLength(12);
   });
   it('refuses an unknown fault, naming it', () => {
     expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox,typo' })).toThrow(/unknown fault\(s\) typo/);
@@ -20,5 +22,15 @@ describe('PAYPROOF_FAULTS', () => {
       /refused with NODE_ENV=production/,
     );
     expect(parseFaults({ NODE_ENV: 'production' }).size).toBe(0);
+    for (const f of plantedFaults)
+      expect(() => parseFaults({ PAYPROOF_FAULTS: f, NODE_ENV: 'production' }), f).toThrow(/refused/);
+  });
+});
+
+describe('the planted-bug catalogue (issue 12)', () => {
+  it('names a planted bug for every invariant of the checker, and uses every planted bug', () => {
+    expect(new Set(catalogue.map((r) => r.expect))).toEqual(new Set(Object.keys(invariants)));
+    const used = new Set([...catalogue, ...matrix].flatMap((r) => r.faults));
+    expect([...plantedFaults].filter((f) => !used.has(f))).toEqual([]);
   });
 });
