@@ -75,6 +75,7 @@ export class Observer {
   #kafka: { atMs: number; figures: Record<string, number> } | undefined;
   #closed = false;
   #kafkaLoop: Promise<void>;
+  #groupsLoop: Promise<void>;
   #pendingLoad: LoadSample | undefined;
   #lastProcessed: { atMs: number; total: number } | undefined;
   #dlqBaseline: number | undefined;
@@ -94,6 +95,38 @@ export class Observer {
     });
     this.#db.on('error', () => undefined);
     this.#kafkaLoop = this.#pollKafka();
+    this.#groupsLoop = this.#pollGroups();
+  }
+
+  /**
+   * Group membership in a loop of its own, with its own admin client (with retries: kafkajs' first
+   * requests on a fresh client fail until its metadata is loaded), so that a slow lag read on a
+   * loaded machine never starves it: a missed Stable membership is a missed rebalance.
+   */
+  async #pollGroups(): Promise<void> {
+    let admin: Admin | undefined;
+    for (let i = 0; !this.#closed && i < 100_000; i++) {
+      const t0 = performance.now();
+      try {
+        if (!admin) {
+          admin = harnessKafka(this.#o.directKafka, 'payproof-chaos-groups', {
+            retry: { retries: 2 },
+            requestTimeout: 4_000,
+            connectionTimeout: 2_000,
+          }).admin();
+          await admin.connect();
+        }
+        await withTimeout('describe groups', 8_000, this.#describeGroups(admin));
+      } catch (err) {
+        if (process.env.PAYPROOF_DEBUG) console.error(`[observe] groups: ${(err as Error).message}`);
+        const broken = admin;
+        admin = undefined;
+        void broken?.disconnect().catch(() => undefined);
+      }
+      const waitMs = 1_000 - (performance.now() - t0);
+      if (waitMs > 0 && !this.#closed) await new Promise((r) => setTimeout(r, waitMs));
+    }
+    await admin?.disconnect().catch(() => undefined);
   }
 
   /**
@@ -197,13 +230,9 @@ export class Observer {
     };
   }
 
-  /** Reads every group's membership now (the run calls it once more before judging). */
+  /** Lets the membership loop take one more look (the run calls it before judging). */
   async readMembership(): Promise<void> {
-    try {
-      if (this.#admin) await withTimeout('describe groups', 5_000, this.#describeGroups(this.#admin));
-    } catch {
-      // The next poll will see it.
-    }
+    await new Promise((r) => setTimeout(r, 1_500));
   }
 
   async #describeGroups(admin: Admin): Promise<void> {
@@ -302,9 +331,6 @@ export class Observer {
     // Dead letters of this run only (an attached stack may hold earlier ones).
     this.#dlqBaseline ??= dlq;
     out.dlq_total = dlq - this.#dlqBaseline;
-    // Group membership last, and never fatal to the lag figures: kafkajs' first DescribeGroups on a
-    // fresh admin client can fail ("No brokers in the broker pool") before its metadata is loaded.
-    await this.#describeGroups(admin).catch(() => undefined);
     return out;
   }
 
@@ -322,6 +348,7 @@ export class Observer {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#kafkaLoop;
+    await this.#groupsLoop;
     await this.#admin?.disconnect().catch(() => undefined);
     await this.#db.end().catch(() => undefined);
   }
