@@ -163,6 +163,7 @@ describe.runIf(matrixRows.length > 0)(
           seconds: o.seconds,
           coverage: o.coverage,
           counterexample: o.counterexample,
+          detail: o.detail,
         });
         console.log(
           `[matrix] ${row.what}: ${o.harm ? `HARM after ${o.runs} run(s) in ${o.seconds} s: ${o.harmBy.join(', ')} (failed: ${o.invariants.join(', ')})` : `no harm in ${o.runs} runs (${o.seconds} s)${o.flagged.length ? `; flagged only by ${o.flagged.join(', ')}` : ''}`}`,
