@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 /** A fresh database with `students` students, one course, and `trainers` trainers of `capacity`. */
-async function world(students: number, trainers: number, capacity: number) {
+async function world(students: number, trainers: number, capacity: number, faults: readonly string[] = []) {
   const db: ScratchDatabase = await dbs.create();
   const ids = await seed(db.url, {
     students,
@@ -60,7 +60,7 @@ async function world(students: number, trainers: number, capacity: number) {
         producer: null as never,
         handler,
         dashboards: redisDashboardCache(redis),
-        faults: new Set(),
+        faults: new Set(faults) as never,
         log,
         clockSkewMs: 0,
         maxAttempts: 2,
@@ -134,6 +134,26 @@ describe('set-based chunks keep the per-event rules', () => {
       expect(again.outcomes).toEqual(Array(5).fill('duplicate'));
       const after = await w.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM trainer_allocations');
       expect(after.rows[0]!.n).toBe(5);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('allocation without the inbox: a purchase delivered twice in one chunk takes one seat, not two (the last seat goes to the next student)', async () => {
+    const w = await world(2, 1, 2, ['skip-inbox']);
+    try {
+      const confirmed = await Promise.all(w.students.map((s) => paid(w.sql, s, w.courses[0]!)));
+      await w.run('purchase-worker', handlePurchaseConfirmed, confirmed);
+      const purchases = await w.sql.query(
+        'SELECT id, payment_id, student_id, course_id, purchase_tier, created_at FROM student_course_purchases ORDER BY student_id',
+      );
+      const [a, b] = purchases.rows.map((r) => purchaseCreatedEvent(r, false));
+      const r = await w.run('allocation-worker', handlePurchaseCreated, [a!, a!, b!]);
+      expect(r.outcomes).toEqual(['applied', 'already-done', 'applied']);
+      const rows = await w.sql.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM trainer_allocations GROUP BY status',
+      );
+      expect(rows.rows).toEqual([{ status: 'approved', n: 2 }]);
     } finally {
       await w.close();
     }

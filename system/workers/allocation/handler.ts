@@ -154,6 +154,9 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
   const outcomes: Outcome[] = events.map(() => 'already-done');
   const announce: TrainerAllocatedEvent[] = [];
   const todo: { i: number; paymentId: string; sessionCount: number }[] = [];
+  // What this chunk already allocates (by purchase, and by student and course): a second event for
+  // either is done by the first and must not take a trainer's seat from someone else in the chunk.
+  const claimed = new Set<string>();
   for (const [i, e] of events.entries()) {
     const { purchaseId, studentId, courseId } = e.payload;
     const p = lookup.rows[i]!;
@@ -167,6 +170,12 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
       continue;
     }
     if (p.session_count === null) throw new AppError('handler_error', `unknown course ${courseId}`, false);
+    const pair = `${studentId}/${courseId}`;
+    if (claimed.has(purchaseId) || (!unguarded && claimed.has(pair))) {
+      ctx.onConflict('trainer_allocations_one_live');
+      continue;
+    }
+    claimed.add(purchaseId).add(pair);
     todo.push({ i, paymentId: p.payment_id!, sessionCount: p.session_count });
   }
   if (todo.length > 0) {
@@ -207,7 +216,6 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
         ctx.onConflict('trainer_allocations_one_live');
         continue;
       }
-      byId.delete(row.id); // the same purchase twice in the chunk: the second found it done
       outcomes[i] = 'applied';
       if (row.status === 'waitlisted') {
         ctx.log.info({ allocationId: row.id, correlationId: paymentId }, 'waitlisted: no trainer capacity');
