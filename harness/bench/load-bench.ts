@@ -19,12 +19,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
 import { runChecker } from '../checker/run-checker.ts';
+import type { CommandSpec } from '../cli/command.ts';
 import { runLoad } from '../load/engine.ts';
 import type { LoadProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles.ts';
 import type { LoadSummary } from '../load/summary.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { Flags } from './lib/args.ts';
+import { experimentFlags, Flags, opt } from './lib/args.ts';
 import { runAutocannon } from './lib/autocannon.ts';
 import { BacklogProbe, type BacklogSample, backlogSlope } from './lib/backlog.ts';
 import { confirmFigures, outcomeLine, runConfirmLoad } from './lib/confirm-load.ts';
@@ -42,20 +43,31 @@ import type { CpuWindow } from './lib/procmon.ts';
 import { cpuFigures, cpuMatrix, cpuPerOp, memoryTable, Report } from './lib/report.ts';
 import { nodeMemory } from './lib/scrape.ts';
 
-const flags = new Flags();
-flags.assertKnown([
-  'quick',
-  'duration',
-  'steps',
-  'step-duration',
-  'connections',
-  'compare-duration',
-  'pgbench-clients',
-  'records',
-  'node-options',
-  'env',
-  'proxied',
-]);
+export const loadBenchCommand: CommandSpec = {
+  invocation: 'npm run bench:load --',
+  summary:
+    'The load figures, measured in one run on a fresh stack and system: burst of 1000, 1000 users, stepped\narrival rates, engine vs autocannon vs pgbench, pipeline drain vs Kafka ProducerPerformance, CPU and\nmemory per process. Keeps bench.json and output.txt in reports/<stamp>-bench-load/.',
+  usage: ['[--quick] [--duration 60s] [--steps 250,500,...] [--step-duration 20s] [--connections N] ...'],
+  options: {
+    quick: opt.switch('a shorter run of everything (minutes)'),
+    duration: opt.seconds('60s', 'the 1000-user phase'),
+    steps: opt.list('R1,R2,...', 'arrival rates of the stepped open model, payments/s'),
+    'step-duration': opt.seconds('20s', 'each step of the open model'),
+    connections: opt.number('N', 'confirm-only closed load: connections (default 1000)'),
+    'compare-duration': opt.seconds('15s', 'each side of the engine / autocannon / pgbench comparison'),
+    'pgbench-clients': opt.number('N', 'pgbench clients (default 16)'),
+    records: opt.number('N', 'Kafka ProducerPerformance records (default 200000)'),
+    ...experimentFlags,
+  },
+  examples: [
+    'npm run bench:load -- --quick',
+    'npm run bench:load -- --duration 30s --steps 250,500,1000',
+    'npm run bench:load -- --quick --proxied           # experiment: through Toxiproxy, as a chaos run',
+  ],
+  exits: '0 every goal met, 1 a goal missed, 64 usage error',
+};
+
+const flags = new Flags(loadBenchCommand);
 const quick = flags.has('quick');
 const usersS = flags.seconds('duration', quick ? 15 : 60);
 const steps = flags.list('steps', quick ? [250, 1000] : [250, 500, 1000, 1500, 2000]);

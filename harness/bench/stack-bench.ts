@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { bool, type CommandSpec, num, parseOrExit } from '../cli/command.ts';
 import { sleep } from '../lib/wait-for.ts';
 import { guardianPid } from '../stack/process.ts';
 import { treePssKiB, treeRssKiB } from '../stack/procfs.ts';
@@ -18,11 +19,30 @@ const warmStartTargetMs = 20_000;
 /** How long a stack sits idle before its memory is read. */
 const idleMs = 5_000;
 
-const args = process.argv.slice(2);
-const skipCold = args.includes('--skip-cold');
-const startsArg = args.indexOf('--starts');
-const starts = startsArg >= 0 ? Number(args[startsArg + 1]) : 3;
-if (!Number.isInteger(starts) || starts < 1) throw new Error('--starts takes a positive integer');
+export const stackBenchCommand: CommandSpec = {
+  invocation: 'npm run bench:stack --',
+  summary:
+    "The stack's figures on this machine: toolchain bootstrap cold and warm, stack start to ready per\nservice, stop time and idle memory per service, each the median of several starts.",
+  usage: ['[--skip-cold] [--starts N]'],
+  options: {
+    'skip-cold': {
+      type: 'boolean',
+      description: 'skip the cold bootstrap (empty caches, everything fetched again)',
+    },
+    starts: {
+      type: 'string',
+      value: 'N',
+      description: 'stack starts to take the median of (default 3)',
+      number: { min: 1, integer: true },
+    },
+  },
+  examples: ['npm run bench:stack -- --skip-cold', 'npm run bench:stack -- --skip-cold --starts 5'],
+  exits: '0 the median warm start meets its target (< 20 s), 1 it does not, 64 usage error',
+};
+
+const args = parseOrExit(stackBenchCommand);
+const skipCold = bool(args, 'skip-cold');
+const starts = num(args, 'starts', 3);
 
 const bootstrapScript = join(repoRoot, 'harness', 'toolchain', 'bootstrap.ts');
 

@@ -15,9 +15,10 @@
 //   experiments (not the deployment the goals are judged on): [--proxied] (through Toxiproxy, as a chaos run)
 //        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
 import { join } from 'node:path';
+import type { CommandSpec } from '../cli/command.ts';
 import { History } from '../run/history.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { Flags } from './lib/args.ts';
+import { experimentFlags, Flags, opt } from './lib/args.ts';
 import { BacklogProbe, backlogSlope } from './lib/backlog.ts';
 import { type ConfirmFigures, confirmFigures, outcomeLine, runConfirmLoad } from './lib/confirm-load.ts';
 import { dbDelta, readDbCounters } from './lib/dbstats.ts';
@@ -32,19 +33,30 @@ import { runPgbench } from './lib/pgbench.ts';
 import { cpuFigures, cpuPerOp, cpuTable, dbTable, memoryTable, Report } from './lib/report.ts';
 import { nodeMemory } from './lib/scrape.ts';
 
-const flags = new Flags();
-flags.assertKnown([
-  'quick',
-  'rate',
-  'duration',
-  'clients',
-  'closed-duration',
-  'pgbench-clients',
-  'pgbench-duration',
-  'node-options',
-  'env',
-  'proxied',
-]);
+export const systemBenchCommand: CommandSpec = {
+  invocation: 'npm run bench:system --',
+  summary:
+    "The system's performance figures, measured in one run on a fresh stack and system: confirmation at a\nsteady arrival rate, end-to-end latency, 1000 closed-model clients, pgbench on the same statement,\nworker drain rate, CPU and memory per process. Keeps bench.json and output.txt in reports/.",
+  usage: ['[--quick] [--rate 1000] [--duration 60s] [--clients 1000] [--closed-duration 30s] ...'],
+  options: {
+    quick: opt.switch('a shorter run of everything (minutes)'),
+    rate: opt.number('R', 'open-model confirmations per second (default 1000)'),
+    duration: opt.seconds('60s', 'the open-model phase'),
+    clients: opt.number('N', 'closed-model clients (default 1000)'),
+    'closed-duration': opt.seconds('30s', 'the closed-model phase'),
+    'pgbench-clients': opt.number('N', 'pgbench clients (default 32)'),
+    'pgbench-duration': opt.seconds('20s', 'the pgbench phase'),
+    ...experimentFlags,
+  },
+  examples: [
+    'npm run bench:system -- --quick',
+    'npm run bench:system -- --rate 500 --duration 30s',
+    'npm run bench:system -- --quick --env=MALLOC_ARENA_MAX=2   # experiment',
+  ],
+  exits: '0 every goal met, 1 a goal missed, 64 usage error',
+};
+
+const flags = new Flags(systemBenchCommand);
 const quick = flags.has('quick');
 const rate = flags.number('rate', 1000);
 const openS = flags.seconds('duration', quick ? 10 : 60);

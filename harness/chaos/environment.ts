@@ -151,7 +151,7 @@ export async function attachEnvironment(o: AttachOptions): Promise<RunEnvironmen
   const path = o.endpoints ? undefined : (o.stackJson ?? newestStackJson());
   if (!o.endpoints && (!path || !existsSync(path))) {
     throw new Error(
-      '--attach: no stack.json found (start one with `npm run system`, or pass --attach <path/to/stack.json>)',
+      '--attach: no stack.json found (start one with `npm run system`, or pass --stack <path/to/stack.json>)',
     );
   }
   const endpoints =

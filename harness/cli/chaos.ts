@@ -1,47 +1,92 @@
-// npm run chaos -- <scenario>        one fault scenario under load, on a fresh stack and system;
-//                                     exit 0 PASS, 1 FAIL, 2 UNKNOWN
-//   --list                            the catalogue, one line each
-//   all [--markdown]                  every scenario (fresh stack each), then one summary table
-//   random --seed S --runs N          random fault schedules (fast-check), shrunk on failure
-//   schedule '<json>'                 replays one schedule (what `random` prints)
-// Options:
-//   --faults a,b        planted bugs (PAYPROOF_FAULTS also works)
-//   --seed N            the load's seed (random: the nemesis's seed)
-//   --attach [stack.json] --api URL   use a running `npm run system` (network faults only)
-//   --budget 15m        random: time box for the search and the shrinking
+// npm run chaos -- <scenario>: one fault scenario under load, on a fresh stack and system;
+// `all`, `random`, `schedule` and `--list` as described in the help below.
 import { loadCatalogue, loadScenario, scenarioNames } from '../chaos/catalogue.ts';
 import { runNemesis, runSchedule } from '../chaos/nemesis.ts';
 import { type ChaosOutcome, runChaos } from '../chaos/run.ts';
 import { formatMarkdown, formatTable, summaryRow, worstExitCode } from '../chaos/summary-table.ts';
 import { parseDurationMs } from '../load/duration.ts';
-import { flagNumber, flagString, parseArgs } from './args.ts';
+import {
+  bool,
+  type CommandSpec,
+  didYouMean,
+  num,
+  type Parsed,
+  runCommand,
+  str,
+  UsageError,
+} from './command.ts';
+import { durationFlag, plantedFaultNames, plantedFrom } from './values.ts';
 
-const args = parseArgs();
-const command = args.positional[0];
-const planted = (flagString(args, 'faults') ?? process.env.PAYPROOF_FAULTS ?? '').split(',').filter(Boolean);
-const attachFlag = args.flags.get('attach');
-const attach =
-  attachFlag === undefined
-    ? undefined
-    : {
-        ...(typeof attachFlag === 'string' ? { stackJson: attachFlag } : {}),
-        ...(flagString(args, 'api') ? { apiUrl: flagString(args, 'api')! } : {}),
-      };
-const seed = args.flags.has('seed') ? flagNumber(args, 'seed', 0) : undefined;
+const scenarios = scenarioNames();
+const modes = ['all', 'random', 'schedule', 'list'];
 
-// Ctrl-C: the run stops its load, heals every fault, writes an UNKNOWN result and stops the stack.
-// A second Ctrl-C exits at once (the stack's guardian and the heal guard clean up behind us).
-const interrupt = new AbortController();
-let signals = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    signals++;
-    if (signals === 1) {
-      console.error(`\n${sig}: healing every fault and stopping (again to exit at once)`);
-      interrupt.abort();
-    } else process.exit(130);
-  });
-}
+export const chaosCommand: CommandSpec = {
+  invocation: 'npm run chaos --',
+  summary:
+    'Runs one fault scenario (chaos/<name>.ts) under load on a fresh stack and system: steady state before,\nthe fault timeline, heal, convergence, every invariant, and reports/<stamp>-chaos-<name>/.',
+  usage: [
+    '<scenario> [--seed N] [--faults a,b] [--attach [--stack stack.json] [--api URL]]',
+    'all [--markdown]',
+    'random [--seed S] [--runs N] [--budget 15m]',
+    "schedule '<json>'",
+    '--list',
+  ],
+  options: {
+    list: { type: 'boolean', description: 'list the scenarios and exit' },
+    seed: {
+      type: 'string',
+      value: 'N',
+      description: "the load's seed (random: the nemesis's seed)",
+      number: { min: 0, integer: true },
+    },
+    faults: {
+      type: 'string',
+      value: 'a,b',
+      description: 'planted bugs (PAYPROOF_FAULTS also works)',
+      choices: plantedFaultNames,
+      list: true,
+    },
+    attach: {
+      type: 'boolean',
+      description: 'use a running `npm run system` instead of starting one (network faults only)',
+    },
+    stack: {
+      type: 'string',
+      value: 'stack.json',
+      description: "with --attach: the running stack's stack.json (default: the newest under .runs/)",
+    },
+    api: {
+      type: 'string',
+      value: 'URL',
+      description: 'with --attach: the API address (default http://127.0.0.1:3000)',
+    },
+    runs: {
+      type: 'string',
+      value: 'N',
+      description: 'random: schedules to try (default 3)',
+      number: { min: 1, integer: true },
+    },
+    budget: {
+      type: 'string',
+      value: '20m',
+      description: 'random: time box for the search and the shrinking',
+    },
+    markdown: { type: 'boolean', description: 'all: also print the summary table as markdown' },
+  },
+  positionals: {
+    name: 'scenario',
+    max: 2,
+    description: `a scenario name, or all | random | schedule '<json>' | list`,
+  },
+  examples: [
+    'npm run chaos -- --list                          # the catalogue, one line each',
+    'npm run chaos -- partition-kafka                 # one scenario; exit 0 only on PASS',
+    'npm run chaos -- kill-worker --faults skip-inbox # a planted bug: must FAIL',
+    'npm run chaos -- all --markdown                  # every scenario, then one table',
+    'npm run chaos -- random --seed 7 --runs 5        # generated fault schedules, shrunk on failure',
+    'npm run chaos -- latency-kafka --attach          # against the running `npm run system`',
+  ],
+};
 
 function printOutcome(o: ChaosOutcome) {
   const r = o.result;
@@ -59,22 +104,56 @@ function printOutcome(o: ChaosOutcome) {
   console.log(`report: ${o.page ?? o.dir}\nreplay: ${r.replay}`);
 }
 
-async function main(): Promise<number> {
-  if (args.flags.has('list') || command === 'list') {
+async function main(args: Parsed): Promise<number> {
+  const command = args.positionals[0];
+  if (command !== undefined && !modes.includes(command) && !scenarios.includes(command))
+    throw new UsageError(`unknown scenario '${command}'${didYouMean(command, [...scenarios, ...modes])}`);
+  if (args.positionals.length > 1 && command !== 'schedule')
+    throw new UsageError(`unexpected argument '${args.positionals[1]}' (one scenario at a time, or all)`);
+  const planted = plantedFrom(str(args, 'faults'));
+  const attach = bool(args, 'attach')
+    ? {
+        ...(str(args, 'stack') ? { stackJson: str(args, 'stack')! } : {}),
+        ...(str(args, 'api') ? { apiUrl: str(args, 'api')! } : {}),
+      }
+    : undefined;
+  for (const flag of ['stack', 'api'])
+    if (str(args, flag) && !attach) throw new UsageError(`--${flag} goes with --attach`);
+  const seed = num(args, 'seed');
+  const budget = durationFlag('budget', str(args, 'budget')) ?? '20m';
+  for (const [flag, only] of [
+    ['runs', 'random'],
+    ['budget', 'random'],
+    ['markdown', 'all'],
+  ] as const)
+    if (args.values[flag] !== undefined && command !== only)
+      throw new UsageError(`--${flag} goes with ${only}`);
+
+  if (bool(args, 'list') || command === 'list') {
     const all = await loadCatalogue();
     const w = Math.max(...all.map((s) => s.name.length));
     for (const s of all) console.log(`${s.name.padEnd(w)}  ${s.description}`);
     return 0;
   }
-  if (!command) {
-    console.error(
-      `usage: npm run chaos -- <scenario> | --list | all | random --seed S --runs N\nscenarios: ${scenarioNames().join(', ')}`,
-    );
-    return 2;
+  if (!command) throw new UsageError('which scenario? give a name, all, random or --list');
+
+  // Ctrl-C: the run stops its load, heals every fault, writes an UNKNOWN result and stops the stack.
+  // A second Ctrl-C exits at once (the stack's guardian and the heal guard clean up behind us).
+  const interrupt = new AbortController();
+  let signals = 0;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      signals++;
+      if (signals === 1) {
+        console.error(`\n${sig}: healing every fault and stopping (again to exit at once)`);
+        interrupt.abort();
+      } else process.exit(130);
+    });
   }
+
   if (command === 'all') {
     const outcomes: ChaosOutcome[] = [];
-    for (const name of scenarioNames()) {
+    for (const name of scenarios) {
       if (interrupt.signal.aborted) break;
       const scenario = await loadScenario(name);
       try {
@@ -87,26 +166,36 @@ async function main(): Promise<number> {
     }
     const rows = outcomes.map((o) => summaryRow(o.result));
     console.log(`\n${formatTable(rows)}`);
-    if (args.flags.has('markdown')) console.log(`\n${formatMarkdown(rows)}`);
+    if (bool(args, 'markdown')) console.log(`\n${formatMarkdown(rows)}`);
     return worstExitCode([
       ...rows.map((r) => r.verdict),
-      ...(rows.length < scenarioNames().length ? ['UNKNOWN'] : []),
+      ...(rows.length < scenarios.length ? ['UNKNOWN'] : []),
     ]);
   }
   if (command === 'random') {
     const r = await runNemesis({
       seed: seed ?? Date.now() % 1_000_000,
-      runs: flagNumber(args, 'runs', 3),
+      runs: num(args, 'runs', 3),
       plantedFaults: planted,
-      budgetMs: parseDurationMs(flagString(args, 'budget') ?? '20m'),
+      budgetMs: parseDurationMs(budget),
       signal: interrupt.signal,
     });
     return r.exitCode;
   }
   if (command === 'schedule') {
-    const json = args.positional[1];
-    if (!json) throw new Error(`usage: npm run chaos -- schedule '<json schedule>'`);
-    const o = await runSchedule(JSON.parse(json), { plantedFaults: planted, seed, signal: interrupt.signal });
+    const json = args.positionals[1];
+    if (!json) throw new UsageError(`schedule needs the schedule: npm run chaos -- schedule '<json>'`);
+    let schedule: unknown;
+    try {
+      schedule = JSON.parse(json);
+    } catch (err) {
+      throw new UsageError(`schedule: not JSON (${(err as Error).message})`);
+    }
+    const o = await runSchedule(schedule as Parameters<typeof runSchedule>[0], {
+      plantedFaults: planted,
+      seed,
+      signal: interrupt.signal,
+    });
     printOutcome(o);
     return o.exitCode;
   }
@@ -116,10 +205,4 @@ async function main(): Promise<number> {
   return o.exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(2);
-  },
-);
+if (import.meta.main) await runCommand(chaosCommand, main);

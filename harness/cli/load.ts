@@ -2,77 +2,143 @@
 // system, then convergence, every invariant, and the run folder; exit 0 only when every
 // threshold and invariant holds. A load run is a chaos run with an empty fault timeline: same
 // runner, same observer, same checker, same report.
-//   --profile NAME      default | short | smoke | burst-1000 | arrival-500 | arrival-1000 | ramp
-//   --duration 30s --vus N --rate R   override the profile (k6's --duration / --vus)
-//   --workers purchase=2,...          instances per kind
-//   --faults a,b                      planted bugs
-//   --seed N                          the workload's choices
-//   --list                            the profiles
-
 import { runChaos } from '../chaos/run.ts';
 import { defineScenario } from '../chaos/scenario.ts';
 import { formatTable, summaryRow } from '../chaos/summary-table.ts';
 import { applyOverrides } from '../load/profile.ts';
 import { listProfiles, loadProfile } from '../load/profiles.ts';
 import { processKinds } from '../system/launcher.ts';
-import { flagNumber, flagString, parseArgs, parseCounts } from './args.ts';
+import { bool, type CommandSpec, num, runCommand, str, UsageError } from './command.ts';
+import { durationFlag, plantedFaultNames, plantedFrom, withoutFlag, workerCounts } from './values.ts';
 
-const args = parseArgs();
-if (args.flags.has('list')) {
-  for (const name of listProfiles())
-    console.log(`${name.padEnd(14)} ${(await loadProfile(name)).description}`);
-  process.exit(0);
+const profiles = listProfiles();
+
+export const loadCommand: CommandSpec = {
+  invocation: 'npm run load --',
+  summary:
+    'Runs a load profile (scenarios/<name>.ts, k6 vocabulary) against a fresh stack and system, waits for\nconvergence, checks every invariant and writes reports/<stamp>-load-<profile>/.',
+  usage: [
+    '[--profile NAME] [--duration 30s] [--vus N] [--rate R] [--workers kind=N,...] [--seed N]',
+    '--list',
+  ],
+  options: {
+    profile: {
+      type: 'string',
+      value: 'NAME',
+      description: 'the load profile (default: default)',
+      choices: profiles,
+    },
+    duration: {
+      type: 'string',
+      value: '30s',
+      description: "override the profile's duration (k6 --duration)",
+    },
+    vus: {
+      type: 'string',
+      value: 'N',
+      description: 'override the VU count (k6 --vus; maxVUs for arrival-rate executors)',
+      number: { min: 1, integer: true },
+    },
+    rate: {
+      type: 'string',
+      value: 'R',
+      description: 'override the arrival rate per timeUnit (arrival-rate executors)',
+      number: { min: 0 },
+    },
+    workers: {
+      type: 'string',
+      value: 'kind=N,...',
+      description: `instances per kind (${processKinds.join(', ')}), 0..16`,
+    },
+    faults: {
+      type: 'string',
+      value: 'a,b',
+      description: 'planted bugs for the system this run starts (PAYPROOF_FAULTS also works)',
+      choices: plantedFaultNames,
+      list: true,
+    },
+    seed: {
+      type: 'string',
+      value: 'N',
+      description: "the workload's choices (default: from the clock)",
+      number: { min: 0, integer: true },
+    },
+    list: { type: 'boolean', description: 'list the profiles and exit' },
+  },
+  positionals: { name: 'profile', max: 1, choices: profiles, description: 'same as --profile' },
+  examples: [
+    'npm run load                                   # the default profile: 1000 users thinking ~1 s, 60 s',
+    'npm run load -- --profile users-1000           # 1000 users at ~100 payments/s (what CI runs)',
+    'npm run load -- --profile smoke --duration 5s  # does the flow work at all',
+    'npm run load -- --profile arrival-500 --rate 200 --seed 42',
+    'npm run load -- --list',
+  ],
+};
+
+async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Promise<number> {
+  if (bool(args, 'list')) {
+    for (const name of profiles) console.log(`${name.padEnd(14)} ${(await loadProfile(name)).description}`);
+    return 0;
+  }
+  if (str(args, 'profile') && args.positionals[0])
+    throw new UsageError('give the profile once: --profile NAME or a positional NAME, not both');
+  const name = str(args, 'profile') ?? args.positionals[0] ?? 'default';
+  const base = await loadProfile(name);
+  const duration = durationFlag('duration', str(args, 'duration'));
+  const vus = num(args, 'vus');
+  const rate = num(args, 'rate');
+  const profile = applyOverrides(base, {
+    ...(duration ? { duration } : {}),
+    ...(vus !== undefined ? { vus } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+  });
+  const planted = plantedFrom(str(args, 'faults'));
+  const instances = workerCounts(str(args, 'workers'), processKinds);
+  const seed = num(args, 'seed') ?? Date.now() % 1_000_000;
+
+  const scenario = defineScenario({
+    name: `load-${profile.name}`,
+    description: profile.description,
+    hypothesis:
+      "the seed's success criteria: confirmation < 100 ms (p95), zero duplicates, nothing lost, >= 99.9% event processing success",
+    // Few trainers with room for everything: capacity is shared (so trainer-capacity is exercised), never short.
+    system: { instances, seed: { trainers: 10, trainerCapacity: 1_000_000 } },
+    load: { profile },
+    timeline: [],
+    steadyState: { probes: [] },
+    recoverWithin: '0s',
+    expect: { run: profile.thresholds },
+    checker: { convergenceTimeout: '180s' },
+    // Without faults no answer is lost, so the half-done path is not exercised: reported, not counted.
+    invariants: { mayBeUnexercised: ['no-half-done'] },
+  });
+
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => interrupt.abort());
+  process.on('SIGTERM', () => interrupt.abort());
+
+  const argv = process.argv.slice(2);
+  const outcome = await runChaos({
+    scenario,
+    kind: 'load',
+    label: profile.name,
+    plantedFaults: planted,
+    signal: interrupt.signal,
+    seed,
+    replay: `npm run load -- ${[...withoutFlag(argv, 'seed'), '--seed', String(seed)].join(' ')}`,
+  });
+  const r = outcome.result;
+  console.log(`\n${r.verdict}  ${r.scenario}: ${r.reason}`);
+  for (const c of r.criteria.filter((x) => !x.pass))
+    console.log(`  ✗ ${c.name} ${c.threshold}: measured ${c.measured}`);
+  for (const i of r.invariants.filter((x) => x.valid !== true)) {
+    console.log(
+      `  ${i.valid === false ? '✗' : '?'} ${i.name}: ${i.valid === false ? `${i.violations} violations` : i.unknownReason}`,
+    );
+  }
+  console.log(formatTable([summaryRow(r)]));
+  console.log(`report: ${outcome.page ?? outcome.dir}\nreplay: ${r.replay}`);
+  return outcome.exitCode;
 }
-const name = flagString(args, 'profile') ?? args.positional[0] ?? 'default';
-const base = await loadProfile(name);
-const profile = applyOverrides(base, {
-  ...(flagString(args, 'duration') ? { duration: flagString(args, 'duration') as never } : {}),
-  ...(args.flags.has('vus') ? { vus: flagNumber(args, 'vus', 0) } : {}),
-  ...(args.flags.has('rate') ? { rate: flagNumber(args, 'rate', 0) } : {}),
-});
-const planted = (flagString(args, 'faults') ?? process.env.PAYPROOF_FAULTS ?? '').split(',').filter(Boolean);
-const instances = parseCounts(flagString(args, 'workers'), processKinds);
-const seed = args.flags.has('seed') ? flagNumber(args, 'seed', 0) : Date.now() % 1_000_000;
 
-const scenario = defineScenario({
-  name: `load-${profile.name}`,
-  description: profile.description,
-  hypothesis:
-    "the seed's success criteria: confirmation < 100 ms (p95), zero duplicates, nothing lost, >= 99.9% event processing success",
-  // Few trainers with room for everything: capacity is shared (so trainer-capacity is exercised), never short.
-  system: { instances, seed: { trainers: 10, trainerCapacity: 1_000_000 } },
-  load: { profile },
-  timeline: [],
-  steadyState: { probes: [] },
-  recoverWithin: '0s',
-  expect: { run: profile.thresholds },
-  checker: { convergenceTimeout: '180s' },
-  // Without faults no answer is lost, so the half-done path is not exercised: reported, not counted.
-  invariants: { mayBeUnexercised: ['no-half-done'] },
-});
-
-const interrupt = new AbortController();
-process.on('SIGINT', () => interrupt.abort());
-process.on('SIGTERM', () => interrupt.abort());
-
-const outcome = await runChaos({
-  scenario,
-  kind: 'load',
-  label: profile.name,
-  plantedFaults: planted,
-  signal: interrupt.signal,
-  seed,
-  replay: `npm run load -- ${[...process.argv.slice(2).filter((a, i, all) => a !== '--seed' && all[i - 1] !== '--seed'), '--seed', String(seed)].join(' ')}`,
-});
-const r = outcome.result;
-console.log(`\n${r.verdict}  ${r.scenario}: ${r.reason}`);
-for (const c of r.criteria.filter((x) => !x.pass))
-  console.log(`  ✗ ${c.name} ${c.threshold}: measured ${c.measured}`);
-for (const i of r.invariants.filter((x) => x.valid !== true)) {
-  console.log(
-    `  ${i.valid === false ? '✗' : '?'} ${i.name}: ${i.valid === false ? `${i.violations} violations` : i.unknownReason}`,
-  );
-}
-console.log(formatTable([summaryRow(r)]));
-console.log(`report: ${outcome.page ?? outcome.dir}\nreplay: ${r.replay}`);
-process.exit(outcome.exitCode);
+if (import.meta.main) await runCommand(loadCommand, main);

@@ -23,7 +23,7 @@ import {
 } from '../run/result.ts';
 import { startStack } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { flagString, parseArgs } from './args.ts';
+import { bool, type CommandSpec, parseOrExit, str } from './command.ts';
 
 /** The files issue 12 names: the API, the relay, the consumer framework, the inbox, the four handlers. */
 export const defaultMutated = [
@@ -44,10 +44,53 @@ export const defaultTests = [
   'test/int/topup.int.test.ts',
 ];
 
-const args = parseArgs();
-const files = (flagString(args, 'files') ?? defaultMutated.join(',')).split(',').filter(Boolean);
-const tests = (flagString(args, 'tests') ?? defaultTests.join(',')).split(',').filter(Boolean);
-const goal = Number(flagString(args, 'goal') ?? 85);
+export const mutateCommand: CommandSpec = {
+  invocation: 'npm run mutate --',
+  summary:
+    'Mutation testing of system/ with StrykerJS: mutants run against the tests that cover them on one stack;\nthe run folder gets mutation.html, mutation.json and result.json with the score per file.',
+  usage: ['[--files a,b] [--tests a,b] [--runs N] [--concurrency N] [--goal P] [--fresh]'],
+  options: {
+    files: {
+      type: 'string',
+      value: 'a,b',
+      description: 'files to mutate (default: API, relay, consumer framework, inbox, four handlers)',
+    },
+    tests: {
+      type: 'string',
+      value: 'a,b',
+      description: 'test files that kill mutants (default: the properties and the int tests)',
+    },
+    runs: {
+      type: 'string',
+      value: 'N',
+      description: 'cases of each property per test run (default 3, fixed seed)',
+      number: { min: 1, integer: true },
+    },
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      description: 'test runners (default 2)',
+      number: { min: 1, integer: true },
+    },
+    goal: {
+      type: 'string',
+      value: 'P',
+      description: 'mutation score goal in percent (default 85)',
+      number: { min: 0, max: 100 },
+    },
+    fresh: { type: 'boolean', description: 'ignore the incremental file (.runs/stryker-incremental.json)' },
+  },
+  examples: [
+    'npm run mutate',
+    'npm run mutate -- --files system/relay/relay.ts --fresh',
+    'npm run verify -- --mutate',
+  ],
+};
+
+const args = parseOrExit(mutateCommand);
+const files = (str(args, 'files') ?? defaultMutated.join(',')).split(',').filter(Boolean);
+const tests = (str(args, 'tests') ?? defaultTests.join(',')).split(',').filter(Boolean);
+const goal = Number(str(args, 'goal') ?? 85);
 const runDir = createRunFolder('mutate');
 const startedAt = new Date();
 console.log(
@@ -66,8 +109,8 @@ if (!attach) {
 Object.assign(process.env, {
   PAYPROOF_ATTACH: attach,
   PAYPROOF_MUTATION_TESTS: tests.join(','),
-  PAYPROOF_PROPERTY_RUNS: flagString(args, 'runs') ?? '3',
-  PAYPROOF_MODEL_RUNS: flagString(args, 'runs') ?? '3',
+  PAYPROOF_PROPERTY_RUNS: str(args, 'runs') ?? '3',
+  PAYPROOF_MODEL_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_PROPERTY_SEED: process.env.PAYPROOF_PROPERTY_SEED ?? '20261130',
   PAYPROOF_FAULTS: '',
 });
@@ -83,9 +126,9 @@ try {
     coverageAnalysis: 'perTest',
     mutate: files,
     incremental: true,
-    force: args.flags.has('fresh'),
+    force: bool(args, 'fresh'),
     incrementalFile: join(repoRoot, '.runs/stryker-incremental.json'),
-    concurrency: Number(flagString(args, 'concurrency') ?? 2),
+    concurrency: Number(str(args, 'concurrency') ?? 2),
     timeoutMS: 10_000,
     reporters: ['html', 'json', 'clear-text', 'progress'],
     htmlReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.html')) },

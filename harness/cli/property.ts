@@ -1,14 +1,5 @@
 // npm run property: the fast-check property suite against a fresh stack, as a run folder
-// (history.jsonl, result.json, junit.xml, index.html). Exit 0 only on PASS.
-//   --runs N            property runs (default 25)
-//   --seed S --path P   replay one case (printed by a failing run)
-//   --faults a,b        plant bugs; the property is then expected to FAIL
-//   --planted all|catalogue|matrix|a,b   the planted-bug catalogue (each invariant caught through a
-//                       user-visible effect) and the defense-in-depth matrix; --seeds N: N seeds per bug
-//   --model-runs N      model-based property runs (default 20); the suite runs handlers + model
-//   --model             with --seed/--path [--replay-path R]: replay a model-based case
-//   --kafka             also the end-to-end property through Kafka (a real system on the stack);
-//                       with --seed/--path: replay one of its cases
+// (history.jsonl, result.json, junit.xml, index.html). Exit 0 only on PASS. Flags: propertyCommand.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,12 +14,82 @@ import {
   resultSchemaVersion,
 } from '../run/result.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { flagString, parseArgs } from './args.ts';
+import { bool, type CommandSpec, parseOrExit, str, usageCheck } from './command.ts';
+import { plantedFaultNames, plantedFrom } from './values.ts';
 
-const args = parseArgs();
-const planted = flagString(args, 'planted') ?? (args.flags.get('planted') === true ? 'all' : undefined);
-const faults = flagString(args, 'faults') ?? process.env.PAYPROOF_FAULTS ?? '';
-const runs = flagString(args, 'runs') ?? '25';
+export const propertyCommand: CommandSpec = {
+  invocation: 'npm run property --',
+  summary:
+    'Runs the fast-check property suite (handler-level and model-based, optionally end-to-end through Kafka)\nagainst a fresh stack, as a run folder; or the planted-bug matrix; or replays one counterexample.',
+  usage: [
+    '[--runs N] [--model-runs N] [--kafka] [--faults a,b]',
+    '--planted all|catalogue|matrix|a,b [--seeds N]',
+    '--seed S --path P [--model [--replay-path R] | --kafka]',
+  ],
+  options: {
+    runs: {
+      type: 'string',
+      value: 'N',
+      description: 'handler-level property runs (default 25)',
+      number: { min: 1, integer: true },
+    },
+    'model-runs': {
+      type: 'string',
+      value: 'N',
+      description: 'model-based property runs (default 20)',
+      number: { min: 1, integer: true },
+    },
+    kafka: {
+      type: 'boolean',
+      description: 'also the end-to-end property through Kafka (with --seed/--path: replay one of its cases)',
+    },
+    faults: {
+      type: 'string',
+      value: 'a,b',
+      description: 'plant bugs: the property is then expected to FAIL (PAYPROOF_FAULTS also works)',
+      choices: plantedFaultNames,
+      list: true,
+    },
+    planted: {
+      type: 'string',
+      value: 'all|a,b',
+      description:
+        'the planted-bug catalogue (each invariant caught through a user-visible effect) and the defense-in-depth matrix',
+      choices: ['all', 'catalogue', 'matrix', ...plantedFaultNames],
+      list: true,
+    },
+    seeds: {
+      type: 'string',
+      value: 'N',
+      description: 'with --planted: seeds per bug',
+      number: { min: 1, integer: true },
+    },
+    seed: {
+      type: 'string',
+      value: 'S',
+      description: 'replay: the seed a failing run printed',
+      number: { integer: true },
+    },
+    path: { type: 'string', value: 'P', description: 'replay: the shrink path a failing run printed' },
+    model: { type: 'boolean', description: 'replay a model-based case (with --seed / --path)' },
+    'replay-path': {
+      type: 'string',
+      value: 'R',
+      description: 'with --model: the replay path a failing run printed',
+    },
+  },
+  examples: [
+    'npm run property                                  # handler-level + model-based properties',
+    'npm run property -- --planted all                 # every planted bug must be caught',
+    'npm run property -- --faults skip-inbox           # one planted bug: must FAIL',
+    'npm run property -- --seed 1234 --path 3:1:0      # replay a counterexample',
+  ],
+};
+
+const args = parseOrExit(propertyCommand);
+const planted = str(args, 'planted');
+const faults = usageCheck(propertyCommand, () => plantedFrom(str(args, 'faults')).join(','));
+const runs = str(args, 'runs') ?? '25';
 const name = planted ? 'property-planted' : faults ? `property-${faults.replace(/,/g, '+')}` : 'property';
 const runDir = createRunFolder(name);
 const startedAt = new Date();
@@ -37,13 +98,13 @@ const out = join(runDir, 'property.jsonl');
 const handlersFile = 'test/property/handlers.int.test.ts';
 const modelFile = 'test/property/model.int.test.ts';
 const kafkaFile = 'test/property/kafka-e2e.e2e.test.ts';
-const replaying = flagString(args, 'seed') !== undefined || flagString(args, 'path') !== undefined;
+const replaying = str(args, 'seed') !== undefined || str(args, 'path') !== undefined;
 // A replay (--seed/--path) is one property's case: handler-level unless --model or --kafka says otherwise.
 const files = planted
   ? ['test/property/planted-bugs.int.test.ts']
   : replaying
-    ? [args.flags.has('model') ? modelFile : args.flags.has('kafka') ? kafkaFile : handlersFile]
-    : [handlersFile, modelFile, ...(args.flags.has('kafka') ? [kafkaFile] : [])];
+    ? [bool(args, 'model') ? modelFile : bool(args, 'kafka') ? kafkaFile : handlersFile]
+    : [handlersFile, modelFile, ...(bool(args, 'kafka') ? [kafkaFile] : [])];
 console.log(`payproof property suite → ${runDir}`);
 const vitest = spawnSync(
   process.execPath,
@@ -55,14 +116,12 @@ const vitest = spawnSync(
       ...process.env,
       PAYPROOF_FAULTS: planted ? '' : faults,
       PAYPROOF_PLANTED: planted ?? '',
-      ...(flagString(args, 'seeds') ? { PAYPROOF_PLANTED_SEEDS: flagString(args, 'seeds') } : {}),
+      ...(str(args, 'seeds') ? { PAYPROOF_PLANTED_SEEDS: str(args, 'seeds') } : {}),
       PAYPROOF_PROPERTY_RUNS: runs,
-      ...(flagString(args, 'model-runs') ? { PAYPROOF_MODEL_RUNS: flagString(args, 'model-runs') } : {}),
-      ...(flagString(args, 'replay-path')
-        ? { PAYPROOF_MODEL_REPLAY_PATH: flagString(args, 'replay-path') }
-        : {}),
-      ...(flagString(args, 'seed') ? { PAYPROOF_PROPERTY_SEED: flagString(args, 'seed') } : {}),
-      ...(flagString(args, 'path') ? { PAYPROOF_PROPERTY_PATH: flagString(args, 'path') } : {}),
+      ...(str(args, 'model-runs') ? { PAYPROOF_MODEL_RUNS: str(args, 'model-runs') } : {}),
+      ...(str(args, 'replay-path') ? { PAYPROOF_MODEL_REPLAY_PATH: str(args, 'replay-path') } : {}),
+      ...(str(args, 'seed') ? { PAYPROOF_PROPERTY_SEED: str(args, 'seed') } : {}),
+      ...(str(args, 'path') ? { PAYPROOF_PROPERTY_PATH: str(args, 'path') } : {}),
       PAYPROOF_PROPERTY_OUT: out,
       PAYPROOF_PROPERTY_HISTORY: join(runDir, 'history.jsonl'),
     },

@@ -1,50 +1,84 @@
 // npm run system: the stack plus the reference system (API, relay, four workers), on fixed
 // ports, logs on the terminal, everything stopped cleanly on Ctrl-C.
-//   --workers purchase=3,allocation=2   instances per kind (api, relay, purchase, allocation, session, cache)
-//   --faults skip-inbox,...             planted bugs (PAYPROOF_FAULTS also works)
-//   --quiet                             do not echo process logs
 import { join } from 'node:path';
 import { startStack, stopOnSignals } from '../stack/stack.ts';
 import { defaultInstances, processKinds, startSystem } from '../system/launcher.ts';
+import { metricsLines } from '../system/metrics-endpoints.ts';
 import { seed } from '../system/seed.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { flagString, parseArgs, parseCounts } from './args.ts';
+import { bool, type CommandSpec, type Parsed, runCommand, str } from './command.ts';
+import { plantedFaultNames, plantedFrom, workerCounts } from './values.ts';
 
-const args = parseArgs();
-const instances = { ...defaultInstances, ...parseCounts(flagString(args, 'workers'), processKinds) };
-const faults = (flagString(args, 'faults') ?? process.env.PAYPROOF_FAULTS ?? '').split(',').filter(Boolean);
-const quiet = args.flags.has('quiet');
-const runDir = join(repoRoot, '.runs', `system-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+export const systemCommand: CommandSpec = {
+  invocation: 'npm run system --',
+  summary:
+    'Starts the stack (PostgreSQL, Kafka, Redis, Toxiproxy) and the reference system (API, relay, four workers)\non fixed ports, prints every address (API, DATABASE_URL, Kafka, Redis, each /metrics endpoint), shows\nthe logs; Ctrl-C stops everything.',
+  usage: ['[--workers kind=N,...] [--faults a,b] [--quiet]'],
+  options: {
+    workers: {
+      type: 'string',
+      value: 'kind=N,...',
+      description: `instances per kind (${processKinds.join(', ')}), 0..16`,
+    },
+    faults: {
+      type: 'string',
+      value: 'a,b',
+      description: 'planted bugs (PAYPROOF_FAULTS also works)',
+      choices: plantedFaultNames,
+      list: true,
+    },
+    quiet: { type: 'boolean', description: "do not echo the processes' logs (they stay in the run folder)" },
+  },
+  examples: [
+    'npm run system                                   # API on http://127.0.0.1:3000 (PORT overrides it)',
+    'npm run system -- --workers purchase=3,allocation=2',
+    'npm run system -- --faults skip-inbox --quiet    # a planted bug, logs in .runs/ only',
+  ],
+  exits: '0 after Ctrl-C, 64 usage error, 2 when the stack or the system cannot start',
+};
 
-console.log(`starting stack and system (logs in ${runDir}/logs)`);
-const stack = await startStack({ runDir, ports: 'fixed', onProgress: (l) => console.log(`  ${l}`) });
-let stopSystem: (() => Promise<void>) | undefined;
-stopOnSignals(async () => {
-  await stopSystem?.();
-  await stack.stop();
-});
-const seeded = await seed(stack.endpoints.direct.databaseUrl);
-const apiPort = Number(process.env.PORT ?? 3000);
-const system = await startSystem({
-  endpoints: stack.endpoints,
-  runDir,
-  instances,
-  faults,
-  apiPort,
-  onLog: quiet ? undefined : (name, line) => process.stdout.write(`${name.padEnd(22)} ${line}\n`),
-});
-stopSystem = () => system.stop();
-const e = stack.endpoints;
-console.log(`
+async function main(args: Parsed): Promise<number> {
+  const instances = { ...defaultInstances, ...workerCounts(str(args, 'workers'), processKinds) };
+  const faults = plantedFrom(str(args, 'faults'));
+  const quiet = bool(args, 'quiet');
+  const runDir = join(repoRoot, '.runs', `system-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+
+  console.log(`starting stack and system (logs in ${runDir}/logs)`);
+  const stack = await startStack({ runDir, ports: 'fixed', onProgress: (l) => console.log(`  ${l}`) });
+  let stopSystem: (() => Promise<void>) | undefined;
+  stopOnSignals(async () => {
+    await stopSystem?.();
+    await stack.stop();
+  });
+  const seeded = await seed(stack.endpoints.direct.databaseUrl);
+  const apiPort = Number(process.env.PORT ?? 3000);
+  const system = await startSystem({
+    endpoints: stack.endpoints,
+    runDir,
+    instances,
+    faults,
+    apiPort,
+    onLog: quiet ? undefined : (name, line) => process.stdout.write(`${name.padEnd(22)} ${line}\n`),
+  });
+  stopSystem = () => system.stop();
+  const e = stack.endpoints;
+  console.log(`
 payproof system ready (${Object.entries(instances)
-  .map(([k, n]) => `${k}×${n}`)
-  .join(', ')}${faults.length ? `; PLANTED BUGS: ${faults.join(',')}` : ''})
-API            ${system.apiUrl}   (POST /payments, POST /payments/:id/confirm, GET /students/:id/dashboard, /metrics)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(', ')}${faults.length ? `; PLANTED BUGS: ${faults.join(',')}` : ''})
+API            ${system.apiUrl}   (POST /payments, POST /payments/:id/confirm, GET /students/:id/dashboard)
 DATABASE_URL=${e.databaseUrl}
 KAFKA_BROKERS=${e.kafkaBrokers}
 REDIS_URL=${e.redisUrl}
 TOXIPROXY_URL=${e.toxiproxyUrl}
+metrics (Prometheus, one endpoint per process):
+${metricsLines(system.processes)
+  .map((l) => `  ${l}`)
+  .join('\n')}
 seed: ${seeded.students.length} students (first ${seeded.students[0]}), ${seeded.courses.length} courses (first ${seeded.courses[0]}), ${seeded.trainers.length} trainers
 pids: ${JSON.stringify({ ...stack.pids(), ...system.pids() })}
 Ctrl-C stops everything.`);
-await new Promise(() => {});
+  return new Promise<number>(() => {});
+}
+
+if (import.meta.main) await runCommand(systemCommand, main);

@@ -1,16 +1,13 @@
 // npm run verify: the main job. The property suite and the planted-bug matrix, every chaos
 // scenario of the catalogue, and the 1000-user load profiles, one after the other on fresh stacks,
 // with a progress line per step; then one summary (reports/<stamp>-verify/) and the index.
-// Exit 0 only when every step passed.
-//   --quick     property suite, three chaos scenarios, a short load: a first look in minutes
-//   --load P    the load step runs profile P (e.g. default: 1000 users thinking ~1 s)
-//   --only a,b  just these steps (names as printed), e.g. --only chaos:kill-worker,load:short
-//   --mutate    also mutation testing of system/ (npm run mutate; tens of minutes, not in CI)
+// Exit 0 only when every step passed. Flags: verifyCommand.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scenarioNames } from '../chaos/catalogue.ts';
 import { formatTable, summaryRow } from '../chaos/summary-table.ts';
+import { listProfiles } from '../load/profiles.ts';
 import { createRunFolder, finalizeRun, writeResult } from '../report/run-folder.ts';
 import { environment } from '../run/environment.ts';
 import {
@@ -21,7 +18,7 @@ import {
   resultSchemaVersion,
 } from '../run/result.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
-import { flagString, parseArgs } from './args.ts';
+import { bool, type CommandSpec, closest, parseOrExit, str, UsageError, usageCheck } from './command.ts';
 
 interface Step {
   readonly name: string;
@@ -29,9 +26,49 @@ interface Step {
   readonly args: readonly string[];
 }
 
-const args = parseArgs();
-const quick = args.flags.has('quick');
 const quickChaos = ['partition-kafka', 'kill-worker', 'restart-kafka'];
+const loadSteps = (quick: boolean, load: string | undefined) =>
+  load ? [load] : quick ? ['short'] : ['users-1000', 'burst-1000'];
+
+export const verifyCommand: CommandSpec = {
+  invocation: 'npm run verify --',
+  summary:
+    'The main job: the property suite and the planted-bug matrix, every chaos scenario, the 1000-user loads, one\nafter the other on fresh stacks; then one summary page (reports/<stamp>-verify/) and reports/index.html.',
+  usage: ['[--quick] [--load PROFILE] [--only step,...] [--verbose]', '--list [--quick]'],
+  options: {
+    quick: {
+      type: 'boolean',
+      description: 'property suite, three chaos scenarios, a short load: a first look in minutes',
+    },
+    load: {
+      type: 'string',
+      value: 'PROFILE',
+      description: 'the load step runs this profile (e.g. default: 1000 users thinking ~1 s)',
+      choices: listProfiles(),
+    },
+    mutate: {
+      type: 'boolean',
+      description: 'also mutation testing of system/ (npm run mutate; tens of minutes, not in CI)',
+    },
+    only: {
+      type: 'string',
+      value: 'step,...',
+      description: 'just these steps (names as --list prints them)',
+    },
+    verbose: { type: 'boolean', description: "stream each step's output (it always goes to <step>.log too)" },
+    list: { type: 'boolean', description: 'list the steps with their typical durations and exit' },
+  },
+  examples: [
+    'npm run verify                                   # everything (~20 min on 2 cores)',
+    'npm run verify -- --quick                        # a first look in a few minutes',
+    'npm run verify -- --only chaos:kill-worker,load:short --verbose',
+    'npm run verify -- --load default                 # the ~1000 payments/s stress profile',
+    'npm run verify -- --list',
+  ],
+};
+
+const args = parseOrExit(verifyCommand);
+const quick = bool(args, 'quick');
 const steps: Step[] = [
   { name: 'property', script: 'property.ts', args: quick ? ['--runs', '10'] : ['--runs', '30'] },
   { name: 'property:planted', script: 'property.ts', args: ['--planted', 'all'] },
@@ -43,16 +80,29 @@ const steps: Step[] = [
   // 1000 concurrent users at the pace this machine sustains (~100 payments/s), and 1000 payments
   // fired at the same instant. `--load default` runs the ~1000 payments/s stress profile instead,
   // which needs more than 2 cores (docs/benchmarks.md).
-  ...(flagString(args, 'load')
-    ? [flagString(args, 'load')!]
-    : quick
-      ? ['short']
-      : ['users-1000', 'burst-1000']
-  ).map((p) => ({ name: `load:${p}`, script: 'load.ts', args: ['--profile', p] })),
-  ...(args.flags.has('mutate') ? [{ name: 'mutate', script: 'mutate.ts', args: [] }] : []),
+  ...loadSteps(quick, str(args, 'load')).map((p) => ({
+    name: `load:${p}`,
+    script: 'load.ts',
+    args: ['--profile', p],
+  })),
+  ...(bool(args, 'mutate') ? [{ name: 'mutate', script: 'mutate.ts', args: [] }] : []),
 ];
-const only = flagString(args, 'only')?.split(',');
+const only = str(args, 'only')?.split(',').filter(Boolean);
+usageCheck(verifyCommand, () => {
+  const names = steps.map((s) => s.name);
+  for (const o of only ?? [])
+    if (!names.includes(o)) {
+      const near = closest(o, names);
+      throw new UsageError(
+        `--only ${o}: no such step${near ? `; did you mean ${near}?` : `; list them: npm run verify -- --list${quick ? ' --quick' : ''}`}`,
+      );
+    }
+});
 const selected = only ? steps.filter((s) => only.includes(s.name)) : steps;
+if (bool(args, 'list')) {
+  for (const s of steps) console.log(s.name);
+  process.exit(0);
+}
 
 const dir = createRunFolder(quick ? 'verify-quick' : 'verify');
 const t0 = performance.now();

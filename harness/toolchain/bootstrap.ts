@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bool, type CommandSpec, parseOrExit } from '../cli/command.ts';
 import {
   cacheRoot,
   completeMarker,
@@ -11,6 +12,18 @@ import {
   type Toolchain,
   toolPaths,
 } from './toolchain.ts';
+
+export const bootstrapCommand: CommandSpec = {
+  invocation: 'npm run bootstrap --',
+  summary:
+    'Installs the pinned toolchain (toolchain.json) from package registries only: PostgreSQL, Redis, Prometheus\nand Chromium from Debian, Kafka from Maven Central, Toxiproxy and actionlint from the Go module proxy,\ninto ~/.cache/payproof (PAYPROOF_CACHE). A second run does nothing.',
+  usage: ['[--minimal]'],
+  options: {
+    minimal: { type: 'boolean', description: 'only what a run needs (no prometheus, chromium, actionlint)' },
+  },
+  examples: ['npm run bootstrap', 'npm run bootstrap -- --minimal'],
+  exits: '0 installed (or already there), 1 an install failed, 64 usage error',
+};
 
 const t0 = performance.now();
 const say = (msg: string) =>
@@ -167,7 +180,7 @@ async function ensureToxiproxy(tc: Toolchain) {
 }
 
 async function main() {
-  const includeOptional = !process.argv.includes('--minimal');
+  const includeOptional = !bool(parseOrExit(bootstrapCommand), 'minimal');
   const tc = loadToolchain();
   mkdirSync(cacheRoot(), { recursive: true });
   say(`cache: ${cacheRoot()}`);

@@ -1,0 +1,13 @@
+// Where every process of a running system serves Prometheus metrics: what `npm run system` prints.
+
+/** The part of a SystemProcess this needs. */
+export interface MetricsTarget {
+  readonly name: string;
+  readonly metricsPort: number;
+}
+
+/** One line per process, `purchase-worker#1   http://127.0.0.1:40123/metrics`, in start order. */
+export function metricsLines(processes: readonly MetricsTarget[], host = '127.0.0.1'): string[] {
+  const w = Math.max(0, ...processes.map((p) => p.name.length));
+  return processes.map((p) => `${p.name.padEnd(w)}  http://${host}:${p.metricsPort}/metrics`);
+}
