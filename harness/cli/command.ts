@@ -92,9 +92,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[] = proces
       const items = o.list ? v.split(',').filter(Boolean) : [v];
       for (const item of items)
         if (!o.choices.includes(item))
-          throw new UsageError(
-            `--${name} ${item}: not one of ${listOf(o.choices)}${didYouMean(item, o.choices)}`,
-          );
+          throw new UsageError(`--${name} ${item}: no such value${didYouMean(item, o.choices)}`);
     }
     if (o.number) {
       const n = Number(v);
@@ -128,13 +126,14 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[] = proces
 
 function describeParseError(err: NodeJS.ErrnoException, known: readonly string[], spec: CommandSpec): string {
   const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
-  const flag = quoted.split(' ')[0] ?? quoted;
-  const bare = flag.replace(/^-+/, '').split('=')[0] ?? '';
   switch (err.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown flag ${flag}${didYouMean(bare, known, '--')}`;
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const flag = quoted.split(/[ =]/)[0] ?? quoted;
+      return `unknown flag ${flag}${didYouMean(flag.replace(/^-+/, ''), known, '--')}`;
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const name = known.find((k) => k === bare) ?? bare;
+      // e.g. "Option '-q, --quick' does not take an argument", "Option '--load <value>' argument missing"
+      const name = /--([\w-]+)/.exec(quoted)?.[1] ?? quoted;
       const o = spec.options[name];
       return o?.type === 'boolean'
         ? `--${name} takes no value`

@@ -17,8 +17,8 @@ export const migrateCommand: CommandSpec = {
     down: { type: 'boolean', description: 'roll every applied migration back instead' },
   },
   examples: [
-    'DATABASE_URL=postgres://postgres@127.0.0.1:5432/payproof npm run migrate',
     'npm run migrate -- --database-url postgres://postgres@127.0.0.1:5432/payproof',
+    'DATABASE_URL=postgres://postgres@127.0.0.1:5432/payproof npm run migrate',
     'npm run migrate -- --down --database-url postgres://...   # back to an empty schema',
   ],
   exits: '0 applied (or nothing to apply), 1 a migration failed, 64 usage error',
