@@ -5,7 +5,13 @@ import { defineConfig } from 'vitest/config';
 // end-to-end files run one at a time, and the three groups one after the other (groupOrder):
 // they share one stack and some of them inject faults into it.
 // The global setup lives at the root only (not inherited by the projects) so it runs once.
-const common = { testTimeout: 60_000, hookTimeout: 120_000, teardownTimeout: 60_000 };
+// GITHUB_STEP_SUMMARY is emptied: the runs the tests make must not write to a CI job's page.
+const common = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  teardownTimeout: 60_000,
+  env: { GITHUB_STEP_SUMMARY: '' },
+};
 
 export default defineConfig({
   test: {

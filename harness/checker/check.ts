@@ -44,10 +44,13 @@ export async function checkAll(ctx: CheckContext, only?: readonly string[]): Pro
   const out: CheckedInvariant[] = [];
   for (const [name, check] of Object.entries(invariants)) {
     if (only && !only.includes(name)) continue;
+    const t0 = performance.now();
+    const durationS = () => Math.round(performance.now() - t0) / 1_000; // junit.xml's testcase time
     try {
-      out.push(await check(ctx));
+      out.push({ ...(await check(ctx)), durationS: durationS() });
     } catch (err) {
       out.push({
+        durationS: durationS(),
         name,
         description: 'the check itself failed',
         valid: 'unknown',

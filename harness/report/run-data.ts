@@ -130,6 +130,8 @@ export function normalizeResult(raw: unknown, problems: string[] = []): RunResul
       examples: arr(i.examples).map((e) => (isObj(e) ? e : { value: e })),
       checked: num(i.checked) ?? 0,
       ...(i.unknownReason !== undefined ? { unknownReason: str(i.unknownReason) } : {}),
+      ...(num(i.measured) !== null ? { measured: num(i.measured)! } : {}),
+      ...(num(i.durationS) !== null ? { durationS: num(i.durationS)! } : {}),
     }));
   const faults: FaultInterval[] = arr(r.faults)
     .filter(isObj)

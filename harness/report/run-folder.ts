@@ -6,10 +6,12 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RunResult, Sample } from '../run/result.ts';
+import { resultSchemaErrors } from '../run/result-schema.ts';
 import { renderIndex } from './index-page.ts';
 import { writeJunit } from './junit.ts';
 import { renderRunPage } from './render.ts';
-import { files } from './run-data.ts';
+import { files, loadResultOnly } from './run-data.ts';
+import { appendStepSummary } from './step-summary.ts';
 
 export const defaultReportsRoot = resolve(import.meta.dirname, '..', '..', 'reports');
 
@@ -47,9 +49,18 @@ export function safeName(name: string): string {
   );
 }
 
+/**
+ * Writes result.json, then checks it against the published schema (docs/result.schema.json): a
+ * result that breaks its own schema is a harness bug, reported loudly, but after the file is on
+ * disk so that a long run's verdict is never lost to it.
+ */
 export function writeResult(runDir: string, result: RunResult): string {
   const path = join(runDir, files.result);
-  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+  const json = JSON.stringify(result, null, 2);
+  writeFileSync(path, `${json}\n`);
+  const errors = resultSchemaErrors(JSON.parse(json));
+  if (errors.length > 0)
+    throw new Error(`${path} does not match docs/result.schema.json:\n  ${errors.slice(0, 10).join('\n  ')}`);
   return path;
 }
 
@@ -87,7 +98,10 @@ export class SampleWriter {
   }
 }
 
-/** Renders the run page, junit.xml and the reports index; returns every path written. */
+/**
+ * Renders the run page, junit.xml and the reports index, and appends the markdown summary to
+ * $GITHUB_STEP_SUMMARY when it is set; returns every path written.
+ */
 export function finalizeRun(
   runDir: string,
   reportsRoot = dirname(runDir),
@@ -95,5 +109,8 @@ export function finalizeRun(
   const page = renderRunPage(runDir);
   const junit = writeJunit(runDir);
   const { index, latest } = renderIndex(reportsRoot);
+  // CI pages (GitHub Actions): the verdict in markdown, when the job asked for it.
+  const result = loadResultOnly(runDir);
+  if (result) appendStepSummary(result, page);
   return { page, junit, index, latest };
 }

@@ -213,21 +213,26 @@ function checkWellFormed(xml: string): { root: string; elements: { name: string;
 }
 
 describe('junit.xml', () => {
-  it('is well-formed, with one testcase per criterion and per invariant', () => {
+  it('is well-formed: a verdict testcase, then one per criterion and per invariant', () => {
     const { root: rootName, elements } = checkWellFormed(junit);
     expect(rootName).toBe('testsuites');
     const cases = elements.filter((e) => e.name === 'testcase');
-    expect(cases).toHaveLength(result.criteria.length + result.invariants.length);
+    expect(cases).toHaveLength(1 + result.criteria.length + result.invariants.length);
+    expect(cases[0]!.attrs).toContain(`name="verdict" time="${result.durationS.toFixed(3)}"`);
+    // The FAIL verdict is a failure of its own; an unknown invariant is an error, never skipped.
     const failures =
+      1 +
       result.criteria.filter((c) => !c.pass).length +
       result.invariants.filter((i) => i.valid === false).length;
+    const errors = result.invariants.filter((i) => i.valid === 'unknown').length;
+    expect(errors).toBeGreaterThan(0);
     expect(elements.filter((e) => e.name === 'failure')).toHaveLength(failures);
-    expect(elements.filter((e) => e.name === 'skipped')).toHaveLength(
-      result.invariants.filter((i) => i.valid === 'unknown').length,
-    );
+    expect(elements.filter((e) => e.name === 'error')).toHaveLength(errors);
+    expect(elements.filter((e) => e.name === 'skipped')).toHaveLength(0);
     const suite = elements.find((e) => e.name === 'testsuite')!;
     expect(suite.attrs).toContain(`tests="${cases.length}"`);
     expect(suite.attrs).toContain(`failures="${failures}"`);
+    expect(suite.attrs).toContain(`errors="${errors}"`);
     expect(junit).toContain('name="no-duplicate-purchases"');
     // The planted markup is escaped, so it parses.
     expect(junit).toContain('&lt;svg onload=alert(1)&gt;');

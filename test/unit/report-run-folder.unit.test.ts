@@ -101,7 +101,7 @@ describe('finalizeRun', () => {
     expect(page).toContain('No time series recorded for this run');
     expect(page).toContain('No history.jsonl in this run folder.');
     expect(page).not.toContain('This run folder is not complete');
-    expect(readFileSync(out.junit, 'utf8')).toMatch(/tests="2" failures="0" errors="0" skipped="0"/);
+    expect(readFileSync(out.junit, 'utf8')).toMatch(/tests="3" failures="0" errors="0" skipped="0"/);
   });
 });
 
@@ -140,7 +140,7 @@ describe('malformed or incomplete run folders', () => {
     const dir = createRunFolder('interrupted', root);
     const xml = junitXml(dir);
     expect(xml).toMatch(/errors="1"/);
-    expect(xml).toContain('<error message="no result.json: the run did not finish"/>');
+    expect(xml).toContain('<error type="incomplete" message="no result.json: the run did not finish"/>');
   });
 });
 
