@@ -66,6 +66,8 @@ export interface ChaosRunOptions {
 
 export interface ChaosOutcome {
   readonly result: RunResult;
+  /** The load's end-of-test summary (formatSummary, --summary-export); undefined when the load never ran. */
+  readonly load: LoadSummary | undefined;
   readonly dir: string;
   readonly page: string | undefined;
   readonly exitCode: number;
@@ -382,7 +384,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   } catch (err) {
     log(`[chaos] report: ${(err as Error).message}`);
   }
-  return { result, dir, page, exitCode: exitCodeFor(verdict) };
+  return { result, load, dir, page, exitCode: exitCodeFor(verdict) };
 }
 
 /** Refuses, before anything starts, a timeline the chosen environment cannot apply. */

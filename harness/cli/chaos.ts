@@ -15,7 +15,8 @@ import {
   str,
   UsageError,
 } from './command.ts';
-import { durationFlag, plantedFaultNames, plantedFrom } from './values.ts';
+import { printOutcome } from './outcome.ts';
+import { durationFlag, exportPath, plantedFaultNames, plantedFrom } from './values.ts';
 
 const scenarios = scenarioNames();
 const modes = ['all', 'random', 'schedule', 'list'];
@@ -72,6 +73,11 @@ export const chaosCommand: CommandSpec = {
       description: 'random: time box for the search and the shrinking',
     },
     markdown: { type: 'boolean', description: 'all: also print the summary table as markdown' },
+    'summary-export': {
+      type: 'string',
+      value: 'FILE',
+      description: "one scenario: the load's end-of-test summary as JSON in k6's --summary-export shape",
+    },
   },
   positionals: {
     name: 'scenario',
@@ -88,22 +94,6 @@ export const chaosCommand: CommandSpec = {
   ],
 };
 
-function printOutcome(o: ChaosOutcome) {
-  const r = o.result;
-  console.log(`\n${r.verdict}  ${r.scenario}: ${r.reason}`);
-  for (const c of r.criteria.filter((x) => !x.pass))
-    console.log(`  ✗ ${c.name} ${c.threshold}: measured ${c.measured}`);
-  for (const i of r.invariants.filter((x) => x.valid !== true)) {
-    console.log(
-      `  ${i.valid === false ? '✗' : '?'} ${i.name}: ${i.valid === false ? `${i.violations} violations` : i.unknownReason}`,
-    );
-    if (i.valid === false && i.examples[0])
-      console.log(`      e.g. ${JSON.stringify(i.examples[0]).slice(0, 300)}`);
-  }
-  console.log(formatTable([summaryRow(r)]));
-  console.log(`report: ${o.page ?? o.dir}\nreplay: ${r.replay}`);
-}
-
 async function main(args: Parsed): Promise<number> {
   const command = args.positionals[0];
   if (command !== undefined && !modes.includes(command) && !scenarios.includes(command))
@@ -117,6 +107,9 @@ async function main(args: Parsed): Promise<number> {
         ...(str(args, 'api') ? { apiUrl: str(args, 'api')! } : {}),
       }
     : undefined;
+  const summaryExport = exportPath(str(args, 'summary-export'));
+  if (summaryExport && (modes.includes(command ?? '') || !command))
+    throw new UsageError('--summary-export goes with one scenario');
   for (const flag of ['stack', 'api'])
     if (str(args, flag) && !attach) throw new UsageError(`--${flag} goes with --attach`);
   const seed = num(args, 'seed');
@@ -201,7 +194,7 @@ async function main(args: Parsed): Promise<number> {
   }
   const scenario = await loadScenario(command);
   const o = await runChaos({ scenario, plantedFaults: planted, seed, attach, signal: interrupt.signal });
-  printOutcome(o);
+  printOutcome(o, { summaryExport });
   return o.exitCode;
 }
 

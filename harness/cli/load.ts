@@ -4,12 +4,19 @@
 // runner, same observer, same checker, same report.
 import { runChaos } from '../chaos/run.ts';
 import { defineScenario } from '../chaos/scenario.ts';
-import { formatTable, summaryRow } from '../chaos/summary-table.ts';
 import { applyOverrides } from '../load/profile.ts';
 import { listProfiles, loadProfile } from '../load/profiles.ts';
 import { processKinds } from '../system/launcher.ts';
 import { bool, type CommandSpec, num, runCommand, str, UsageError } from './command.ts';
-import { durationFlag, plantedFaultNames, plantedFrom, withoutFlag, workerCounts } from './values.ts';
+import { printOutcome } from './outcome.ts';
+import {
+  durationFlag,
+  exportPath,
+  plantedFaultNames,
+  plantedFrom,
+  withoutFlag,
+  workerCounts,
+} from './values.ts';
 
 const profiles = listProfiles();
 
@@ -63,6 +70,11 @@ export const loadCommand: CommandSpec = {
       description: "the workload's choices (default: from the clock)",
       number: { min: 0, integer: true },
     },
+    'summary-export': {
+      type: 'string',
+      value: 'FILE',
+      description: "write the end-of-test summary as JSON in k6's --summary-export shape",
+    },
     list: { type: 'boolean', description: 'list the profiles and exit' },
   },
   positionals: { name: 'profile', max: 1, choices: profiles, description: 'same as --profile' },
@@ -71,6 +83,7 @@ export const loadCommand: CommandSpec = {
     'npm run load -- --profile users-1000           # 1000 users at ~100 payments/s (what CI runs)',
     'npm run load -- --profile smoke --duration 5s  # does the flow work at all',
     'npm run load -- --profile arrival-500 --rate 200 --seed 42',
+    'npm run load -- --profile short --summary-export summary.json   # k6-shaped JSON for CI',
     'npm run load -- --list',
   ],
 };
@@ -95,6 +108,7 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
   const planted = plantedFrom(str(args, 'faults'));
   const instances = workerCounts(str(args, 'workers'), processKinds);
   const seed = num(args, 'seed') ?? Date.now() % 1_000_000;
+  const summaryExport = exportPath(str(args, 'summary-export'));
 
   const scenario = defineScenario({
     name: `load-${profile.name}`,
@@ -127,17 +141,7 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
     seed,
     replay: `npm run load -- ${[...withoutFlag(argv, 'seed'), '--seed', String(seed)].join(' ')}`,
   });
-  const r = outcome.result;
-  console.log(`\n${r.verdict}  ${r.scenario}: ${r.reason}`);
-  for (const c of r.criteria.filter((x) => !x.pass))
-    console.log(`  ✗ ${c.name} ${c.threshold}: measured ${c.measured}`);
-  for (const i of r.invariants.filter((x) => x.valid !== true)) {
-    console.log(
-      `  ${i.valid === false ? '✗' : '?'} ${i.name}: ${i.valid === false ? `${i.violations} violations` : i.unknownReason}`,
-    );
-  }
-  console.log(formatTable([summaryRow(r)]));
-  console.log(`report: ${outcome.page ?? outcome.dir}\nreplay: ${r.replay}`);
+  printOutcome(outcome, { summaryExport });
   return outcome.exitCode;
 }
 

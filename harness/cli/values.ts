@@ -1,5 +1,7 @@
 // Values the commands share and check before anything runs: planted bugs, durations, worker
 // counts, the PAYPROOF_FAULTS fallback.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDurationMs } from '../load/duration.ts';
 import { didYouMean, UsageError } from './command.ts';
 
@@ -63,4 +65,13 @@ export function withoutFlag(argv: readonly string[], name: string): string[] {
     else if (!argv[i]!.startsWith(`--${name}=`)) out.push(argv[i]!);
   }
   return out;
+}
+
+/** A file to write at the end of the run: its folder must exist now, not after a 20-minute run. */
+export function exportPath(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`--summary-export ${path}: no folder ${dir} to write it in`);
+  return path;
 }
