@@ -99,6 +99,11 @@ export class FaultController {
     return [...this.#active.values()].map((a) => a.label);
   }
 
+  /** The faults on right now: label, run-clock start, and their timeline step (for its duration). */
+  active(): { readonly label: string; readonly startS: number; readonly step: number }[] {
+    return [...this.#active.values()].map((a) => ({ label: a.label, startS: a.startS, step: a.step }));
+  }
+
   /** Starts applying the timeline; `loadStartS` is t = 0 of the timeline on the run clock. */
   start(loadStartS: number): void {
     this.#loadStartS = loadStartS;

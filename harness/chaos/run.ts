@@ -62,6 +62,31 @@ export interface ChaosRunOptions {
   /** The exact command that replays this run. */
   readonly replay?: string;
   readonly log?: (line: string) => void;
+  /** About once a second from the stack's start to the end of the checks: what the run is doing. */
+  readonly onProgress?: (p: RunProgress) => void;
+}
+
+/** What a run is doing right now, for a live progress line (harness/cli/run-progress.ts). */
+export interface RunProgress {
+  /** Seconds since the run started (the stack is up by then). */
+  readonly elapsedS: number;
+  readonly phase: 'setup' | 'warm-up' | 'load' | 'converging' | 'checking';
+  /** Seconds of measured load so far, and planned (null when the executor has no fixed duration). */
+  readonly loadS: number;
+  readonly loadTotalS: number | null;
+  /** The fault on now (the first, when several are): seconds it has been on, and for how long it will be. */
+  readonly fault?: { readonly label: string; readonly onS: number; readonly forS: number | null };
+  /** Faults already healed. */
+  readonly healed: number;
+  readonly vus?: number;
+  readonly rps?: number;
+  /** Confirm p95 over the last second, ms. */
+  readonly confirmP95Ms?: number;
+  /** Failed or indeterminate requests so far. */
+  readonly errors: number;
+  readonly outboxBacklog?: number;
+  /** Largest consumer lag of any group. */
+  readonly lag?: number;
 }
 
 export interface ChaosOutcome {
@@ -119,6 +144,10 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   let loadStartS = 0;
   const stopLoad = new AbortController();
   const interrupted = () => o.signal?.aborted === true;
+  // Before the measured load: inserting fixtures, then the profile's warm-up when it has one.
+  let phase: RunProgress['phase'] = chaosProfile(s.name, s.load, s.expect).warmup ? 'warm-up' : 'setup';
+  let errorsSoFar = 0;
+  const loadTotalS = plannedSeconds(chaosProfile(s.name, s.load, s.expect));
 
   const controller = new FaultController({
     timeline,
@@ -165,6 +194,33 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     samples.write(values);
     const sample = { ...values, t };
     recorded.push(sample);
+    if (o.onProgress) {
+      if (phase === 'load' && typeof values.errors === 'number') errorsSoFar += values.errors;
+      const on = controller.active()[0];
+      const forS = on ? timeline[on.step]?.for : undefined;
+      o.onProgress({
+        elapsedS: t,
+        phase,
+        loadS: phase === 'warm-up' || phase === 'setup' ? 0 : Math.max(0, t - loadStartS),
+        loadTotalS,
+        ...(on
+          ? {
+              fault: {
+                label: on.label,
+                onS: t - on.startS,
+                forS: forS ? parseDurationMs(forS) / 1_000 : null,
+              },
+            }
+          : {}),
+        healed: controller.intervals.length,
+        ...(phase === 'load' || phase === 'warm-up'
+          ? { vus: values.vus, rps: values.throughput_rps, confirmP95Ms: values.confirm_p95_ms }
+          : {}),
+        errors: errorsSoFar,
+        outboxBacklog: values.outbox_backlog,
+        lag: maxLag(sample),
+      });
+    }
     if (controller.faulty && !breach) {
       breach = watch.feed(sample);
       if (breach) {
@@ -196,6 +252,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       stop: stopLoad.signal,
       onSample: (x) => observer.onLoadSample(x),
       onStart: () => {
+        phase = 'load';
         loadStartS = samples.elapsedS();
         controller.start(loadStartS);
       },
@@ -205,6 +262,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     await controller.finished();
     await controller.healAll('end of the timeline');
     if (!interrupted()) {
+      phase = 'converging';
       log('[chaos] load done, faults healed: waiting for convergence, then checking every invariant');
       // Reads right after the load race the invalidations still in flight.
       const early = await dashboardSweep({ apiUrl, directDatabaseUrl, history });
@@ -220,6 +278,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     }
     await history.close();
     if (!interrupted()) {
+      phase = 'checking';
       // What the run exercised comes from outside the system under test: restarts from the
       // harness's own supervisor, rebalances from the broker, aborted transactions from PostgreSQL's
       // statistics; the workers' own metrics are reported as figures only.
@@ -396,6 +455,14 @@ function refuseWhatCannotRun(name: string, timeline: readonly TimelineStep[], o:
       `${name} needs ${[...needs].join(', ')}: it restarts services or signals processes, which only a run that started its own stack and system may do (drop --attach)`,
     );
   }
+}
+
+/** The measured load's planned length in seconds, when the executor has one. */
+function plannedSeconds(p: ReturnType<typeof chaosProfile>): number | null {
+  const sc = p.scenario as { duration?: string; stages?: readonly { duration: string }[] };
+  if (sc.duration) return parseDurationMs(sc.duration) / 1_000;
+  if (sc.stages) return sc.stages.reduce((a, st) => a + parseDurationMs(st.duration), 0) / 1_000;
+  return null;
 }
 
 function describeLoad(s: ChaosScenario): string {

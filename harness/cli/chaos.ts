@@ -16,6 +16,8 @@ import {
   UsageError,
 } from './command.ts';
 import { printOutcome } from './outcome.ts';
+import { Progress } from './progress.ts';
+import { formatRunProgress } from './run-progress.ts';
 import { durationFlag, exportPath, plantedFaultNames, plantedFrom } from './values.ts';
 
 const scenarios = scenarioNames();
@@ -150,7 +152,16 @@ async function main(args: Parsed): Promise<number> {
       if (interrupt.signal.aborted) break;
       const scenario = await loadScenario(name);
       try {
-        const o = await runChaos({ scenario, plantedFaults: planted, seed, signal: interrupt.signal });
+        const progress = new Progress();
+        const o = await runChaos({
+          scenario,
+          plantedFaults: planted,
+          seed,
+          signal: interrupt.signal,
+          log: (line) => progress.log(line),
+          onProgress: (p) => progress.update(formatRunProgress(p), p.phase),
+        });
+        progress.done();
         printOutcome(o);
         outcomes.push(o);
       } catch (err) {
@@ -193,7 +204,17 @@ async function main(args: Parsed): Promise<number> {
     return o.exitCode;
   }
   const scenario = await loadScenario(command);
-  const o = await runChaos({ scenario, plantedFaults: planted, seed, attach, signal: interrupt.signal });
+  const progress = new Progress();
+  const o = await runChaos({
+    scenario,
+    plantedFaults: planted,
+    seed,
+    attach,
+    signal: interrupt.signal,
+    log: (line) => progress.log(line),
+    onProgress: (p) => progress.update(formatRunProgress(p), p.phase),
+  });
+  progress.done();
   printOutcome(o, { summaryExport });
   return o.exitCode;
 }

@@ -9,6 +9,8 @@ import { listProfiles, loadProfile } from '../load/profiles.ts';
 import { processKinds } from '../system/launcher.ts';
 import { bool, type CommandSpec, num, runCommand, str, UsageError } from './command.ts';
 import { printOutcome } from './outcome.ts';
+import { Progress } from './progress.ts';
+import { formatRunProgress } from './run-progress.ts';
 import {
   durationFlag,
   exportPath,
@@ -132,7 +134,10 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
   process.on('SIGTERM', () => interrupt.abort());
 
   const argv = process.argv.slice(2);
+  const progress = new Progress();
   const outcome = await runChaos({
+    log: (line) => progress.log(line),
+    onProgress: (p) => progress.update(formatRunProgress(p), p.phase),
     scenario,
     kind: 'load',
     label: profile.name,
@@ -141,6 +146,7 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
     seed,
     replay: `npm run load -- ${[...withoutFlag(argv, 'seed'), '--seed', String(seed)].join(' ')}`,
   });
+  progress.done();
   printOutcome(outcome, { summaryExport });
   return outcome.exitCode;
 }
