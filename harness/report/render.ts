@@ -10,6 +10,8 @@ import { esc, formatDuration, formatNumber, formatTime, humanize, show, withUnit
 import { files, loadRun, type RunData } from './run-data.ts';
 import { css } from './styles.ts';
 import { faultMark, faultTints, timeChart } from './svg-chart.ts';
+import { verifySections } from './verify-page.ts';
+import { isVerify } from './verify-steps.ts';
 
 /** Renders runDir/index.html from the folder's files; returns the page's path. */
 export function renderRunPage(runDir: string): string {
@@ -22,6 +24,7 @@ export function runPageHtml(run: RunData): string {
   const r = run.result;
   const verdict = r?.verdict ?? 'INCOMPLETE';
   const title = r?.scenario ?? run.name;
+  const verify = r !== null && isVerify(r);
   const body = [
     verdictHeader(run),
     toc(run),
@@ -29,17 +32,14 @@ export function runPageHtml(run: RunData): string {
     run.problems.length
       ? `<div class="notice"><b>This run folder is not complete.</b><ul>${run.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul></div>`
       : '',
-    r ? summaryTiles(run, r) : '',
-    r ? criteriaSection(r.criteria) : '',
-    r ? invariantsSection(r.invariants) : '',
-    chartsSection(run),
-    r ? figuresSection(r) : '',
-    r ? exercisedSection(r) : '',
-    r ? environmentSection(r) : '',
-    `<details class="card" id="history"><summary>History <span class="muted">(${formatNumber(run.history?.length ?? 0)} operations)</span></summary>${historySection(run.history)}</details>`,
+    // The main job's page: totals and the step table, none of a single run's sections.
+    ...(verify ? verifySections(run, r) : []),
+    r && verify ? environmentSection(r) : '',
+    verify ? '' : singleRun(run, r),
     `<footer>Rendered from ${esc(files.result)}, ${esc(files.samples)} and ${esc(files.history)} of <code>${esc(run.name)}</code> by payproof. Rebuild with <code>npm run report -- reports/${esc(run.name)}</code>.</footer>`,
     '</main>',
   ].join('\n');
+
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,6 +54,20 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/** The sections of one run (property, chaos, load): tiles, criteria, invariants, charts, figures... */
+function singleRun(run: RunData, r: RunResult | null): string {
+  return [
+    r ? summaryTiles(run, r) : '',
+    r ? criteriaSection(r.criteria) : '',
+    r ? invariantsSection(r.invariants) : '',
+    chartsSection(run),
+    r ? figuresSection(r) : '',
+    r ? exercisedSection(r) : '',
+    r ? environmentSection(r) : '',
+    `<details class="card" id="history"><summary>History <span class="muted">(${formatNumber(run.history?.length ?? 0)} operations)</span></summary>${historySection(run.history)}</details>`,
+  ].join('\n');
 }
 
 function verdictHeader(run: RunData): string {
@@ -77,20 +91,27 @@ function verdictHeader(run: RunData): string {
 }
 
 function toc(run: RunData): string {
-  const links: [string, string][] = run.result
-    ? [
-        ['criteria', 'Criteria'],
-        ['invariants', 'Invariants'],
-        ['timeline', 'Timeline'],
-        ['figures', 'Per-phase figures'],
-        ['exercised', 'Exercised'],
-        ['environment', 'Environment & replay'],
-        ['history', 'History'],
-      ]
-    : [
-        ['timeline', 'Timeline'],
-        ['history', 'History'],
-      ];
+  const links: [string, string][] =
+    run.result && isVerify(run.result)
+      ? [
+          ['totals', 'Totals'],
+          ['steps', 'Steps'],
+          ['environment', 'Environment & replay'],
+        ]
+      : run.result
+        ? [
+            ['criteria', 'Criteria'],
+            ['invariants', 'Invariants'],
+            ['timeline', 'Timeline'],
+            ['figures', 'Per-phase figures'],
+            ['exercised', 'Exercised'],
+            ['environment', 'Environment & replay'],
+            ['history', 'History'],
+          ]
+        : [
+            ['timeline', 'Timeline'],
+            ['history', 'History'],
+          ];
   return `<nav class="toc"><div class="wrap">${links.map(([id, t]) => `<a href="#${id}">${t}</a>`).join('')}</div></nav>`;
 }
 

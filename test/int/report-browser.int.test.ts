@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finalizeRun } from '../../harness/report/run-folder.ts';
+import { fixtureRunName, makeVerifyFixture } from '../support/verify-fixture.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'report-run');
@@ -118,5 +119,54 @@ describe('run page in Chromium, opened from disk', () => {
     await page.close();
     expect(requests).toEqual([pathToFileURL(indexPath).href, pathToFileURL(join(runDir, 'index.html')).href]);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('verify page in Chromium', () => {
+  it('shows the totals and the step table, links each step to its page, and requests nothing else', async () => {
+    const verifyRoot = mkdtempSync(join(tmpdir(), 'payproof-verify-browser-'));
+    try {
+      const verifyDir = makeVerifyFixture(verifyRoot);
+      const pagePath = join(verifyDir, 'index.html');
+      const { page, requests, errors } = await open(pagePath);
+      expect(await page.locator('.badge').textContent()).toBe('FAIL');
+      expect(await page.locator('#totals .tile').count()).toBe(4);
+      expect(await page.locator('#totals .tile').first().textContent()).toMatch(/Steps passed\s*1\s*\/ 3/);
+      expect(await page.locator('table.steps tr.step').count()).toBe(3);
+      expect(await page.locator('table.steps th').allTextContents()).toEqual([
+        'step',
+        'verdict',
+        'wall s',
+        'confirms during',
+        'p95 during ms',
+        'recover s',
+        'events processed',
+        'dups delivered',
+        'dups absorbed',
+      ]);
+      // The failing step's reason and failed criteria are visible on the page, under its row.
+      const detail = page.locator('tr[data-step-detail="chaos:partition-kafka"]');
+      expect(await detail.isVisible()).toBe(true);
+      expect(await detail.textContent()).toContain('✗ no-duplicate-purchases: 2 violations');
+      // None of the single-run sections that are empty for verify.
+      const text = (await page.locator('main').textContent()) ?? '';
+      for (const absent of ['No fault was injected', 'No time series', 'Invariants', 'Criteria met'])
+        expect(text).not.toContain(absent);
+      expect(await page.locator('svg.chart').count()).toBe(0);
+      await page.screenshot({ path: join(verifyDir, 'screenshot.png'), fullPage: true });
+
+      await page.click('tr[data-step="chaos:partition-kafka"] a');
+      await page.waitForURL(/chaos-partition-kafka\/index\.html$/);
+      expect(await page.locator('.badge').textContent()).toBe('FAIL');
+      await page.close();
+      expect(requests).toEqual([
+        pathToFileURL(pagePath).href,
+        pathToFileURL(join(verifyRoot, fixtureRunName, 'index.html')).href,
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      if (process.env.PAYPROOF_KEEP_REPORT) console.log(`verify report kept in ${verifyRoot}`);
+      else rmSync(verifyRoot, { recursive: true, force: true });
+    }
   });
 });
