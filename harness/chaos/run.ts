@@ -9,6 +9,7 @@ import { runChecker } from '../checker/run-checker.ts';
 import { parseDurationMs } from '../load/duration.ts';
 import { runLoad } from '../load/engine.ts';
 import { phaseWindows } from '../load/phases.ts';
+import { plannedDurationMs, validateProfile } from '../load/profile.ts';
 import type { LoadSummary, MetricSummary } from '../load/summary.ts';
 import { files } from '../report/run-data.ts';
 import { createRunFolder, finalizeRun, SampleWriter, writeResult } from '../report/run-folder.ts';
@@ -459,10 +460,14 @@ function refuseWhatCannotRun(name: string, timeline: readonly TimelineStep[], o:
 
 /** The measured load's planned length in seconds, when the executor has one. */
 function plannedSeconds(p: ReturnType<typeof chaosProfile>): number | null {
-  const sc = p.scenario as { duration?: string; stages?: readonly { duration: string }[] };
-  if (sc.duration) return parseDurationMs(sc.duration) / 1_000;
-  if (sc.stages) return sc.stages.reduce((a, st) => a + parseDurationMs(st.duration), 0) / 1_000;
-  return null;
+  try {
+    const { scenarios } = validateProfile(p);
+    // Iteration-based executors end when their iterations are done: no fixed length to show.
+    if (scenarios.some((x) => x.scenario.executor.endsWith('iterations'))) return null;
+    return plannedDurationMs(scenarios) / 1_000;
+  } catch {
+    return null; // runLoad reports the profile's error
+  }
 }
 
 function describeLoad(s: ChaosScenario): string {

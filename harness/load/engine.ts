@@ -5,7 +5,7 @@ import type { History } from '../run/history.ts';
 import type { Criterion, Sample } from '../run/result.ts';
 import { CpuMonitor, judgeCpu } from './cpu.ts';
 import type { IterationFn } from './executors.ts';
-import { runExecutor } from './executors.ts';
+import { runScenarios } from './executors.ts';
 import { prepareFixtures } from './fixtures.ts';
 import { Trend } from './histogram.ts';
 import { HttpClient } from './http.ts';
@@ -14,7 +14,7 @@ import type { Recorder } from './operation.ts';
 import type { PhaseWindow, TimelineEntry } from './phases.ts';
 import { phaseWindows } from './phases.ts';
 import type { LoadProfile, ProfileOverrides } from './profile.ts';
-import { applyOverrides, estimateIterations, validateProfile } from './profile.ts';
+import { applyOverrides, estimateProfileIterations, scenarioEntries, validateProfile } from './profile.ts';
 import type { LoadSummary } from './summary.ts';
 import { buildSummary } from './summary.ts';
 import { evaluateThresholds, parseThresholds } from './thresholds.ts';
@@ -53,14 +53,13 @@ export interface RunLoadOptions {
 export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
   const log = o.log ?? ((l: string) => console.error(l));
   const profile = applyOverrides(o.profile, o.overrides);
-  const { scenario, workload } = validateProfile(profile);
+  const { scenarios, workload } = validateProfile(profile);
   const seed = o.seed ?? Date.now() & 0x7fffffff;
   const courseGuess = 5;
   const warm = warmupProfile(profile);
   const warmRun = warm && validateProfile(warm);
   const estimate =
-    estimateIterations(scenario, workload) +
-    (warmRun ? estimateIterations(warmRun.scenario, warmRun.workload) : 0);
+    estimateProfileIterations(scenarios) + (warmRun ? estimateProfileIterations(warmRun.scenarios) : 0);
   const students =
     workload.students ??
     Math.min(200_000, Math.max(1, Math.ceil((estimate * (1 - workload.repeatPurchase)) / courseGuess) + 1));
@@ -94,7 +93,8 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
 /** The warm-up run a profile asks for: its users, few of them, thinking briefly; no thresholds. */
 export function warmupProfile(profile: LoadProfile): LoadProfile | undefined {
   if (!profile.warmup) return undefined;
-  const vus = Math.min(50, 'vus' in profile.scenario ? (profile.scenario.vus ?? 50) : 50);
+  const first = scenarioEntries(profile)[0]?.[1];
+  const vus = Math.min(50, first && 'vus' in first ? (first.vus ?? 50) : 50);
   return {
     name: `${profile.name}-warmup`,
     description: `${vus} VUs for ${profile.warmup}, think ~100 ms`,
@@ -126,7 +126,7 @@ export interface RunWorkloadOptions extends Omit<RunLoadOptions, 'databaseUrl'> 
 export async function runWorkload(o: RunWorkloadOptions): Promise<LoadSummary> {
   const log = o.log ?? ((l: string) => console.error(l));
   const profile = applyOverrides(o.profile, o.overrides);
-  const { scenario, workload, timeoutMs, connections } = validateProfile(profile);
+  const { scenarios, timeoutMs, connections } = validateProfile(profile);
   const seed = o.seed ?? Date.now() & 0x7fffffff;
   const metrics = new Metrics();
   const runThresholds = parseThresholds(profile.thresholds, (m) => metrics.kind(m));
@@ -154,7 +154,9 @@ export async function runWorkload(o: RunWorkloadOptions): Promise<LoadSummary> {
 
   try {
     if (!o.skipProbe) await probe(client, o.fixtures.studentIds[0]!);
-    const iterate = o.iteration ? o.iteration(rec) : paymentWorkload(rec, o.fixtures, workload, seed).iterate;
+    // Each scenario with its own workload knobs; iteration numbers are unique across scenarios.
+    const iterateFor = (w: (typeof scenarios)[number]['workload']) =>
+      o.iteration ? o.iteration(rec) : paymentWorkload(rec, o.fixtures, w, seed).iterate;
 
     const stop = new AbortController();
     if (o.stop) {
@@ -169,28 +171,36 @@ export async function runWorkload(o: RunWorkloadOptions): Promise<LoadSummary> {
 
     const startedAt = new Date().toISOString();
     o.onStart?.({ startedAt, seed });
-    const run = runExecutor(scenario, iterate, {
-      now: clock,
-      stop: stop.signal,
-      onIterationStart: (ctx, lagMs) =>
-        metrics.addTrend('iteration_start_lag', {}, lagMs, ctx.scheduledAtMs / 1_000),
-      onIterationEnd: (ctx, ms, interrupted) => {
-        const atS = ctx.scheduledAtMs / 1_000;
-        if (interrupted) metrics.addCount('interrupted_iterations', {}, 1, atS);
-        else {
-          secIterations++;
-          metrics.addCount('iterations', {}, 1, atS);
-          metrics.addTrend('iteration_duration', {}, ms, atS);
-        }
+    const run = runScenarios(
+      scenarios.map((x) => ({
+        name: x.name,
+        startTimeMs: x.startTimeMs,
+        scenario: x.scenario,
+        iterate: iterateFor(x.workload),
+      })),
+      {
+        now: clock,
+        stop: stop.signal,
+        onIterationStart: (ctx, lagMs) =>
+          metrics.addTrend('iteration_start_lag', {}, lagMs, ctx.scheduledAtMs / 1_000),
+        onIterationEnd: (ctx, ms, interrupted) => {
+          const atS = ctx.scheduledAtMs / 1_000;
+          if (interrupted) metrics.addCount('interrupted_iterations', {}, 1, atS);
+          else {
+            secIterations++;
+            metrics.addCount('iterations', {}, 1, atS);
+            metrics.addTrend('iteration_duration', {}, ms, atS);
+          }
+        },
+        onDropped: (atMs) => {
+          secDropped++;
+          metrics.addCount('dropped_iterations', {}, 1, atMs / 1_000);
+        },
+        onIterationError: (_ctx, err) => {
+          firstError ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
+        },
       },
-      onDropped: (atMs) => {
-        secDropped++;
-        metrics.addCount('dropped_iterations', {}, 1, atMs / 1_000);
-      },
-      onIterationError: (_ctx, err) => {
-        firstError ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
-      },
-    });
+    );
 
     let lastTickMs = 0;
     const tick = () => {
@@ -264,7 +274,15 @@ export async function runWorkload(o: RunWorkloadOptions): Promise<LoadSummary> {
     }
     const cpuJudgement = judgeCpu(cpu.samples, o.cpuLimits);
     const summary = buildSummary({
-      profile: { name: profile.name, description: profile.description, executor: scenario.executor },
+      profile: {
+        name: profile.name,
+        description: profile.description,
+        // One scenario: its executor; several: `name:executor` each, as k6 lists them.
+        executor:
+          scenarios.length === 1
+            ? scenarios[0]!.scenario.executor
+            : scenarios.map((x) => `${x.name}:${x.scenario.executor}`).join(', '),
+      },
       seed,
       startedAt,
       durationS,

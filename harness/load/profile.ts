@@ -3,6 +3,7 @@
 import type { Duration } from './duration.ts';
 import { parseDurationMs } from './duration.ts';
 import { builtinMetrics } from './metrics.ts';
+import { profileSchemaErrors } from './profile-schema.ts';
 import type { ArrivalPlan } from './schedule.ts';
 import { ArrivalSchedule } from './schedule.ts';
 import type { Thresholds } from './thresholds.ts';
@@ -29,6 +30,27 @@ export interface PerVuIterationsScenario {
   readonly vus: number;
   /** Default 1. */
   readonly iterations?: number;
+  /** Hard bound on the whole scenario (k6 default 10m). */
+  readonly maxDuration?: Duration;
+  readonly gracefulStop?: Duration;
+}
+
+/** VUs ramped linearly from stage to stage (closed model), k6's ramping-vus. */
+export interface RampingVusScenario {
+  readonly executor: 'ramping-vus';
+  /** VUs at t = 0; default 1. */
+  readonly startVUs?: number;
+  readonly stages: readonly { readonly target: number; readonly duration: Duration }[];
+  /** Time an iteration still running gets when its VU is ramped down (k6 default 30s); then it is interrupted. */
+  readonly gracefulRampDown?: Duration;
+  readonly gracefulStop?: Duration;
+}
+
+/** `iterations` in all, shared by `vus` VUs: each VU takes the next one as soon as it is free. */
+export interface SharedIterationsScenario {
+  readonly executor: 'shared-iterations';
+  readonly vus: number;
+  readonly iterations: number;
   /** Hard bound on the whole scenario (k6 default 10m). */
   readonly maxDuration?: Duration;
   readonly gracefulStop?: Duration;
@@ -62,9 +84,19 @@ export interface RampingArrivalRateScenario {
 
 export type Scenario =
   | ConstantVusScenario
+  | RampingVusScenario
   | PerVuIterationsScenario
+  | SharedIterationsScenario
   | ConstantArrivalRateScenario
   | RampingArrivalRateScenario;
+
+/** One of several scenarios (k6's `scenarios` option): an executor, when it starts, its own workload. */
+export type ScenarioEntry = Scenario & {
+  /** When this scenario starts, from the start of the run (k6's startTime); default '0s'. */
+  readonly startTime?: Duration;
+  /** This scenario's workload knobs, over the profile's `workload` (payproof's stand-in for `exec`). */
+  readonly workload?: Workload;
+};
 
 export type ExecutorName = Scenario['executor'];
 
@@ -104,7 +136,14 @@ export type PhaseName = 'before' | 'during' | 'after';
 export interface LoadProfile {
   readonly name: string;
   readonly description: string;
-  readonly scenario: Scenario;
+  /** One scenario. Exactly one of `scenario`, `scenarios`, `stages` is given. */
+  readonly scenario?: Scenario;
+  /** Several scenarios run side by side, each from its `startTime` (k6's `scenarios`). */
+  readonly scenarios?: Readonly<Record<string, ScenarioEntry>>;
+  /** k6's shortcut: a ramping-vus scenario over these stages, starting at `vus` VUs (default 1). */
+  readonly stages?: readonly { readonly target: number; readonly duration: Duration }[];
+  /** With `stages`: the VUs at t = 0. */
+  readonly vus?: number;
   readonly workload?: Workload;
   readonly http?: HttpOptions;
   /**
@@ -135,8 +174,24 @@ export type ResolvedScenario =
   | {
       readonly executor: 'per-vu-iterations';
       readonly vus: number;
+      /** Per VU. */
       readonly iterations: number;
       readonly maxDurationMs: number;
+      readonly gracefulStopMs: number;
+    }
+  | {
+      readonly executor: 'shared-iterations';
+      readonly vus: number;
+      /** In all, shared by the VUs. */
+      readonly iterations: number;
+      readonly maxDurationMs: number;
+      readonly gracefulStopMs: number;
+    }
+  | {
+      readonly executor: 'ramping-vus';
+      readonly startVUs: number;
+      readonly stages: readonly { readonly target: number; readonly durationMs: number }[];
+      readonly gracefulRampDownMs: number;
       readonly gracefulStopMs: number;
     }
   | {
@@ -190,13 +245,37 @@ export function resolveScenario(s: Scenario, where = 'scenario'): ResolvedScenar
         startSpreadMs: parseDurationMs(s.startSpread ?? '0s', `${where}.startSpread`),
       };
     case 'per-vu-iterations':
+    case 'shared-iterations':
       return {
-        executor: s.executor,
+        executor: s.executor as 'per-vu-iterations',
         vus: positiveInt(s.vus, `${where}.vus`),
         iterations: positiveInt(s.iterations ?? 1, `${where}.iterations`),
         maxDurationMs: parseDurationMs(s.maxDuration ?? '10m', `${where}.maxDuration`),
         gracefulStopMs: graceful(s.gracefulStop),
       };
+    case 'ramping-vus': {
+      if (!Array.isArray(s.stages) || s.stages.length === 0)
+        throw new Error(`${where}.stages must be a non-empty array`);
+      const count = (v: unknown, what: string) => {
+        if (!Number.isInteger(v) || (v as number) < 0)
+          throw new Error(`${what} must be an integer >= 0, got ${JSON.stringify(v)}`);
+        return v as number;
+      };
+      const stages = s.stages.map((st, i) => ({
+        target: count(st.target, `${where}.stages[${i}].target`),
+        durationMs: parseDurationMs(st.duration, `${where}.stages[${i}].duration`),
+      }));
+      const startVUs = count(s.startVUs ?? 1, `${where}.startVUs`);
+      if (Math.max(startVUs, ...stages.map((x) => x.target)) < 1)
+        throw new Error(`${where}: every stage targets 0 VUs: nothing would run`);
+      return {
+        executor: s.executor,
+        startVUs,
+        stages,
+        gracefulRampDownMs: parseDurationMs(s.gracefulRampDown ?? '30s', `${where}.gracefulRampDown`),
+        gracefulStopMs: graceful(s.gracefulStop),
+      };
+    }
     case 'constant-arrival-rate':
     case 'ramping-arrival-rate': {
       const unitMs = parseDurationMs(s.timeUnit ?? '1s', `${where}.timeUnit`);
@@ -239,7 +318,7 @@ export function resolveScenario(s: Scenario, where = 'scenario'): ResolvedScenar
     }
     default:
       throw new Error(
-        `${where}.executor must be one of constant-vus, per-vu-iterations, constant-arrival-rate, ramping-arrival-rate; got ${JSON.stringify((s as { executor?: unknown })?.executor)}`,
+        `${where}.executor must be one of constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate, ramping-arrival-rate; got ${JSON.stringify((s as { executor?: unknown })?.executor)}`,
       );
   }
 }
@@ -271,13 +350,23 @@ export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedW
 
 /** The most VUs the scenario can have busy at once. */
 export function maxVusOf(s: ResolvedScenario): number {
-  return s.executor === 'constant-vus' || s.executor === 'per-vu-iterations' ? s.vus : s.maxVUs;
+  switch (s.executor) {
+    case 'constant-vus':
+    case 'per-vu-iterations':
+    case 'shared-iterations':
+      return s.vus;
+    case 'ramping-vus':
+      return Math.max(s.startVUs, ...s.stages.map((x) => x.target));
+    default:
+      return s.maxVUs;
+  }
 }
 
 /** How long the scenario schedules iterations (without gracefulStop). */
 export function scheduledDurationMs(s: ResolvedScenario): number {
   if (s.executor === 'constant-vus') return s.durationMs;
-  if (s.executor === 'per-vu-iterations') return s.maxDurationMs;
+  if (s.executor === 'per-vu-iterations' || s.executor === 'shared-iterations') return s.maxDurationMs;
+  if (s.executor === 'ramping-vus') return s.stages.reduce((a, x) => a + x.durationMs, 0);
   return new ArrivalSchedule(s.arrivals).durationMs;
 }
 
@@ -293,22 +382,71 @@ export function estimateIterations(s: ResolvedScenario, w: ResolvedWorkload): nu
     }
     case 'per-vu-iterations':
       return s.vus * s.iterations;
+    case 'shared-iterations':
+      return s.iterations;
+    case 'ramping-vus': {
+      // VU-milliseconds under the ramp (trapezoids), each iteration taking at least the think time.
+      const perIterationMs = Math.max(20, w.thinkTimeMs * (1 - w.thinkJitter));
+      let vus = s.startVUs;
+      let vuMs = 0;
+      for (const st of s.stages) {
+        vuMs += ((vus + st.target) / 2) * st.durationMs;
+        vus = st.target;
+      }
+      return Math.ceil(vuMs / perIterationMs) + Math.max(s.startVUs, ...s.stages.map((x) => x.target));
+    }
     default:
       return new ArrivalSchedule(s.arrivals).expectedCount;
   }
 }
 
-/** Validates a whole profile up front (k6 refuses to start on a bad option; so does this). */
+/** One scenario of a profile, resolved: its name, when it starts, its executor and its workload. */
+export interface NamedScenario {
+  readonly name: string;
+  readonly startTimeMs: number;
+  readonly scenario: ResolvedScenario;
+  readonly workload: ResolvedWorkload;
+}
+
+/** The profile's scenarios as written: `scenario` (named `default`), `scenarios`, or `stages`. */
+export function scenarioEntries(p: LoadProfile): [string, ScenarioEntry][] {
+  if (p.scenarios) return Object.entries(p.scenarios);
+  if (p.stages) return [['default', { executor: 'ramping-vus', startVUs: p.vus ?? 1, stages: p.stages }]];
+  return p.scenario ? [['default', p.scenario]] : [];
+}
+
+/**
+ * Validates a whole profile up front (k6 refuses to start on a bad option; so does this): the
+ * schema first (profile-schema.ts: unknown keys are refused by name), then every value.
+ */
 export function validateProfile(p: LoadProfile): {
+  /** The first scenario (the only one, for most profiles). */
   scenario: ResolvedScenario;
   workload: ResolvedWorkload;
+  scenarios: NamedScenario[];
   timeoutMs: number;
   connections: number;
 } {
   if (!p || typeof p.name !== 'string' || p.name === '')
     throw new Error('profile.name must be a non-empty string');
-  const scenario = resolveScenario(p.scenario, `profile ${p.name}: scenario`);
+  const errors = profileSchemaErrors(p);
+  if (errors.length > 0)
+    throw new Error(
+      errors.length === 1
+        ? errors[0]
+        : `${errors[0]} (and ${errors.length - 1} more: ${errors.slice(1, 4).join('; ')})`,
+    );
   const workload = resolveWorkload(p.workload, `profile ${p.name}: workload`);
+  const scenarios = scenarioEntries(p).map(([name, entry]) => {
+    const where = p.scenarios ? `profile ${p.name}: scenarios.${name}` : `profile ${p.name}: scenario`;
+    const { startTime, workload: own, ...executor } = entry;
+    return {
+      name,
+      startTimeMs: parseDurationMs(startTime ?? '0s', `${where}.startTime`),
+      scenario: resolveScenario(executor as Scenario, where),
+      workload: own ? resolveWorkload({ ...p.workload, ...own }, `${where}.workload`) : workload,
+    };
+  });
   const kindOf = (m: string) => builtinMetrics[m];
   parseThresholds(p.thresholds ?? {}, kindOf);
   for (const [phase, t] of Object.entries(p.phaseThresholds ?? {})) {
@@ -320,9 +458,22 @@ export function validateProfile(p: LoadProfile): {
   const timeoutMs = parseDurationMs(p.http?.timeout ?? '10s', `profile ${p.name}: http.timeout`);
   const connections =
     p.http?.connections === undefined
-      ? Math.min(2048, maxVusOf(scenario))
+      ? Math.min(
+          2048,
+          scenarios.reduce((a, x) => a + maxVusOf(x.scenario), 0),
+        )
       : positiveInt(p.http.connections, `profile ${p.name}: http.connections`);
-  return { scenario, workload, timeoutMs, connections };
+  return { scenario: scenarios[0]!.scenario, workload, scenarios, timeoutMs, connections };
+}
+
+/** Iterations of every scenario together (fixtures are sized for all of them). */
+export function estimateProfileIterations(scenarios: readonly NamedScenario[]): number {
+  return scenarios.reduce((a, x) => a + estimateIterations(x.scenario, x.workload), 0);
+}
+
+/** Seconds from the start of the run to the end of the last scenario's schedule (gracefulStop not included). */
+export function plannedDurationMs(scenarios: readonly NamedScenario[]): number {
+  return Math.max(0, ...scenarios.map((x) => x.startTimeMs + scheduledDurationMs(x.scenario)));
 }
 
 /** Command-line style overrides: `--duration 30s`, `--vus 200`, `--rate 800`. */
@@ -338,7 +489,28 @@ export interface ProfileOverrides {
  * `rate` the arrival rate (ramping targets are scaled so that the peak equals it).
  */
 export function applyOverrides(p: LoadProfile, o: ProfileOverrides = {}): LoadProfile {
-  let s: Scenario = p.scenario;
+  if (o.duration === undefined && o.vus === undefined && o.rate === undefined) return p;
+  if (p.scenarios) {
+    const out: Record<string, ScenarioEntry> = {};
+    for (const [name, entry] of Object.entries(p.scenarios))
+      out[name] = { ...entry, ...overrideOne(entry, o) };
+    return { ...p, scenarios: out };
+  }
+  if (p.stages) {
+    const { stages, vus, ...rest } = p;
+    return { ...rest, scenario: overrideOne({ executor: 'ramping-vus', startVUs: vus ?? 1, stages }, o) };
+  }
+  return { ...p, scenario: overrideOne(p.scenario!, o) };
+}
+
+function scaleStages<T extends { readonly duration: Duration }>(stages: readonly T[], ms: number): T[] {
+  const total = stages.reduce((acc, st) => acc + parseDurationMs(st.duration), 0);
+  const scale = total > 0 ? ms / total : 1;
+  return stages.map((st) => ({ ...st, duration: `${Math.round(parseDurationMs(st.duration) * scale)}ms` }));
+}
+
+function overrideOne(scenario: Scenario, o: ProfileOverrides): Scenario {
+  let s: Scenario = scenario;
   if (o.duration !== undefined) {
     const ms = parseDurationMs(o.duration, '--duration');
     switch (s.executor) {
@@ -347,26 +519,33 @@ export function applyOverrides(p: LoadProfile, o: ProfileOverrides = {}): LoadPr
         s = { ...s, duration: o.duration };
         break;
       case 'per-vu-iterations':
+      case 'shared-iterations':
         s = { ...s, maxDuration: o.duration };
         break;
-      case 'ramping-arrival-rate': {
-        const total = s.stages.reduce((acc, st) => acc + parseDurationMs(st.duration), 0);
-        const scale = total > 0 ? ms / total : 1;
-        s = {
-          ...s,
-          stages: s.stages.map((st) => ({
-            ...st,
-            duration: `${Math.round(parseDurationMs(st.duration) * scale)}ms`,
-          })),
-        };
+      case 'ramping-arrival-rate':
+      case 'ramping-vus':
+        s = { ...s, stages: scaleStages(s.stages, ms) };
         break;
-      }
     }
   }
   if (o.vus !== undefined) {
     positiveInt(o.vus, '--vus');
-    if (s.executor === 'constant-vus' || s.executor === 'per-vu-iterations') s = { ...s, vus: o.vus };
-    else s = { ...s, maxVUs: o.vus, preAllocatedVUs: Math.min(s.preAllocatedVUs, o.vus) };
+    if (
+      s.executor === 'constant-vus' ||
+      s.executor === 'per-vu-iterations' ||
+      s.executor === 'shared-iterations'
+    )
+      s = { ...s, vus: o.vus };
+    else if (s.executor === 'ramping-vus') {
+      // The peak becomes --vus; the ramp keeps its shape.
+      const peak = Math.max(s.startVUs ?? 1, ...s.stages.map((st) => st.target));
+      const k = peak > 0 ? o.vus / peak : 1;
+      s = {
+        ...s,
+        startVUs: Math.round((s.startVUs ?? 1) * k),
+        stages: s.stages.map((st) => ({ ...st, target: Math.round(st.target * k) })),
+      };
+    } else s = { ...s, maxVUs: o.vus, preAllocatedVUs: Math.min(s.preAllocatedVUs, o.vus) };
   }
   if (o.rate !== undefined) {
     if (!(o.rate > 0)) throw new Error(`--rate must be > 0, got ${o.rate}`);
@@ -381,5 +560,5 @@ export function applyOverrides(p: LoadProfile, o: ProfileOverrides = {}): LoadPr
       };
     } else throw new Error(`--rate applies to arrival-rate executors, not ${s.executor}`);
   }
-  return { ...p, scenario: s };
+  return s;
 }

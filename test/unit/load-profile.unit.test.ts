@@ -78,12 +78,12 @@ describe('profiles are validated before anything runs', () => {
     const bad = (p: Partial<LoadProfile> & Record<string, unknown>) => () =>
       validateProfile({ ...base, ...p } as LoadProfile);
     expect(bad({ scenario: { executor: 'constant-vus', vus: 0, duration: '1s' } })).toThrow(
-      /scenario.vus must be a positive integer/,
+      /profile p: scenario.vus: must be >= 1/,
     );
     expect(bad({ scenario: { executor: 'constant-vus', vus: 1, duration: '1' } })).toThrow(
       /scenario.duration/,
     );
-    expect(bad({ scenario: { executor: 'shared-iterations' } as never })).toThrow(/executor must be one of/);
+    expect(bad({ scenario: { executor: 'shared-iteration' } as never })).toThrow(/executor must be one of/);
     expect(
       bad({
         scenario: {
@@ -96,13 +96,15 @@ describe('profiles are validated before anything runs', () => {
       }),
     ).toThrow(/maxVUs \(5\) must be >= preAllocatedVUs \(10\)/);
     expect(bad({ scenario: { executor: 'ramping-arrival-rate', stages: [], preAllocatedVUs: 1 } })).toThrow(
-      /stages must be a non-empty array/,
+      /scenario.stages: must NOT have fewer than 1 items/,
     );
-    expect(bad({ workload: { doubleConfirm: 1.5 } })).toThrow(/workload.doubleConfirm must be a fraction/);
+    expect(bad({ workload: { doubleConfirm: 1.5 } })).toThrow(/workload.doubleConfirm: must be <= 1/);
     expect(bad({ workload: { amountCents: { min: 10, max: 1 } } })).toThrow(/amountCents/);
     expect(bad({ thresholds: { http_req_duration: ['p95<100'] } })).toThrow(/did you mean p\(95\)/);
     expect(bad({ thresholds: { nope: ['count<1'] } })).toThrow(/unknown metric 'nope'/);
-    expect(bad({ phaseThresholds: { midway: {} } as never })).toThrow(/phases are before, during, after/);
+    expect(bad({ phaseThresholds: { midway: {} } as never })).toThrow(
+      /phaseThresholds.midway: unknown option/,
+    );
     expect(bad({ http: { timeout: 'soon' } })).toThrow(/http.timeout/);
   });
 
@@ -144,7 +146,7 @@ describe('profiles are validated before anything runs', () => {
         preAllocatedVUs: 10,
       },
     };
-    const r = resolveScenario(applyOverrides(ramp, { duration: '4s', rate: 200 }).scenario);
+    const r = resolveScenario(applyOverrides(ramp, { duration: '4s', rate: 200 }).scenario!);
     expect(r.executor === 'ramping-arrival-rate' && r.arrivals).toEqual({
       startRatePerS: 20,
       stages: [
