@@ -179,6 +179,33 @@ async function ensureToxiproxy(tc: Toolchain) {
   say(`toxiproxy ${tc.toxiproxy.version}: built at ${paths.toxiproxyServer}`);
 }
 
+/** actionlint, built from the Go module proxy like Toxiproxy: the tests check the example workflow with it. */
+async function ensureActionlint(tc: Toolchain) {
+  const paths = toolPaths(tc);
+  if (isComplete(paths.actionlintDir))
+    return say(`actionlint ${tc.actionlint.version}: cached at ${paths.actionlint}`);
+  if (!has('go'))
+    throw new BootstrapError(
+      'building actionlint from the Go module proxy needs go: not on PATH (apt-get install golang)',
+    );
+  const staging = `${paths.actionlintDir}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await run('go', 'go', ['install', `${tc.actionlint.module}@v${tc.actionlint.version}`], {
+    cwd: staging,
+    env: {
+      ...process.env,
+      GOBIN: staging,
+      GOFLAGS: '-buildvcs=false',
+      GOCACHE: join(cacheRoot(), 'go-build'),
+    },
+  });
+  writeFileSync(join(staging, completeMarker), `${new Date().toISOString()}\n`);
+  rmSync(paths.actionlintDir, { recursive: true, force: true });
+  renameSync(staging, paths.actionlintDir);
+  say(`actionlint ${tc.actionlint.version}: built at ${paths.actionlint}`);
+}
+
 async function main() {
   const includeOptional = !bool(parseOrExit(bootstrapCommand), 'minimal');
   const tc = loadToolchain();
@@ -186,7 +213,11 @@ async function main() {
   say(`cache: ${cacheRoot()}`);
   await ensureApt(tc, includeOptional);
   // Independent downloads: run them side by side.
-  await Promise.all([ensureKafka(tc), ensureToxiproxy(tc)]);
+  await Promise.all([
+    ensureKafka(tc),
+    ensureToxiproxy(tc),
+    ...(includeOptional ? [ensureActionlint(tc)] : []),
+  ]);
   say(`ready in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
 }
 

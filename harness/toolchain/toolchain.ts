@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 export interface Toolchain {
   readonly kafka: { readonly version: string; readonly scala: string; readonly maven: readonly string[] };
   readonly toxiproxy: { readonly version: string; readonly module: string };
+  readonly actionlint: { readonly version: string; readonly module: string };
   readonly apt: {
     readonly required: Readonly<Record<string, string>>;
     readonly optional: Readonly<Record<string, string>>;
@@ -33,6 +34,8 @@ export interface ToolPaths {
   readonly kafkaClasspath: string;
   readonly toxiproxyDir: string;
   readonly toxiproxyServer: string;
+  readonly actionlintDir: string;
+  readonly actionlint: string;
   readonly postgresBin: string;
   readonly redisServer: string;
 }
@@ -52,7 +55,10 @@ export function toolPaths(tc: Toolchain = loadToolchain(), env: NodeJS.ProcessEn
   const kafkaDir = join(root, `kafka-${tc.kafka.version}`);
   const kafkaLibs = join(kafkaDir, 'libs');
   const toxiproxyDir = join(root, `toxiproxy-${tc.toxiproxy.version}`);
+  const actionlintDir = join(root, `actionlint-${tc.actionlint.version}`);
   return {
+    actionlintDir,
+    actionlint: join(actionlintDir, 'actionlint'),
     kafkaDir,
     kafkaLibs,
     kafkaClasspath: join(kafkaLibs, '*'),

@@ -59,6 +59,7 @@ describe('toolchain bootstrap', () => {
     expect(second.out).toMatch(/apt: .* already installed/);
     expect(second.out).toContain(`kafka ${tc.kafka.version}: cached at`);
     expect(second.out).toContain(`toxiproxy ${tc.toxiproxy.version}: cached at`);
+    expect(second.out).toContain(`actionlint ${tc.actionlint.version}: cached at`);
     // Nothing was fetched, built or installed.
     expect(second.out).not.toMatch(/apt-get|mvn|go install|installed at|built at/);
   }, 600_000);
