@@ -2,7 +2,8 @@
 // run's own time; FAIL is a <failure>, UNKNOWN an <error>), then one <testcase> per criterion and
 // per invariant of result.json: an unmet threshold or a violated invariant is a <failure>, an
 // invariant whose risky path was never exercised is an <error> (unknown is not a pass, and most
-// CI dashboards show <skipped> as green). verify writes one suite with one testcase per step (its
+// CI dashboards show <skipped> as green), except in a PASS run, where it can only be one the
+// scenario declared it may leave unexercised (reported, not counted): <skipped>. verify writes one suite with one testcase per step (its
 // wall time; FAIL <failure>, UNKNOWN or a crash <error>), never the steps' own cases again: each
 // step's folder has its own junit.xml. A run without result.json becomes one <error>: an
 // interrupted run must never read as green.
@@ -25,7 +26,7 @@ interface Case {
   readonly name: string;
   readonly timeS: number;
   readonly outcome?: {
-    readonly kind: 'failure' | 'error';
+    readonly kind: 'failure' | 'error' | 'skipped';
     readonly type: string;
     readonly message: string;
     readonly detail?: string;
@@ -108,11 +109,20 @@ function runCases(r: RunResult): Case[] {
           }
         : i.valid === 'unknown'
           ? {
-              outcome: {
-                kind: 'error' as const,
-                type: 'unknown',
-                message: `UNKNOWN: ${i.unknownReason ?? 'not exercised'}`,
-              },
+              // In a PASS run an unknown invariant is one the scenario declared it may leave
+              // unexercised (reported, not counted): skipped. Anywhere else it is an error.
+              outcome:
+                r.verdict === 'PASS'
+                  ? {
+                      kind: 'skipped' as const,
+                      type: 'unknown',
+                      message: `not exercised by this scenario (reported, not counted): ${i.unknownReason ?? 'not exercised'}`,
+                    }
+                  : {
+                      kind: 'error' as const,
+                      type: 'unknown',
+                      message: `UNKNOWN: ${i.unknownReason ?? 'not exercised'}`,
+                    },
             }
           : {}),
       out: `${i.description} (checked ${i.checked})`,
@@ -138,8 +148,9 @@ function verifyCases(r: RunResult): Case[] {
 function suites(name: string, durationS: number, r: RunResult | undefined, cases: readonly Case[]): string {
   const failures = cases.filter((c) => c.outcome?.kind === 'failure').length;
   const errors = cases.filter((c) => c.outcome?.kind === 'error').length;
+  const skipped = cases.filter((c) => c.outcome?.kind === 'skipped').length;
   const time = seconds(durationS);
-  const counts = `tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" time="${time}"`;
+  const counts = `tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}"`;
   const props = r
     ? `
     <properties>

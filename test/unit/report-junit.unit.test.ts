@@ -93,6 +93,17 @@ describe('junit.xml of one run', () => {
     expect(count(xml, 'skipped')).toBe(0);
   });
 
+  it('PASS with an invariant the scenario may leave unexercised: skipped (not counted), the run stays green', () => {
+    const xml = folder('PASS', [criterion(true)], [invariant('unknown')], {
+      reason:
+        '1 criteria and 0 invariants hold; not exercised by this scenario (reported, not counted): no-duplicate-purchases',
+    });
+    expect(xml).toMatch(/tests="3" failures="0" errors="0" skipped="1"/);
+    expect(xml).toContain(
+      '<skipped type="unknown" message="not exercised by this scenario (reported, not counted): no duplicate was ever delivered"/>',
+    );
+  });
+
   it('UNKNOWN with nothing unknown inside (an interrupted run) is still an error', () => {
     const xml = folder('UNKNOWN', [], [], { reason: 'interrupted (Ctrl-C): faults healed, nothing checked' });
     expect(xml).toMatch(/tests="1" failures="0" errors="1"/);
