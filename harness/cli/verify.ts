@@ -342,7 +342,7 @@ async function main(args: Parsed): Promise<number> {
     faults: [],
     figures: Object.fromEntries(outcomes.flatMap((o) => Object.entries(stepFigures(o)))),
     environment: environment(),
-    replay: `npm run verify${quick ? ' -- --quick' : ''}`,
+    replay: `npm run verify${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   };
   writeResult(dir, result);
   const paths = finalizeRun(dir);

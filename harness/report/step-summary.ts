@@ -34,7 +34,7 @@ export function stepSummaryMarkdown(r: RunResult, page?: string): string {
       lines.push('', '| what | expected | found |', '|---|---|---|');
       for (const c of failed)
         lines.push(
-          `| ❌ ${md(c.name)}${c.phase && c.phase !== 'run' ? ` [${c.phase}]` : ''} | \`${md(c.threshold)}\` | ${c.measured === null ? 'not measured' : md(withUnit(c.measured, c.unit))} |`,
+          `| ❌ ${md(c.name)}${c.phase && c.phase !== 'run' ? ` [${c.phase}]` : ''} | \`${c.threshold.replace(/\|/g, '\\|')}\` | ${c.measured === null ? 'not measured' : md(withUnit(c.measured, c.unit))} |`,
         );
       for (const i of broken)
         lines.push(

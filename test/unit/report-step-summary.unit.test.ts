@@ -28,7 +28,7 @@ describe('step summary of one run', () => {
     const broken = fixture.invariants.filter((i) => i.valid !== true);
     const rows = md.split('\n').filter((l) => l.startsWith('| ❌') || l.startsWith('| ⚠️'));
     expect(rows).toHaveLength(failedC.length + broken.length);
-    expect(md).toContain('| ❌ http_req_duration{op:confirm} p(95) [during] | `p(95)\\<100` | 131.7 ms |');
+    expect(md).toContain('| ❌ http_req_duration{op:confirm} p(95) [during] | `p(95)<100` | 131.7 ms |');
     expect(md).toContain('| ❌ invariant no-duplicate-purchases |');
     expect(md).toMatch(/\| ⚠️ invariant \S+ \| exercised \| unknown: /);
     expect(md).toContain(`Replay: \`${fixture.replay}\``);
