@@ -84,5 +84,6 @@ export function clock(seconds: number): string {
 
 /** `~4m10s` for an estimate. */
 export function about(seconds: number): string {
-  return `~${formatDurationMs(Math.max(0, Math.round(seconds)) * 1_000)}`;
+  const s = Math.max(0, Math.round(seconds));
+  return s === 0 ? '~0s' : `~${formatDurationMs(s * 1_000)}`;
 }
