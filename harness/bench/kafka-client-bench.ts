@@ -16,12 +16,12 @@
 // CPU taken by other users of the machine ("others") are read from /proc for the same window.
 //
 //   npm run bench:kafka-client [-- --messages 20000] [-- --runs 3] [-- --quick]
+
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type Message,
   MessagesStreamFallbackModes,
@@ -31,6 +31,7 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { type CommandSpec, parseOrExit } from '../cli/command.ts';
 import { type Stack, startStack } from '../stack/stack.ts';
 import { n, table } from './lib/format.ts';
 import { ProcessMonitor, type Watched } from './lib/procmon.ts';
@@ -477,16 +478,37 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      messages: { type: 'string' },
-      runs: { type: 'string' },
-      quick: { type: 'boolean', default: false },
+export const kafkaClientBenchCommand: CommandSpec = {
+  invocation: 'npm run bench:kafka-client --',
+  summary:
+    "CPU per message of kafkajs (what payproof runs) and @platformatic/kafka, producing and consuming\nagainst the harness's real broker, each measurement in a fresh Node process.",
+  usage: ['[--messages N] [--runs N] [--quick]'],
+  options: {
+    messages: {
+      type: 'string',
+      value: 'N',
+      description: 'messages per produce run at N = 100 (default 20000, --quick 5000)',
+      number: { min: 1, integer: true },
     },
-    strict: true,
-    allowPositionals: false,
-  });
+    runs: {
+      type: 'string',
+      value: 'N',
+      description: 'runs, the clients alternating (default 3)',
+      number: { min: 1, integer: true },
+    },
+    quick: { type: 'boolean', description: 'fewer messages (minutes)' },
+  },
+  examples: [
+    'npm run bench:kafka-client -- --quick',
+    'npm run bench:kafka-client -- --messages 50000 --runs 5',
+  ],
+  exits: '0 measured, 64 usage error',
+};
+
+async function main(): Promise<void> {
+  const { values } = parseOrExit(kafkaClientBenchCommand) as {
+    values: { messages?: string; runs?: string; quick?: boolean };
+  };
   const int = (v: string | undefined, dflt: number, name: string) => {
     const x = v === undefined ? dflt : Number(v);
     if (!Number.isSafeInteger(x) || x < 1) throw new Error(`--${name} ${v}: expected a positive integer`);

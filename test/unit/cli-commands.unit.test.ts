@@ -24,6 +24,7 @@ const commands: Record<string, string> = {
   'bench:stack': 'harness/bench/stack-bench.ts',
   'bench:system': 'harness/bench/system-bench.ts',
   'bench:load': 'harness/bench/load-bench.ts',
+  'bench:kafka-client': 'harness/bench/kafka-client-bench.ts',
 };
 
 function run(
