@@ -77,6 +77,8 @@ export class FaultController {
   gateFailure: string | undefined;
   #o: ControllerOptions;
   #active = new Map<number, Active>();
+  /** Faults whose injection is under way (a kill that waits for the restart): on, for the progress line. */
+  #injecting = new Map<number, { readonly label: string; readonly startS: number }>();
   #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #loadStartS = 0;
@@ -101,7 +103,10 @@ export class FaultController {
 
   /** The faults on right now: label, run-clock start, and their timeline step (for its duration). */
   active(): { readonly label: string; readonly startS: number; readonly step: number }[] {
-    return [...this.#active.values()].map((a) => ({ label: a.label, startS: a.startS, step: a.step }));
+    return [
+      ...[...this.#injecting].map(([step, a]) => ({ label: a.label, startS: a.startS, step })),
+      ...[...this.#active.values()].map((a) => ({ label: a.label, startS: a.startS, step: a.step })),
+    ];
   }
 
   /** Starts applying the timeline; `loadStartS` is t = 0 of the timeline on the run clock. */
@@ -146,6 +151,7 @@ export class FaultController {
     const id = `f${step}-${Math.random().toString(36).slice(2, 8)}`;
     const startS = this.#o.nowS();
     this.#o.log(`[chaos] t=${(startS - this.#loadStartS).toFixed(1)}s inject ${s.fault.label}`);
+    this.#injecting.set(step, { label: s.fault.label, startS });
     try {
       const heal = await withTimeout(
         `inject ${s.fault.label}`,
@@ -165,6 +171,8 @@ export class FaultController {
       const msg = `inject ${s.fault.label} failed: ${(err as Error).message}`;
       this.errors.push(msg);
       this.#o.log(`[chaos] ${msg}`);
+    } finally {
+      this.#injecting.delete(step);
     }
   }
 

@@ -144,3 +144,32 @@ describe('FaultController', () => {
     expect(lines.join('\n')).toMatch(/steady state not met/);
   });
 });
+
+describe('active faults (the progress line)', () => {
+  it('a fault counts as on from the start of its injection (a kill that waits for the restart), until healed', async () => {
+    let release!: () => void;
+    const injected = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: Fault = {
+      label: 'slow kill',
+      kind: 'kill',
+      target: 'w',
+      async inject() {
+        await injected;
+        return async () => undefined;
+      },
+    };
+    const { c } = controller([{ at: '0s', for: '10s', fault: slow }]);
+    c.start(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.active().map((a) => [a.label, a.step])).toEqual([['slow kill', 0]]);
+    expect(c.faulty).toBe(false); // injected only once inject returns
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(c.active().map((a) => a.label)).toEqual(['slow kill']);
+    expect(c.faulty).toBe(true);
+    await c.healAll('test over');
+    expect(c.active()).toEqual([]);
+  });
+});
