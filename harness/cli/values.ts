@@ -16,6 +16,12 @@ export const plantedFaultNames = [
   'random-downstream-ids',
   'skip-cache-invalidation',
   'allocate-without-lock',
+  'ignore-idempotency-key',
+  'confirm-two-transactions',
+  'dedupe-by-key',
+  'no-allocation-unique',
+  'no-session-unique',
+  'trust-event',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

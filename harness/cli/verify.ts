@@ -47,6 +47,10 @@ export const verifyCommand: CommandSpec = {
       description: 'the load step runs this profile (e.g. default: 1000 users thinking ~1 s)',
       choices: listProfiles(),
     },
+    mutate: {
+      type: 'boolean',
+      description: 'also mutation testing of system/ (npm run mutate; tens of minutes, not in CI)',
+    },
     only: {
       type: 'string',
       value: 'step,...',
@@ -61,6 +65,7 @@ export const verifyCommand: CommandSpec = {
     'npm run verify -- --only chaos:kill-worker,load:short --verbose',
     'npm run verify -- --load default                 # the ~1000 payments/s stress profile',
     'npm run verify -- --list',
+    'npm run verify -- --mutate                       # plus mutation testing of system/',
   ],
 };
 

@@ -20,6 +20,7 @@ const commands: Record<string, string> = {
   report: 'harness/cli/report.ts',
   check: 'harness/cli/check.ts',
   migrate: 'harness/cli/migrate.ts',
+  mutate: 'harness/cli/mutate.ts',
   bootstrap: 'harness/toolchain/bootstrap.ts',
   'bench:stack': 'harness/bench/stack-bench.ts',
   'bench:system': 'harness/bench/system-bench.ts',
@@ -114,6 +115,7 @@ describe('closest valid flag or value', () => {
     ['harness/cli/verify.ts', ['--quick=yes'], /--quick takes no value/],
     ['harness/cli/verify.ts', ['--load'], /--load needs a value/],
     ['harness/cli/property.ts', ['--planted', 'al'], /did you mean all\?/],
+    ['harness/cli/mutate.ts', ['--goal', '120'], /--goal 120: expected a number >= 0 <= 100/],
     [
       'harness/cli/check.ts',
       ['--only', 'no-duplicate-purchase', '--stack', 'x'],
