@@ -50,7 +50,7 @@ await runService('relay', log, async () => {
   const server = await startMetricsServer(config.metricsPort);
   const stop = new AbortController();
   const loops = Promise.all([
-    runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 10, 0, 1_000) }),
+    runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),
     watchBacklog(pool, stop.signal),
   ]);
   return async () => {

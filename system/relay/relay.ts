@@ -129,7 +129,7 @@ export async function runRelay(
   {
     idleMs = 2,
     maxIdleMs = 25,
-    lingerMs = 10,
+    lingerMs = 25,
   }: { idleMs?: number; maxIdleMs?: number; lingerMs?: number } = {},
 ): Promise<void> {
   let failures = 0;
