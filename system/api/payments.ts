@@ -55,29 +55,8 @@ function requestHash(body: CreatePaymentRequest): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-const confirmSql = `
-WITH upd AS (
-  UPDATE payments SET status = 'succeeded', provider_payment_id = $2, confirmed_at = now()
-  WHERE id = $1 AND status = 'pending'
-  RETURNING *
-), ev AS (
-  INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
-  SELECT $3::uuid, 'PURCHASE_CONFIRMED', $4, upd.student_id::text, jsonb_build_object(
-    'eventId', $3::text,
-    'correlationId', upd.id::text,
-    'causationId', NULL,
-    'eventType', 'PURCHASE_CONFIRMED',
-    'version', 1,
-    'timestamp', to_char(upd.confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'payload', jsonb_build_object(
-      'paymentId', upd.id::text, 'studentId', upd.student_id::text, 'courseId', upd.course_id::text,
-      'amountCents', upd.amount_cents, 'metadata', jsonb_build_object('currency', upd.currency::text)))
-  FROM upd
-  RETURNING 1
-)
-SELECT upd.* FROM upd`;
-
-// The same confirmation for every payment of a batch: one statement, one commit (group commit).
+// Confirmation: the status change and the outbox event commit together or not at all, for one
+// payment or for a batch of them (group commit: one statement, one commit).
 // A payment named twice in a batch is updated once; the request whose providerPaymentId is the one
 // written gets the row, the other finds the payment already confirmed, as it would one at a time.
 const confirmBatchSql = `
@@ -105,10 +84,7 @@ WITH input AS (
 SELECT id, student_id, course_id, amount_cents, currency, status, provider_payment_id, idempotency_key,
        request_hash, created_at, confirmed_at FROM upd`;
 
-const createSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
-
-// Every create of a batch in one statement; a key used twice in a batch inserts once.
+// Creation, of one payment or a batch: one statement; a key used twice in a batch inserts once.
 const createBatchSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[])
 ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
@@ -126,69 +102,37 @@ interface NewPayment {
 /** Concurrent confirmations and creates ride together while the pool is busy (system/lib/batcher.ts). */
 function paymentBatchers(pool: Pool, slots: number) {
   const opts = { slots, maxBatch: 64 };
-  const confirm1 = async (c: { id: string; providerPaymentId: string }) =>
-    (
-      await pool.query<PaymentRow>(confirmSql, [
-        c.id,
-        c.providerPaymentId,
-        eventIdFor('PURCHASE_CONFIRMED', c.id),
-        topics.PURCHASE_CONFIRMED,
-      ])
-    ).rows[0];
-  const confirms = new Batcher<{ id: string; providerPaymentId: string }, PaymentRow | undefined>(
-    (items) =>
-      settleEach(
-        items,
-        async (all) => {
-          if (all.length === 1) return [await confirm1(all[0]!)];
-          const r = await pool.query<PaymentRow>(confirmBatchSql, [
-            all.map((c) => c.id),
-            all.map((c) => c.providerPaymentId),
-            all.map((c) => eventIdFor('PURCHASE_CONFIRMED', c.id)),
-            topics.PURCHASE_CONFIRMED,
-          ]);
-          return all.map((c) =>
-            r.rows.find((x) => x.id === c.id && x.provider_payment_id === c.providerPaymentId),
-          );
-        },
-        confirm1,
-        isTransient,
-      ),
+  type Confirm = { id: string; providerPaymentId: string };
+  const confirmAll = async (all: readonly Confirm[]) => {
+    const r = await pool.query<PaymentRow>(confirmBatchSql, [
+      all.map((c) => c.id),
+      all.map((c) => c.providerPaymentId),
+      all.map((c) => eventIdFor('PURCHASE_CONFIRMED', c.id)),
+      topics.PURCHASE_CONFIRMED,
+    ]);
+    // The row answers the request whose providerPaymentId it holds (a payment named twice is updated once).
+    const written = new Map(r.rows.map((x) => [`${x.id} ${x.provider_payment_id}`, x]));
+    return all.map((c) => written.get(`${c.id} ${c.providerPaymentId}`));
+  };
+  const confirms = new Batcher<Confirm, PaymentRow | undefined>(
+    (items) => settleEach(items, confirmAll, async (c) => (await confirmAll([c]))[0], isTransient),
     opts,
   );
-  const create1 = async (p: NewPayment) =>
-    (
-      await pool.query<PaymentRow>(createSql, [
-        p.id,
-        p.studentId,
-        p.courseId,
-        p.amountCents,
-        p.currency,
-        p.key,
-        p.hash,
-      ])
-    ).rows[0];
+  const createAll = async (all: readonly NewPayment[]) => {
+    const r = await pool.query<PaymentRow>(createBatchSql, [
+      all.map((p) => p.id),
+      all.map((p) => p.studentId),
+      all.map((p) => p.courseId),
+      all.map((p) => p.amountCents),
+      all.map((p) => p.currency),
+      all.map((p) => p.key),
+      all.map((p) => p.hash),
+    ]);
+    const byId = new Map(r.rows.map((x) => [x.id, x]));
+    return all.map((p) => byId.get(p.id));
+  };
   const creates = new Batcher<NewPayment, PaymentRow | undefined>(
-    (items) =>
-      settleEach(
-        items,
-        async (all) => {
-          if (all.length === 1) return [await create1(all[0]!)];
-          const r = await pool.query<PaymentRow>(createBatchSql, [
-            all.map((p) => p.id),
-            all.map((p) => p.studentId),
-            all.map((p) => p.courseId),
-            all.map((p) => p.amountCents),
-            all.map((p) => p.currency),
-            all.map((p) => p.key),
-            all.map((p) => p.hash),
-          ]);
-          const byId = new Map(r.rows.map((x) => [x.id, x]));
-          return all.map((p) => byId.get(p.id));
-        },
-        create1,
-        isTransient,
-      ),
+    (items) => settleEach(items, createAll, async (p) => (await createAll([p]))[0], isTransient),
     opts,
   );
   return { confirms, creates };

@@ -17,7 +17,7 @@ import { insertPendingPayments } from './payments.ts';
 import { parseTimes, timedShellArgs } from './procmon.ts';
 
 /**
- * The API's confirm statement (system/api/payments.ts `confirmSql`) as a pgbench script. The
+ * The API's confirm statement (system/api/payments.ts `confirmBatchSql`, in its one-payment form) as a pgbench script. The
  * parameters $1..$4 become: the payment id and the event id md5-derived from the client's next
  * payment number (pgbench's \set only computes integers), the provider id from the same number,
  * the topic as a literal, the timestamp format as a variable (pgbench would read its colons as
