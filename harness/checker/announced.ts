@@ -1,6 +1,6 @@
 // Which entity an event announces, and the one event id that may announce it
 // (system/contracts/ids.ts): PURCHASE_CONFIRMED <- paymentId, PURCHASE_CREATED <- purchaseId,
-// TRAINER_ALLOCATED <- allocationId.
+// TRAINER_ALLOCATED <- allocationId, PAYMENT_REFUND_REQUESTED <- refundId.
 import type { DomainEvent } from '../../system/contracts/events.ts';
 import { eventIdFor } from '../../system/contracts/ids.ts';
 import type { EventType } from '../../system/contracts/topics.ts';
@@ -18,6 +18,8 @@ export function announcedEntity(event: DomainEvent): Announcement {
       ? event.payload.paymentId
       : event.eventType === 'PURCHASE_CREATED'
         ? event.payload.purchaseId
-        : event.payload.allocationId;
+        : event.eventType === 'TRAINER_ALLOCATED'
+          ? event.payload.allocationId
+          : event.payload.refundId;
   return { eventType: event.eventType, entityId, expectedEventId: eventIdFor(event.eventType, entityId) };
 }

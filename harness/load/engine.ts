@@ -19,6 +19,7 @@ import type { LoadSummary } from './summary.ts';
 import { buildSummary } from './summary.ts';
 import { evaluateThresholds, parseThresholds } from './thresholds.ts';
 import type { Fixtures } from './workload.ts';
+import { TokenBook } from '../lib/tokens.ts';
 import { paymentWorkload } from './workload.ts';
 
 /** A fault timeline, fixed in advance or read when the load ends (faults applied live). */
@@ -154,9 +155,11 @@ export async function runWorkload(o: RunWorkloadOptions): Promise<LoadSummary> {
 
   try {
     if (!o.skipProbe) await probe(client, o.fixtures.studentIds[0]!);
+    // Every virtual user is a signed-in student: tokens from the dev issuer, made before the clock starts.
+    const tokens = o.iteration ? undefined : await new TokenBook().prepare(o.fixtures.studentIds);
     // Each scenario with its own workload knobs; iteration numbers are unique across scenarios.
     const iterateFor = (w: (typeof scenarios)[number]['workload']) =>
-      o.iteration ? o.iteration(rec) : paymentWorkload(rec, o.fixtures, w, seed).iterate;
+      o.iteration ? o.iteration(rec) : paymentWorkload(rec, o.fixtures, w, seed, tokens!).iterate;
 
     const stop = new AbortController();
     if (o.stop) {

@@ -30,12 +30,6 @@ export const WorkloadSchema = Type.Object(
     thinkTime: Type.Optional(Duration),
     thinkJitter: Type.Optional(Fraction),
     students: Type.Optional(Count),
-    amountCents: Type.Optional(
-      Type.Object(
-        { min: Type.Integer({ minimum: 1 }), max: Type.Integer({ minimum: 1 }) },
-        { additionalProperties: false },
-      ),
-    ),
   },
   { additionalProperties: false },
 );

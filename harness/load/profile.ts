@@ -121,7 +121,6 @@ export interface Workload {
   readonly thinkJitter?: number;
   /** Students the setup inserts; default: enough for every iteration to buy a fresh pair. */
   readonly students?: number;
-  readonly amountCents?: { readonly min: number; readonly max: number };
 }
 
 export interface HttpOptions {
@@ -211,7 +210,6 @@ export interface ResolvedWorkload {
   readonly thinkTimeMs: number;
   readonly thinkJitter: number;
   readonly students: number | undefined;
-  readonly amountCents: { readonly min: number; readonly max: number };
 }
 
 const defaultGracefulStop = '30s';
@@ -324,17 +322,6 @@ export function resolveScenario(s: Scenario, where = 'scenario'): ResolvedScenar
 }
 
 export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedWorkload {
-  const amount = w.amountCents ?? { min: 1_000, max: 50_000 };
-  if (
-    !Number.isInteger(amount.min) ||
-    !Number.isInteger(amount.max) ||
-    amount.min < 1 ||
-    amount.max < amount.min
-  ) {
-    throw new Error(
-      `${where}.amountCents must be integers with 1 <= min <= max, got ${JSON.stringify(amount)}`,
-    );
-  }
   return {
     repeatPurchase: fraction(w.repeatPurchase, `${where}.repeatPurchase`, 0),
     doubleConfirm: fraction(w.doubleConfirm, `${where}.doubleConfirm`, 0),
@@ -344,7 +331,6 @@ export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedW
     thinkTimeMs: parseDurationMs(w.thinkTime ?? '0s', `${where}.thinkTime`),
     thinkJitter: fraction(w.thinkJitter, `${where}.thinkJitter`, 0.25),
     students: w.students === undefined ? undefined : positiveInt(w.students, `${where}.students`),
-    amountCents: amount,
   };
 }
 

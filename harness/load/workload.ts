@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DashboardView, PaymentView } from '../../system/contracts/index.ts';
 import { idempotencyHeader } from '../../system/contracts/index.ts';
+import { type ProviderOptions, providerEvent, providerFromEnv, signedWebhook } from '../lib/provider.ts';
+import type { TokenBook } from '../lib/tokens.ts';
 import type { IterationContext, IterationFn } from './executors.ts';
 import type { RecordedResult, Recorder } from './operation.ts';
 import { check, recordedRequest } from './operation.ts';
@@ -92,6 +94,8 @@ export function paymentWorkload(
   fixtures: Fixtures,
   w: ResolvedWorkload,
   seed: number,
+  tokens: TokenBook,
+  provider: ProviderOptions = providerFromEnv(),
 ): { iterate: IterationFn; state: WorkloadState } {
   const { studentIds, courseIds } = fixtures;
   if (studentIds.length === 0 || courseIds.length === 0)
@@ -128,7 +132,6 @@ export function paymentWorkload(
       };
       intent = 'repeat';
     }
-    const amountCents = w.amountCents.min + randomInt(random, w.amountCents.max - w.amountCents.min + 1);
     const retry = random() < w.idempotentRetry;
     const concurrentRetry = retry && random() < w.concurrentRetry;
     const doubleConfirm = random() < w.doubleConfirm;
@@ -136,7 +139,9 @@ export function paymentWorkload(
     const thinkMs = w.thinkTimeMs * (1 + w.thinkJitter * (2 * random() - 1));
 
     const idempotencyKey = randomUUID();
-    const body = { studentId: pair.studentId, courseId: pair.courseId, amountCents };
+    const authorization = tokens.bearer(pair.studentId);
+    // The price is the server's: the client names the course (and itself, which must be the token's).
+    const body = { studentId: pair.studentId, courseId: pair.courseId };
     const create = (attempt: number, proc: string | number) =>
       recordedRequest(rec, {
         op: 'create',
@@ -144,10 +149,10 @@ export function paymentWorkload(
         method: 'POST',
         path: '/payments',
         json: body,
-        headers: { [idempotencyHeader]: idempotencyKey },
+        headers: { [idempotencyHeader]: idempotencyKey, authorization },
         signal,
         ids: { studentId: pair.studentId, courseId: pair.courseId, idempotencyKey, attempt: String(attempt) },
-        note: { request: { amountCents }, intent },
+        note: { intent },
         excerpt: paymentExcerpt,
         idsFrom: paymentIds,
       });
@@ -168,7 +173,8 @@ export function paymentWorkload(
         typeof p?.id === 'string' &&
           p.studentId === pair.studentId &&
           p.courseId === pair.courseId &&
-          p.amountCents === amountCents &&
+          typeof p.amountCents === 'number' &&
+          p.amountCents > 0 &&
           p.status === 'pending',
       );
     };
@@ -186,23 +192,31 @@ export function paymentWorkload(
     const payment = (firstOk ? first.body : secondOk ? second?.body : undefined) as PaymentView | undefined;
     if (payment && !signal.aborted) {
       rec.metrics.addCount('payments_created', {}, 1, ctx.scheduledAtMs / 1_000);
-      const providerPaymentId = `prov_${randomUUID()}`;
-      const confirm = (proc: string | number) =>
-        recordedRequest(rec, {
+      const providerPaymentId = `pi_${randomUUID()}`;
+      // The student pays at the provider, which captures the payment's amount and tells the system
+      // with a signed webhook; a double confirm is the provider delivering that event twice at once.
+      const event = providerEvent(payment, { providerPaymentId });
+      const confirm = (proc: string | number) => {
+        const webhook = signedWebhook(event, provider);
+        return recordedRequest(rec, {
           op: 'confirm',
           process: proc,
           method: 'POST',
-          path: `/payments/${encodeURIComponent(payment.id)}/confirm`,
-          json: { providerPaymentId },
+          path: webhook.path,
+          json: webhook.json,
+          headers: webhook.headers,
           signal,
           ids: {
             paymentId: payment.id,
             studentId: pair.studentId,
             courseId: pair.courseId,
             providerPaymentId,
+            providerEventId: event.id,
           },
+          note: { capture: { amountCents: payment.amountCents, currency: payment.currency } },
           excerpt: paymentExcerpt,
         });
+      };
       const results = doubleConfirm
         ? await Promise.all([confirm(vu), confirm(`${vu}b`)])
         : [await confirm(vu)];
@@ -242,6 +256,7 @@ export function paymentWorkload(
         process: vu,
         method: 'GET',
         path: `/students/${encodeURIComponent(pair.studentId)}/dashboard`,
+        headers: { authorization },
         signal,
         ids: { studentId: pair.studentId },
         excerpt: dashboardExcerpt,

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
+import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort } from '../stack/ports.ts';
@@ -86,10 +87,14 @@ export class RunningSystem {
       NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning --max-semi-space-size=4',
       MALLOC_ARENA_MAX: '2',
       NODE_ENV: 'development',
-      DATABASE_URL: e.databaseUrl,
+      // Least privilege: the system connects as the application role, never as the owner.
+      DATABASE_URL: applicationDatabaseUrl(e.databaseUrl),
       KAFKA_BROKERS: e.kafkaBrokers,
       REDIS_URL: e.redisUrl,
       PAYPROOF_FAULTS: (this.#opts.faults ?? []).join(','),
+      ...((this.#opts.faults ?? []).length > 0
+        ? { PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes-i-am-testing' }
+        : {}),
       INSTANCE_ID: name,
       METRICS_PORT: String(metricsPort),
       ...(kind === 'api' ? { PORT: String(this.#apiPort), METRICS_PORT: String(this.#apiPort) } : {}),
@@ -237,6 +242,8 @@ export const defaultInstances: Record<ProcessKind, number> = {
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const apiPort = opts.apiPort === 'free' || opts.apiPort === undefined ? await freePort() : opts.apiPort;
   mkdirSync(join(opts.runDir, 'logs'), { recursive: true });
+  // Guards a planted bug removes are dropped here, with the owner's connection.
+  await plantSchemaFaults(opts.endpoints.databaseUrl, opts.faults ?? []);
   const sys = new RunningSystem(opts, apiPort);
   const counts = { ...defaultInstances, ...opts.instances };
   try {

@@ -3,17 +3,22 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics, registry } from '../lib/metrics.ts';
+import { devSecrets, type Secrets } from '../lib/secrets.ts';
+import { authenticator } from './auth.ts';
 import { registerDashboardRoutes } from './dashboard.ts';
 import { sendError } from './errors.ts';
-import { registerPaymentRoutes } from './payments.ts';
+import { registerPaymentRoutes, SignatureError } from './payments.ts';
 
 export interface AppDeps {
   readonly pool: Pool;
@@ -27,6 +32,28 @@ export interface AppDeps {
   readonly paymentBatchSlots?: number;
   /** Planted bugs (PAYPROOF_FAULTS); none by default. */
   readonly faults?: FaultSet;
+  /** Webhook and token secrets; the public dev ones by default (tests). */
+  readonly secrets?: Secrets;
+  /** Provider webhooks signed further than this from now are stale (default 300 s, Stripe's). */
+  readonly webhookToleranceS?: number;
+  /** Requests per student (or per client address without a token) per minute (default 1200). */
+  readonly rateLimitPerMinute?: number;
+  /** A request must arrive whole within this (default 10 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+const testSecrets: Secrets = {
+  webhookSecrets: [devSecrets.webhookSecret],
+  jwtSecret: devSecrets.jwtSecret,
+  issuer: devSecrets.issuer,
+  audience: devSecrets.audience,
+  adminToken: undefined,
+  usesDevDefaults: true,
+};
+
+/** Loopback callers: the operator's own machine or a sidecar (Prometheus, the harness). */
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 /** Request bodies larger than this are refused with 413 before they are parsed. */
@@ -39,6 +66,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
     return503OnClosing: true,
+    requestTimeout: deps.requestTimeoutMs ?? 10_000,
+    connectionTimeout: 60_000,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
@@ -50,6 +79,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof SignatureError) return sendError(reply, 401, 'invalid_signature', err.message);
+    if (err.statusCode === 429) return sendError(reply, 429, 'rate_limited', err.message);
+    if (err.code === 'FST_ERR_REQUEST_TIMEOUT') return sendError(reply, 408, 'request_timeout', err.message);
     if (err.validation) {
       const code = err.validationContext === 'params' ? 'invalid_id' : 'validation_failed';
       return sendError(reply, 400, code, err.message);
@@ -87,6 +119,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`),
   );
 
+  // Operational endpoints are not on the public surface: loopback callers only, or a caller with
+  // ADMIN_TOKEN (e.g. a Prometheus scraping from another host).
+  const secrets = deps.secrets ?? testSecrets;
+  const internalOnly = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (isLoopback(req.ip)) return undefined;
+    if (secrets.adminToken && req.headers.authorization === `Bearer ${secrets.adminToken}`) return undefined;
+    return sendError(reply, 403, 'forbidden', 'operational endpoints answer loopback or ADMIN_TOKEN only');
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    const url = req.url;
+    if (url === '/metrics' || url === '/healthz' || url === '/readyz') return internalOnly(req, reply);
+    return undefined;
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
@@ -101,7 +146,30 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return registry.metrics();
   });
 
-  registerPaymentRoutes(app, deps.pool, deps.paymentBatchSlots, deps.faults);
-  registerDashboardRoutes(app, deps.pool, deps.redis);
+  const auth = authenticator(secrets);
+  // One budget per student (the token's subject); the provider's webhooks are not limited here
+  // (they are signed, and refusing them only makes the provider retry later).
+  app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    max: deps.rateLimitPerMinute ?? 1200,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.principal ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => {
+      const err = new Error(`rate limit: ${ctx.max} requests per ${ctx.after}; retry after ${ctx.ttl} ms`);
+      return Object.assign(err, { statusCode: 429 });
+    },
+  });
+  app.register(async (scope) => {
+    registerPaymentRoutes(scope, {
+      pool: deps.pool,
+      batchSlots: deps.paymentBatchSlots ?? 4,
+      faults: deps.faults ?? new Set(),
+      secrets,
+      auth,
+      webhookToleranceS: deps.webhookToleranceS ?? 300,
+    });
+    registerDashboardRoutes(scope, deps.pool, deps.redis, auth, deps.faults ?? new Set());
+  });
   return app;
 }

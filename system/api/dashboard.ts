@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import { type DashboardView, dashboardCacheKey } from '../contracts/index.ts';
 import type { Pool } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';
+import type { FaultSet } from '../lib/faults.ts';
+import type { Authenticator } from './auth.ts';
 import { sendError } from './errors.ts';
 import { uuidParam } from './schemas.ts';
 
@@ -30,12 +32,22 @@ SELECT s.id AS "studentId",
      FROM tutoring_sessions t WHERE t.student_id = s.id AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
 FROM students s WHERE s.id = $1`;
 
-export function registerDashboardRoutes(app: FastifyInstance, pool: Pool, redis: Redis) {
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  pool: Pool,
+  redis: Redis,
+  auth: Authenticator,
+  faults: FaultSet,
+) {
+  // Planted bug no-ownership-check: any student reads any dashboard.
+  const ownershipChecked = !faults.has('no-ownership-check');
   app.get<{ Params: { id: string } }>(
     '/students/:id/dashboard',
-    { schema: { params: uuidParam } },
+    { schema: { params: uuidParam }, onRequest: auth.hook, config: { rateLimit: {} } },
     async (req, reply) => {
       const studentId = req.params.id;
+      if (ownershipChecked && studentId !== req.principal)
+        return sendError(reply, 403, 'forbidden', "a student reads only their own dashboard");
       const key = dashboardCacheKey(studentId);
       let generation: string | undefined;
       try {

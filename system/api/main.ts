@@ -1,8 +1,10 @@
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
+import { announceFaults } from '../lib/faults.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics } from '../lib/metrics.ts';
 import { createRedis } from '../lib/redis.ts';
+import { loadSecrets } from '../lib/secrets.ts';
 import { runService } from '../lib/service.ts';
 import { buildApp } from './app.ts';
 
@@ -12,6 +14,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const log = createLogger('api', config.logLevel, config.instanceId);
 
 await runService('api', log, async () => {
+  announceFaults(log, config.faults);
   metrics.up.set({ service: 'api' }, 1);
   // A request never waits on the database longer than this: a partition answers 503, not a hang.
   const pool = createPool(config.databaseUrl, config.pgPoolSize, {
@@ -22,10 +25,17 @@ await runService('api', log, async () => {
     acquireTimeoutMs: intFromEnv(process.env, 'PG_ACQUIRE_TIMEOUT_MS', 8_000, 100, 60_000),
   });
   const redis = createRedis(config.redisUrl, log);
+  const secrets = loadSecrets(process.env);
+  if (secrets.usesDevDefaults)
+    log.warn('USING THE PUBLIC DEV SECRETS (WEBHOOK_SECRET / AUTH_JWT_SECRET unset): never do this in production');
   const app = buildApp({
     pool,
     redis,
     log,
+    secrets,
+    webhookToleranceS: intFromEnv(process.env, 'WEBHOOK_TOLERANCE_S', 300, 1, 86_400),
+    rateLimitPerMinute: intFromEnv(process.env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
+    requestTimeoutMs: intFromEnv(process.env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
     faults: config.faults,
   });

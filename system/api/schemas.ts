@@ -9,7 +9,7 @@ export const uuidParam = {
 
 export const createPaymentBody = {
   type: 'object',
-  required: ['studentId', 'courseId', 'amountCents'],
+  required: ['courseId'],
   additionalProperties: false,
   properties: {
     studentId: { type: 'string', format: 'uuid' },
@@ -19,12 +19,25 @@ export const createPaymentBody = {
   },
 } as const;
 
-export const confirmPaymentBody = {
+export const providerWebhookBody = {
   type: 'object',
-  required: ['providerPaymentId'],
+  required: ['id', 'type', 'created', 'data'],
   additionalProperties: false,
   properties: {
-    providerPaymentId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' },
+    id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' },
+    type: { type: 'string', enum: ['payment_succeeded', 'payment_failed'] },
+    created: { type: 'integer', minimum: 0 },
+    data: {
+      type: 'object',
+      required: ['paymentId', 'providerPaymentId', 'amountCents', 'currency'],
+      additionalProperties: false,
+      properties: {
+        paymentId: { type: 'string', format: 'uuid' },
+        providerPaymentId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' },
+        amountCents: { type: 'integer', minimum: 1, maximum: 100_000_000 },
+        currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+      },
+    },
   },
 } as const;
 

@@ -14,6 +14,13 @@ export type ApiErrorCode =
   | 'provider_payment_id_conflict'
   | 'provider_payment_id_in_use'
   | 'not_found'
+  | 'unauthenticated'
+  | 'invalid_token'
+  | 'forbidden'
+  | 'amount_mismatch'
+  | 'invalid_signature'
+  | 'rate_limited'
+  | 'request_timeout'
   | 'database_unavailable'
   | 'internal';
 
@@ -22,10 +29,12 @@ export interface ApiError {
 }
 
 export interface CreatePaymentRequest {
-  readonly studentId: string;
+  /** Optional: the authenticated student's id; another student's is a 403. */
+  readonly studentId?: string;
   readonly courseId: string;
-  readonly amountCents: number;
-  /** ISO 4217, default EUR. */
+  /** Optional: the course's price is the amount; a different amount is a 422 amount_mismatch. */
+  readonly amountCents?: number;
+  /** Optional: the course's currency; a different one is a 422 amount_mismatch. */
   readonly currency?: string;
 }
 
@@ -35,14 +44,50 @@ export interface PaymentView {
   readonly courseId: string;
   readonly amountCents: number;
   readonly currency: string;
-  readonly status: 'pending' | 'succeeded' | 'failed';
+  readonly status: 'pending' | 'succeeded' | 'failed' | 'flagged';
   readonly providerPaymentId: string | null;
   readonly createdAt: string;
   readonly confirmedAt: string | null;
 }
 
-export interface ConfirmPaymentRequest {
-  readonly providerPaymentId: string;
+/**
+ * What the payment provider POSTs to /webhooks/provider, signed (system/api/signature.ts). `id` is
+ * the provider's event id: the same event delivered again answers the same and changes nothing.
+ */
+export interface ProviderWebhook {
+  readonly id: string;
+  readonly type: 'payment_succeeded' | 'payment_failed';
+  /** Unix seconds when the provider created the event. */
+  readonly created: number;
+  readonly data: {
+    readonly paymentId: string;
+    readonly providerPaymentId: string;
+    readonly amountCents: number;
+    readonly currency: string;
+  };
+}
+
+/**
+ * What a provider event did (stored with the event, answered again on a redelivery):
+ * confirmed, failed, already_confirmed (same capture again), flagged_amount_mismatch,
+ * refund_duplicate_capture, refund_captured_after_failure (a refund request was made),
+ * ignored_succeeded / ignored_failed / ignored_flagged (a failure after the payment was decided).
+ */
+export type WebhookOutcome =
+  | 'confirmed'
+  | 'failed'
+  | 'already_confirmed'
+  | 'flagged_amount_mismatch'
+  | 'refund_duplicate_capture'
+  | 'refund_captured_after_failure'
+  | 'ignored_succeeded'
+  | 'ignored_failed'
+  | 'ignored_flagged';
+
+/** The answer to a webhook: the payment as it is after the event, with the event's outcome. */
+export interface WebhookAnswer extends PaymentView {
+  readonly providerEventId: string;
+  readonly outcome: WebhookOutcome;
 }
 
 export interface DashboardView {

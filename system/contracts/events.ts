@@ -49,6 +49,31 @@ export const TrainerAllocatedPayload = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * PAYMENT_REFUND_REQUESTED: money was captured that cannot become a purchase (the student already
+ * owns the course, the payment had failed or expired, a second capture, a wrong amount). Emitted by
+ * the purchase worker or by the API's webhook; handled by the purchase worker, which records the
+ * refund request (refund_requests) for the provider. One per capture (`providerPaymentId`).
+ */
+export const PaymentRefundRequestedPayload = Type.Object(
+  {
+    refundId: Uuid,
+    paymentId: Uuid,
+    studentId: Uuid,
+    courseId: Uuid,
+    providerPaymentId: Type.String({ minLength: 1, maxLength: 128 }),
+    amountCents: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    reason: Type.Union([
+      Type.Literal('course_already_owned'),
+      Type.Literal('captured_after_failure'),
+      Type.Literal('duplicate_capture'),
+      Type.Literal('amount_mismatch'),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
 function envelope<T extends string, P extends ReturnType<typeof Type.Object>>(eventType: T, payload: P) {
   return Type.Object(
     {
@@ -71,17 +96,26 @@ export const PurchaseConfirmed = envelope('PURCHASE_CONFIRMED', PurchaseConfirme
 export const PurchaseCreated = envelope('PURCHASE_CREATED', PurchaseCreatedPayload);
 export const TrainerAllocated = envelope('TRAINER_ALLOCATED', TrainerAllocatedPayload);
 
+export const PaymentRefundRequested = envelope('PAYMENT_REFUND_REQUESTED', PaymentRefundRequestedPayload);
+
 export type PurchaseConfirmedEvent = Readonly<Static<typeof PurchaseConfirmed>>;
 export type PurchaseCreatedEvent = Readonly<Static<typeof PurchaseCreated>>;
 export type TrainerAllocatedEvent = Readonly<Static<typeof TrainerAllocated>>;
+export type PaymentRefundRequestedEvent = Readonly<Static<typeof PaymentRefundRequested>>;
+export type RefundReason = PaymentRefundRequestedEvent['payload']['reason'];
 
 /** Every event of the flow, discriminated by `eventType`. */
-export type DomainEvent = PurchaseConfirmedEvent | PurchaseCreatedEvent | TrainerAllocatedEvent;
+export type DomainEvent =
+  | PurchaseConfirmedEvent
+  | PurchaseCreatedEvent
+  | TrainerAllocatedEvent
+  | PaymentRefundRequestedEvent;
 
 export const eventSchemas = {
   PURCHASE_CONFIRMED: PurchaseConfirmed,
   PURCHASE_CREATED: PurchaseCreated,
   TRAINER_ALLOCATED: TrainerAllocated,
+  PAYMENT_REFUND_REQUESTED: PaymentRefundRequested,
 } as const;
 
 /** Largest message a worker accepts; anything bigger is dead-lettered unparsed. */

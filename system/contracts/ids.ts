@@ -32,3 +32,8 @@ export function purchaseIdFor(paymentId: string): string {
 export function allocationIdFor(purchaseId: string): string {
   return uuidv5(`allocation:${purchaseId}`);
 }
+
+/** The one refund request a capture can lead to (a capture is the provider's payment id). */
+export function refundIdFor(providerPaymentId: string): string {
+  return uuidv5(`refund:${providerPaymentId}`);
+}

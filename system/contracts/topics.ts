@@ -5,6 +5,7 @@ export const topics = {
   PURCHASE_CONFIRMED: 'payments.purchase-confirmed.v1',
   PURCHASE_CREATED: 'purchases.purchase-created.v1',
   TRAINER_ALLOCATED: 'allocations.trainer-allocated.v1',
+  PAYMENT_REFUND_REQUESTED: 'payments.refund-requested.v1',
 } as const;
 
 export type EventType = keyof typeof topics;
@@ -12,7 +13,7 @@ export const eventTypes = Object.keys(topics) as EventType[];
 
 /** The four consumer groups and the event types each consumes. */
 export const consumerGroups = {
-  'purchase-worker': ['PURCHASE_CONFIRMED'],
+  'purchase-worker': ['PURCHASE_CONFIRMED', 'PAYMENT_REFUND_REQUESTED'],
   'allocation-worker': ['PURCHASE_CREATED'],
   'session-worker': ['TRAINER_ALLOCATED'],
   'cache-worker': ['PURCHASE_CREATED', 'TRAINER_ALLOCATED'],

@@ -16,6 +16,11 @@ export const plantedFaults = [
   'no-allocation-unique',
   'no-session-unique',
   'trust-event',
+  // Issue 14: real payments (docs/payments.md).
+  'skip-signature-check',
+  'trust-client-amount',
+  'no-ownership-check',
+  'absorb-repeat-capture',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];
@@ -40,5 +45,22 @@ export function parseFaults(env: NodeJS.ProcessEnv = process.env): FaultSet {
   if (env.NODE_ENV === 'production') {
     throw new AppError('faults_refused', `PAYPROOF_FAULTS=${raw} is refused with NODE_ENV=production`, false);
   }
+  // An explicit opt-in, so that a stray variable alone cannot plant a bug anywhere.
+  if (env.PAYPROOF_ALLOW_PLANTED_FAULTS !== 'yes-i-am-testing') {
+    throw new AppError(
+      'faults_refused',
+      `PAYPROOF_FAULTS=${raw} needs PAYPROOF_ALLOW_PLANTED_FAULTS=yes-i-am-testing as well`,
+      false,
+    );
+  }
   return new Set(names as PlantedFault[]);
+}
+
+/** Says loudly, at start-up, that this process runs with planted bugs. */
+export function announceFaults(log: { warn: (o: object, msg: string) => void }, faults: FaultSet): void {
+  if (faults.size === 0) return;
+  log.warn(
+    { plantedFaults: [...faults] },
+    `PLANTED BUGS ACTIVE: ${[...faults].join(', ')}. This process is deliberately broken for testing (PAYPROOF_FAULTS).`,
+  );
 }

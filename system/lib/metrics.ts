@@ -17,6 +17,21 @@ const make = {
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const metrics = {
+  paymentsExpired: make.counter(
+    'payproof_payments_expired_total',
+    'Pending payments failed by the expiry sweep (no provider event in time)',
+    [],
+  ),
+  webhookEvents: make.counter(
+    'payproof_webhook_events_total',
+    'Provider events applied by the webhook (first delivery), by outcome',
+    ['outcome'],
+  ),
+  webhookRefused: make.counter(
+    'payproof_webhook_refused_total',
+    'Webhooks refused before parsing: missing, malformed, stale or mismatched signature',
+    ['reason'],
+  ),
   eventsEmitted: make.counter('payproof_events_emitted_total', 'Events written to the outbox, by type', [
     'type',
   ]),

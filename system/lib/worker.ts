@@ -4,7 +4,7 @@ import { intFromEnv, loadBaseConfig } from './config.ts';
 import { startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
-import type { FaultSet } from './faults.ts';
+import { announceFaults, type FaultSet } from './faults.ts';
 import type { DashboardCache, EventHandler } from './inbox.ts';
 import { createKafka } from './kafka.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -33,6 +33,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
   const log = createLogger(spec.group, config.logLevel, config.instanceId);
   return runService(spec.group, log, async () => {
     metrics.up.set({ service: spec.group }, 1);
+    announceFaults(log, config.faults);
     const concurrency = intFromEnv(env, 'PARTITIONS_CONCURRENCY', 3, 1, 32);
     const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 1), {
       name: `${spec.group}-${config.instanceId}`,

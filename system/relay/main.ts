@@ -2,15 +2,18 @@ import type { Producer } from 'kafkajs';
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { createKafka } from '../lib/kafka.ts';
+import { announceFaults } from '../lib/faults.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { runService } from '../lib/service.ts';
+import { runExpiry } from './expiry.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
 
 const config = loadBaseConfig(process.env, { pgPoolSize: 3 });
 const log = createLogger('relay', config.logLevel, config.instanceId);
 
 await runService('relay', log, async () => {
+  announceFaults(log, config.faults);
   metrics.up.set({ service: 'relay' }, 1);
   const pool = createPool(config.databaseUrl, config.pgPoolSize, {
     name: `relay-${config.instanceId}`,
@@ -52,6 +55,10 @@ await runService('relay', log, async () => {
   const loops = Promise.all([
     runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),
     watchBacklog(pool, stop.signal),
+    runExpiry(pool, log, stop.signal, {
+      afterMs: intFromEnv(process.env, 'PAYMENT_EXPIRY_MS', 30 * 60_000, 1_000, 30 * 86_400_000),
+      everyMs: intFromEnv(process.env, 'EXPIRY_INTERVAL_MS', 10_000, 100, 3_600_000),
+    }),
   ]);
   return async () => {
     stop.abort();

@@ -252,7 +252,7 @@ const property = fc.asyncProperty(runArb, async (r) => {
   );
   // One flow's events next to each other (cause first), so that the reorder window can put an
   // effect before its cause.
-  const order = { PURCHASE_CONFIRMED: 0, PURCHASE_CREATED: 1, TRAINER_ALLOCATED: 2 };
+  const order = { PURCHASE_CONFIRMED: 0, PURCHASE_CREATED: 1, TRAINER_ALLOCATED: 2, PAYMENT_REFUND_REQUESTED: 3 };
   const envelopes = read
     .flat()
     .filter((e) => mine.has(e.payload.studentId))

@@ -5,6 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { deliverWebhook, providerEvent } from '../../harness/lib/provider.ts';
+import { TokenBook } from '../../harness/lib/tokens.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import type { Endpoints } from '../../harness/stack/stack.ts';
 import { type RunningSystem, type SystemOptions, startSystem } from '../../harness/system/launcher.ts';
@@ -54,16 +56,20 @@ export async function post(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Creates and confirms one payment; returns it. */
+const tokens = new TokenBook();
+
+/** `Authorization` header of a student (the dev issuer's token). */
+export async function authFor(studentId: string): Promise<Record<string, string>> {
+  return { authorization: await tokens.bearerFor(studentId) };
+}
+
+/** Creates a payment as the student (the course's price) and has the fake provider capture it; returns it. */
 export async function pay(baseUrl: string, studentId: string, courseId: string): Promise<PaymentView> {
-  const created = await post(baseUrl, '/payments', { studentId, courseId, amountCents: 4900 });
+  const created = await post(baseUrl, '/payments', { courseId }, await authFor(studentId));
   if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
-  const id = created.body.id as string;
-  const confirmed = await post(baseUrl, `/payments/${id}/confirm`, {
-    providerPaymentId: `pp_${randomUUID()}`,
-  });
+  const confirmed = await deliverWebhook(baseUrl, providerEvent(created.body as unknown as PaymentView));
   if (confirmed.status !== 200)
-    throw new Error(`confirm: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+    throw new Error(`webhook: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
   return confirmed.body as unknown as PaymentView;
 }
 

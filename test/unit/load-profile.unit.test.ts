@@ -99,7 +99,8 @@ describe('profiles are validated before anything runs', () => {
       /scenario.stages: must NOT have fewer than 1 items/,
     );
     expect(bad({ workload: { doubleConfirm: 1.5 } })).toThrow(/workload.doubleConfirm: must be <= 1/);
-    expect(bad({ workload: { amountCents: { min: 10, max: 1 } } })).toThrow(/amountCents/);
+    // Amounts are the server's prices: a profile cannot choose them.
+    expect(bad({ workload: { amountCents: { min: 1, max: 10 } } as never })).toThrow(/amountCents/);
     expect(bad({ thresholds: { http_req_duration: ['p95<100'] } })).toThrow(/did you mean p\(95\)/);
     expect(bad({ thresholds: { nope: ['count<1'] } })).toThrow(/unknown metric 'nope'/);
     expect(bad({ phaseThresholds: { midway: {} } as never })).toThrow(

@@ -144,9 +144,9 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
   const events = eventsOfType(chunk, 'PURCHASE_CREATED');
   const { client } = ctx;
   const randomIds = ctx.faults.has('random-downstream-ids');
-  // Planted bug no-allocation-unique: no one-live-allocation guard (index dropped, pair not looked up).
+  // Planted bug no-allocation-unique: no one-live-allocation guard (the pair is not looked up; the
+  // harness drops the index with its owner connection, harness/system/plant.ts).
   const unguarded = ctx.faults.has('no-allocation-unique');
-  if (unguarded) await client.query('DROP INDEX IF EXISTS trainer_allocations_one_live');
   const lookup = await client.query<Lookup>(lookupSql, [
     events.map((_, i) => i),
     events.map((e) => e.payload.purchaseId),

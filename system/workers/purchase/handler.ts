@@ -1,6 +1,16 @@
-// PURCHASE_CONFIRMED → student_course_purchases → PURCHASE_CREATED, a whole chunk at a time.
+// PURCHASE_CONFIRMED → student_course_purchases → PURCHASE_CREATED, a whole chunk at a time; a
+// payment for a course the student already owns → PAYMENT_REFUND_REQUESTED (never absorbed);
+// PAYMENT_REFUND_REQUESTED → refund_requests (one per capture), for the provider to pay back.
 import { randomUUID } from 'node:crypto';
-import { eventIdFor, type PurchaseCreatedEvent, purchaseIdFor } from '../../contracts/index.ts';
+import {
+  type DomainEvent,
+  eventIdFor,
+  type PaymentRefundRequestedEvent,
+  type PurchaseConfirmedEvent,
+  type PurchaseCreatedEvent,
+  purchaseIdFor,
+  refundIdFor,
+} from '../../contracts/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { type ChunkContext, type EventHandler, eventsOfType, type Outcome } from '../../lib/inbox.ts';
 import { enqueueEvents, isoTimestamp } from '../../lib/outbox.ts';
@@ -36,6 +46,10 @@ export function purchaseCreatedEvent(row: PurchaseRow, randomIds: boolean): Purc
 interface Checked {
   ord: number;
   status: string | null;
+  provider_payment_id: string | null;
+  amount_cents: string | null;
+  currency: string | null;
+  confirmed_at: Date | string | null;
   student_id: string | null;
   course_id: string | null;
   purchase_tier: number | null;
@@ -51,7 +65,8 @@ WITH input AS (
   SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[])
     AS i(ord, purchase_id, payment_id, student_id, course_id)
 ), src AS (
-  SELECT i.*, p.status, p.student_id AS p_student, p.course_id AS p_course, c.purchase_tier
+  SELECT i.*, p.status, p.student_id AS p_student, p.course_id AS p_course, c.purchase_tier,
+         p.provider_payment_id, p.amount_cents, p.currency::text AS currency, p.confirmed_at
   FROM input i LEFT JOIN payments p ON p.id = i.payment_id LEFT JOIN courses c ON c.id = p.course_id
 ), ins AS (
   INSERT INTO student_course_purchases (id, payment_id, student_id, course_id, purchase_tier)
@@ -62,7 +77,7 @@ WITH input AS (
   RETURNING id, payment_id, student_id, course_id, purchase_tier, created_at
 )
 SELECT src.ord, src.status, src.p_student AS student_id, src.p_course AS course_id, src.purchase_tier,
-       to_jsonb(ins) AS inserted
+       src.provider_payment_id, src.amount_cents::text, src.currency, src.confirmed_at, to_jsonb(ins) AS inserted
 FROM src LEFT JOIN ins ON ins.id = src.purchase_id ORDER BY src.ord`;
 
 /** Why an event cannot create a purchase, or undefined when it can. */
@@ -80,15 +95,104 @@ function refusal(
   return undefined;
 }
 
+/** The refund of a capture that cannot become a purchase: identical on every emission. */
+export function refundRequestedEvent(
+  e: PurchaseConfirmedEvent,
+  c: Checked,
+): PaymentRefundRequestedEvent {
+  const refundId = refundIdFor(c.provider_payment_id!);
+  return {
+    eventId: eventIdFor('PAYMENT_REFUND_REQUESTED', refundId),
+    correlationId: e.payload.paymentId,
+    causationId: e.eventId,
+    eventType: 'PAYMENT_REFUND_REQUESTED',
+    version: 1,
+    timestamp: isoTimestamp(c.confirmed_at!),
+    payload: {
+      refundId,
+      paymentId: e.payload.paymentId,
+      studentId: e.payload.studentId,
+      courseId: e.payload.courseId,
+      providerPaymentId: c.provider_payment_id!,
+      amountCents: Number(c.amount_cents),
+      currency: c.currency!,
+      reason: 'course_already_owned',
+    },
+  };
+}
+
+/** The purchase worker's group takes two event types: each part of a chunk goes to its handler. */
+export const handlePurchaseWorkerChunk: EventHandler = async (ctx, chunk) => {
+  const confirmed = chunk.filter((e) => e.eventType === 'PURCHASE_CONFIRMED');
+  const refunds = chunk.filter((e) => e.eventType !== 'PURCHASE_CONFIRMED');
+  if (refunds.length === 0) return handlePurchaseConfirmed(ctx, confirmed);
+  const a = confirmed.length > 0 ? await handlePurchaseConfirmed(ctx, confirmed) : [];
+  const b = await handleRefundRequested(ctx, refunds);
+  const byEvent = new Map<DomainEvent, Outcome>();
+  confirmed.forEach((e, i) => byEvent.set(e, a[i]!));
+  refunds.forEach((e, i) => byEvent.set(e, b[i]!));
+  return chunk.map((e) => byEvent.get(e)!);
+};
+
+// A refund request must have its cause: the payment exists, names this student and course, and
+// the capture is the provider's (on the payment, or in a signed provider event).
+const insertRefunds = `
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[], $8::text[], $9::text[])
+    AS i(ord, refund_id, payment_id, provider_payment_id, student_id, course_id, amount_cents, currency, reason)
+), src AS (
+  SELECT i.*, p.id IS NOT NULL AND p.student_id = i.student_id AND p.course_id = i.course_id AS matches,
+         (p.provider_payment_id = i.provider_payment_id
+          OR EXISTS (SELECT 1 FROM provider_events pe WHERE pe.payment_id = i.payment_id
+                     AND pe.provider_payment_id = i.provider_payment_id AND pe.type = 'payment_succeeded')) AS captured
+  FROM input i LEFT JOIN payments p ON p.id = i.payment_id
+), ins AS (
+  INSERT INTO refund_requests (id, payment_id, provider_payment_id, student_id, course_id, amount_cents, currency, reason)
+  SELECT refund_id, payment_id, provider_payment_id, student_id, course_id, amount_cents, currency, reason
+  FROM src WHERE matches AND captured ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id
+)
+SELECT src.ord, src.matches, coalesce(src.captured, false) AS captured, ins.id IS NOT NULL AS inserted
+FROM src LEFT JOIN ins ON ins.id = src.refund_id ORDER BY src.ord`;
+
+export const handleRefundRequested: EventHandler = async (ctx, chunk) => {
+  const events = eventsOfType(chunk, 'PAYMENT_REFUND_REQUESTED');
+  const r = await ctx.client.query<{ ord: number; matches: boolean; captured: boolean; inserted: boolean }>(
+    insertRefunds,
+    [
+      events.map((_, i) => i),
+      events.map((e) => e.payload.refundId),
+      events.map((e) => e.payload.paymentId),
+      events.map((e) => e.payload.providerPaymentId),
+      events.map((e) => e.payload.studentId),
+      events.map((e) => e.payload.courseId),
+      events.map((e) => e.payload.amountCents),
+      events.map((e) => e.payload.currency),
+      events.map((e) => e.payload.reason),
+    ],
+  );
+  const claimed = new Set<string>();
+  return events.map((e, i): Outcome => {
+    const c = r.rows[i]!;
+    if (!c.matches) throw new AppError('handler_error', `refund ${e.payload.refundId}: no such payment for this student and course`, false);
+    if (!c.captured)
+      throw new AppError('handler_error', `refund ${e.payload.refundId}: ${e.payload.providerPaymentId} was never captured`, false);
+    // The same refund twice in the chunk: the second copy finds the first's row.
+    const first = c.inserted && !claimed.has(e.payload.refundId);
+    claimed.add(e.payload.refundId);
+    return first ? 'applied' : 'already-done';
+  });
+};
+
 export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, chunk) => {
   const events = eventsOfType(chunk, 'PURCHASE_CONFIRMED');
   const { client } = ctx;
+  const refunds: PaymentRefundRequestedEvent[] = [];
   // Planted bug trust-event: the event is believed, the payment's status is not checked.
   const trust = ctx.faults.has('trust-event');
-  if (ctx.faults.has('no-purchase-unique')) {
-    // Planted bug: as if the migration that creates the guard had never run on this database.
-    await client.query('DROP INDEX IF EXISTS student_course_purchases_one_active');
-  }
+  // Planted bug no-purchase-unique: the harness drops the one-active-purchase index with its owner
+  // connection (harness/system/plant.ts), as if the migration had never run on this database.
   const r = await client.query<Checked>(checkAndInsert, [
     events.map((_, i) => i),
     events.map((e) => purchaseIdFor(e.payload.paymentId)),
@@ -135,13 +239,14 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
       }
       rows[i] = row;
       ctx.onConflict('student_course_purchases_one_active');
+      // Another payment already bought this course: this capture is paid back, not absorbed.
+      // Planted bug absorb-repeat-capture: the money is kept and nothing is asked of the provider.
+      if (row.payment_id !== events[i]!.payload.paymentId && !ctx.faults.has('absorb-repeat-capture'))
+        refunds.push(refundRequestedEvent(events[i]!, r.rows[i]!));
     }
   }
   // Re-announcing an existing purchase is a no-op (same event id, one outbox row per id).
   const randomIds = ctx.faults.has('random-downstream-ids');
-  await enqueueEvents(
-    client,
-    rows.map((row) => purchaseCreatedEvent(row!, randomIds)),
-  );
+  await enqueueEvents(client, [...rows.map((row) => purchaseCreatedEvent(row!, randomIds)), ...refunds]);
   return outcomes;
 };

@@ -1,4 +1,4 @@
 import { runWorker } from '../../lib/worker.ts';
-import { handlePurchaseConfirmed } from './handler.ts';
+import { handlePurchaseWorkerChunk } from './handler.ts';
 
-await runWorker({ group: 'purchase-worker', setup: async () => ({ handler: handlePurchaseConfirmed }) });
+await runWorker({ group: 'purchase-worker', setup: async () => ({ handler: handlePurchaseWorkerChunk }) });

@@ -6,13 +6,8 @@ import { fillWindows, type LiveAllocation } from './schedule-sql.ts';
 
 export const handleTrainerAllocated: EventHandler = async (ctx: ChunkContext, chunk) => {
   const events = eventsOfType(chunk, 'TRAINER_ALLOCATED');
-  // Planted bug no-session-unique: as if the (allocation, date, time) constraint had never been made.
-  // Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
-  if (ctx.faults.has('no-session-unique'))
-    await ctx.client.query(`DO $$ DECLARE c text; BEGIN
-      SELECT conname INTO c FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u';
-      IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE tutoring_sessions DROP CONSTRAINT %I', c); END IF; END $$`);
-  // Stryker restore all
+  // Planted bug no-session-unique: the harness drops the (allocation, date, time) constraint with
+  // its owner connection (harness/system/plant.ts); the application role cannot change the schema.
   // The allocation rows are the truth (not the payloads): nothing is scheduled for an unknown or dead one.
   const r = await ctx.client.query<LiveAllocation & { status: string }>(
     `SELECT id, trainer_id, student_id, start_date, session_count, status FROM trainer_allocations

@@ -30,7 +30,7 @@ import { createLogger } from '../../../system/lib/log.ts';
 import { relayOnce } from '../../../system/relay/relay.ts';
 import { handlePurchaseCreated } from '../../../system/workers/allocation/handler.ts';
 import { handleCacheEvent } from '../../../system/workers/cache/handler.ts';
-import { handlePurchaseConfirmed } from '../../../system/workers/purchase/handler.ts';
+import { handlePurchaseWorkerChunk as handlePurchaseConfirmed } from '../../../system/workers/purchase/handler.ts';
 import { handleTrainerAllocated } from '../../../system/workers/session/handler.ts';
 import { topUp } from '../../../system/workers/session/topup.ts';
 import type { BusRecord } from '../sim/bus.ts';

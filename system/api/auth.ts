@@ -1,0 +1,73 @@
+// Students are authenticated with a bearer token: a JWT (RFC 7519) signed HS256 by the identity
+// provider, verified with `jose`. Claims: `sub` = the student's id (a UUID), `iss`, `aud`, `exp`
+// (required), `iat`. The harness's dev issuer (harness/lib/tokens.ts) signs them with the dev key.
+// A verified token is remembered until it expires (bounded map), so a student's next requests
+// cost a map lookup, not an HMAC: the token is the key, and it is only ever trusted after one
+// full verification.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { Secrets } from '../lib/secrets.ts';
+import { sendError } from './errors.ts';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated student (the token's `sub`), set by the auth hook. */
+    principal?: string;
+  }
+}
+
+export interface Authenticator {
+  /** onRequest hook: 401 without a valid token; sets `req.principal`. */
+  readonly hook: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+export function authenticator(secrets: Secrets, opts: { cacheSize?: number; clockToleranceS?: number } = {}) {
+  const key = new TextEncoder().encode(secrets.jwtSecret);
+  const cacheSize = opts.cacheSize ?? 50_000;
+  const verified = new Map<string, { sub: string; expMs: number }>();
+  const verify = async (token: string): Promise<string> => {
+    const hit = verified.get(token);
+    if (hit && hit.expMs > Date.now()) return hit.sub;
+    if (hit) verified.delete(token);
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: secrets.issuer,
+      audience: secrets.audience,
+      requiredClaims: ['sub', 'exp'],
+      clockTolerance: opts.clockToleranceS ?? 30,
+    });
+    const sub = payload.sub!;
+    if (!uuidPattern.test(sub)) throw new joseErrors.JWTClaimValidationFailed('sub is not a student id', payload, 'sub');
+    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+    verified.set(token, { sub, expMs: payload.exp! * 1000 });
+    return sub;
+  };
+  const hook = async (req: FastifyRequest, reply: FastifyReply) => {
+    const h = req.headers.authorization;
+    if (!h) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendError(reply, 401, 'unauthenticated', 'send Authorization: Bearer <token>');
+    }
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(h);
+    if (!m || h.length > 4096) {
+      reply.header('www-authenticate', 'Bearer error="invalid_request"');
+      return sendError(reply, 401, 'unauthenticated', 'Authorization must be "Bearer <JWT>"');
+    }
+    try {
+      req.principal = await verify(m[1]!);
+    } catch (err) {
+      const expired = err instanceof joseErrors.JWTExpired;
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return sendError(
+        reply,
+        401,
+        'invalid_token',
+        expired ? 'the token has expired' : 'the token is not valid for this API',
+      );
+    }
+    return undefined;
+  };
+  return { hook } satisfies Authenticator;
+}
