@@ -34,7 +34,12 @@ export function createBodyOf(op: Operation): CreateBody | undefined {
   const currency = pick('currency');
   if (typeof studentId !== 'string' || typeof courseId !== 'string') return undefined;
   if (amountCents !== undefined && !Number.isFinite(amountCents)) return undefined;
-  return { studentId, courseId, amountCents, currency: currency === undefined ? undefined : String(currency) };
+  return {
+    studentId,
+    courseId,
+    amountCents,
+    currency: currency === undefined ? undefined : String(currency),
+  };
 }
 
 export function sameBody(a: CreateBody, b: CreateBody): boolean {

@@ -115,6 +115,7 @@ const vitest = spawnSync(
     env: {
       ...process.env,
       PAYPROOF_FAULTS: planted ? '' : faults,
+      ...(faults && !planted ? { PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes-i-am-testing' } : {}),
       PAYPROOF_PLANTED: planted ?? '',
       ...(str(args, 'seeds') ? { PAYPROOF_PLANTED_SEEDS: str(args, 'seeds') } : {}),
       PAYPROOF_PROPERTY_RUNS: runs,

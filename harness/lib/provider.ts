@@ -3,8 +3,8 @@
 // providers do: at least once (redeliveries carry the same event id), sometimes twice at once,
 // late, or out of order. Every workload confirms payments through it; nothing else can.
 import { randomUUID } from 'node:crypto';
-import type { PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
 import { signatureHeader, signatureHeaderValue } from '../../system/api/signature.ts';
+import type { PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
 import { devSecrets } from '../../system/lib/secrets.ts';
 
 export const webhookPath = '/webhooks/provider';

@@ -42,7 +42,8 @@ export class TokenBook {
     this.#opts = opts;
   }
   async prepare(studentIds: Iterable<string>): Promise<this> {
-    for (const id of studentIds) if (!this.#tokens.has(id)) this.#tokens.set(id, await tokenFor(id, this.#opts));
+    for (const id of studentIds)
+      if (!this.#tokens.has(id)) this.#tokens.set(id, await tokenFor(id, this.#opts));
     return this;
   }
   /** `Authorization` header value for a prepared student. */

@@ -1,6 +1,8 @@
 // The load engine: profile → fixtures → executor × workload over undici → metrics, history,
 // per-second samples, CPU self-check → thresholds (whole run and per phase) → LoadSummary.
 // `runLoad` is the one function the `npm run load` runner calls.
+
+import { TokenBook } from '../lib/tokens.ts';
 import type { History } from '../run/history.ts';
 import type { Criterion, Sample } from '../run/result.ts';
 import { CpuMonitor, judgeCpu } from './cpu.ts';
@@ -19,7 +21,6 @@ import type { LoadSummary } from './summary.ts';
 import { buildSummary } from './summary.ts';
 import { evaluateThresholds, parseThresholds } from './thresholds.ts';
 import type { Fixtures } from './workload.ts';
-import { TokenBook } from '../lib/tokens.ts';
 import { paymentWorkload } from './workload.ts';
 
 /** A fault timeline, fixed in advance or read when the load ends (faults applied live). */

@@ -4,13 +4,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
-import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort } from '../stack/ports.ts';
 import { ManagedProcess } from '../stack/process.ts';
 import type { Endpoints } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
+import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
 
 export const processKinds = ['api', 'relay', 'purchase', 'allocation', 'session', 'cache'] as const;
 export type ProcessKind = (typeof processKinds)[number];
@@ -92,9 +92,7 @@ export class RunningSystem {
       KAFKA_BROKERS: e.kafkaBrokers,
       REDIS_URL: e.redisUrl,
       PAYPROOF_FAULTS: (this.#opts.faults ?? []).join(','),
-      ...((this.#opts.faults ?? []).length > 0
-        ? { PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes-i-am-testing' }
-        : {}),
+      ...((this.#opts.faults ?? []).length > 0 ? { PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes-i-am-testing' } : {}),
       INSTANCE_ID: name,
       METRICS_PORT: String(metricsPort),
       ...(kind === 'api' ? { PORT: String(this.#apiPort), METRICS_PORT: String(this.#apiPort) } : {}),

@@ -17,7 +17,10 @@ export function schemaFaultsOf(faults: Iterable<string>): string[] {
 }
 
 /** Drops the guards the planted bugs name, with the owner's connection (idempotent). */
-export async function plantSchemaFaults(ownerDatabaseUrl: string, faults: Iterable<string>): Promise<string[]> {
+export async function plantSchemaFaults(
+  ownerDatabaseUrl: string,
+  faults: Iterable<string>,
+): Promise<string[]> {
   const planted = schemaFaultsOf(faults);
   if (planted.length === 0) return planted;
   const client = new pg.Client({ connectionString: ownerDatabaseUrl });

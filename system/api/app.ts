@@ -1,4 +1,6 @@
 // buildApp(deps) builds the HTTP app; listening is separate so tests can use app.inject.
+
+import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -7,7 +9,6 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';

@@ -39,7 +39,8 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
       clockTolerance: opts.clockToleranceS ?? 30,
     });
     const sub = payload.sub!;
-    if (!uuidPattern.test(sub)) throw new joseErrors.JWTClaimValidationFailed('sub is not a student id', payload, 'sub');
+    if (!uuidPattern.test(sub))
+      throw new joseErrors.JWTClaimValidationFailed('sub is not a student id', payload, 'sub');
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
     verified.set(token, { sub, expMs: payload.exp! * 1000 });
     return sub;

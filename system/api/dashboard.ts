@@ -47,7 +47,7 @@ export function registerDashboardRoutes(
     async (req, reply) => {
       const studentId = req.params.id;
       if (ownershipChecked && studentId !== req.principal)
-        return sendError(reply, 403, 'forbidden', "a student reads only their own dashboard");
+        return sendError(reply, 403, 'forbidden', 'a student reads only their own dashboard');
       const key = dashboardCacheKey(studentId);
       let generation: string | undefined;
       try {

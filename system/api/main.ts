@@ -27,7 +27,9 @@ await runService('api', log, async () => {
   const redis = createRedis(config.redisUrl, log);
   const secrets = loadSecrets(process.env);
   if (secrets.usesDevDefaults)
-    log.warn('USING THE PUBLIC DEV SECRETS (WEBHOOK_SECRET / AUTH_JWT_SECRET unset): never do this in production');
+    log.warn(
+      'USING THE PUBLIC DEV SECRETS (WEBHOOK_SECRET / AUTH_JWT_SECRET unset): never do this in production',
+    );
   const app = buildApp({
     pool,
     redis,

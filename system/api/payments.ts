@@ -60,7 +60,12 @@ function creationView(row: PaymentRow): PaymentView {
 }
 
 function requestHash(body: CreatePaymentRequest, studentId: string): string {
-  const canonical = JSON.stringify([studentId, body.courseId, body.amountCents ?? null, body.currency ?? null]);
+  const canonical = JSON.stringify([
+    studentId,
+    body.courseId,
+    body.amountCents ?? null,
+    body.currency ?? null,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -90,12 +95,15 @@ WITH input AS (
     AS i(event_id, payment_id, type, provider_payment_id, amount_cents, currency, confirm_event_id, refund_id, refund_event_id)
 ), cur AS (
   SELECT i.*, p.status, p.amount_cents AS p_amount, p.currency::text AS p_currency, p.provider_payment_id AS p_ppid,
-         p.student_id, p.course_id
+         p.student_id, p.course_id,
+         EXISTS (SELECT 1 FROM payments o WHERE o.provider_payment_id = i.provider_payment_id AND o.id <> i.payment_id)
+           AS capture_of_another
   FROM input i JOIN payments p ON p.id = i.payment_id
   WHERE NOT EXISTS (SELECT 1 FROM provider_events pe WHERE pe.id = i.event_id)
   FOR UPDATE OF p
 ), decided AS (
   SELECT cur.*, CASE
+    WHEN capture_of_another THEN 'rejected_capture_of_another_payment'
     WHEN type = 'payment_failed' AND status = 'pending' THEN 'failed'
     WHEN type = 'payment_failed' THEN 'ignored_' || status
     WHEN status = 'pending' AND ($11::boolean OR (amount_cents = p_amount AND currency = p_currency)) THEN 'confirmed'
@@ -193,8 +201,12 @@ export function roundsByKey<T>(items: readonly T[], key: (t: T) => string): T[][
     const k = key(item);
     let r = 0;
     while (seen[r]?.has(k)) r++;
-    (rounds[r] ??= []).push(item);
-    (seen[r] ??= new Set()).add(k);
+    if (!rounds[r]) {
+      rounds[r] = [];
+      seen[r] = new Set();
+    }
+    rounds[r]!.push(item);
+    seen[r]!.add(k);
   }
   return rounds;
 }
@@ -279,7 +291,11 @@ WHERE id = $1 AND status = 'pending' RETURNING *`;
 /** Planted bug confirm-two-transactions: the event committed first, the status in a second transaction. */
 async function confirmInTwoTransactions(pool: Pool, e: ProviderWebhook): Promise<WebhookResult> {
   const id = e.data.paymentId;
-  await pool.query(confirmEventFirstSql, [id, eventIdFor('PURCHASE_CONFIRMED', id), topics.PURCHASE_CONFIRMED]);
+  await pool.query(confirmEventFirstSql, [
+    id,
+    eventIdFor('PURCHASE_CONFIRMED', id),
+    topics.PURCHASE_CONFIRMED,
+  ]);
   const row = (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, e.data.providerPaymentId])).rows[0];
   return row ? { outcome: 'confirmed', row } : undefined;
 }
@@ -441,10 +457,19 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           if (!result) {
             return sendError(reply, 404, 'payment_not_found', `no payment ${event.data.paymentId}`);
           }
+          if (result.outcome === 'rejected_capture_of_another_payment')
+            return sendError(
+              reply,
+              409,
+              'provider_payment_id_in_use',
+              `${event.data.providerPaymentId} is the capture of another payment`,
+            );
           if (result.outcome === 'confirmed') metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
-          return reply
-            .code(200)
-            .send({ ...view(result.row), providerEventId: event.id, outcome: result.outcome } satisfies WebhookAnswer);
+          return reply.code(200).send({
+            ...view(result.row),
+            providerEventId: event.id,
+            outcome: result.outcome,
+          } satisfies WebhookAnswer);
         } catch (err) {
           if (sqlState(err) === '23505' && constraintOf(err) === 'payments_provider_payment_id_key') {
             return sendError(

@@ -71,7 +71,8 @@ export interface ProviderWebhook {
  * What a provider event did (stored with the event, answered again on a redelivery):
  * confirmed, failed, already_confirmed (same capture again), flagged_amount_mismatch,
  * refund_duplicate_capture, refund_captured_after_failure (a refund request was made),
- * ignored_succeeded / ignored_failed / ignored_flagged (a failure after the payment was decided).
+ * ignored_succeeded / ignored_failed / ignored_flagged (a failure after the payment was decided),
+ * rejected_capture_of_another_payment (the providerPaymentId confirmed another payment: 409).
  */
 export type WebhookOutcome =
   | 'confirmed'
@@ -82,7 +83,8 @@ export type WebhookOutcome =
   | 'refund_captured_after_failure'
   | 'ignored_succeeded'
   | 'ignored_failed'
-  | 'ignored_flagged';
+  | 'ignored_flagged'
+  | 'rejected_capture_of_another_payment';
 
 /** The answer to a webhook: the payment as it is after the event, with the event's outcome. */
 export interface WebhookAnswer extends PaymentView {

@@ -41,7 +41,11 @@ export function loadSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
   const usesDevDefaults =
     webhookSecrets.includes(devSecrets.webhookSecret) || jwtSecret === devSecrets.jwtSecret;
   if (production && usesDevDefaults)
-    throw new AppError('config_invalid', 'the public dev secrets are refused with NODE_ENV=production', false);
+    throw new AppError(
+      'config_invalid',
+      'the public dev secrets are refused with NODE_ENV=production',
+      false,
+    );
   return {
     webhookSecrets,
     jwtSecret,

@@ -40,7 +40,14 @@ export function runExpiry(
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, opts.everyMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   })();

@@ -1,8 +1,8 @@
 import type { Producer } from 'kafkajs';
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
-import { createKafka } from '../lib/kafka.ts';
 import { announceFaults } from '../lib/faults.ts';
+import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { runService } from '../lib/service.ts';

@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runChecker } from '../../harness/checker/run-checker.ts';
+import { providerEvent, signedWebhook } from '../../harness/lib/provider.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import {
   type BadKind,
@@ -35,9 +36,9 @@ import {
 import { seededRandom } from '../../harness/load/rng.ts';
 import { History, readHistory } from '../../harness/run/history.ts';
 import type { RunningSystem } from '../../harness/system/launcher.ts';
-import { type DomainEvent, parseEvent, topics } from '../../system/contracts/index.ts';
+import { type DomainEvent, type PaymentView, parseEvent, topics } from '../../system/contracts/index.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
-import { courseIds, directPool, newStudents, startTestSystem } from '../support/system.ts';
+import { authFor, courseIds, directPool, newStudents, startTestSystem } from '../support/system.ts';
 import { coverage, describeCoverage } from './sim/floor.ts';
 import { record } from './sim/report-out.ts';
 
@@ -122,12 +123,13 @@ async function call(
   url: string,
   body: unknown,
   ids: Record<string, string>,
+  headers: Record<string, string> = {},
 ) {
   const index = history.invoke(op, 'kafka-e2e', ids);
   try {
     const res = await fetch(`${system.apiUrl}${url}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
     const json = (await res.json()) as Record<string, unknown>;
@@ -148,20 +150,20 @@ async function call(
 /** Creates and confirms a payment; returns its id. */
 async function pay(history: History, studentId: string, courseId: string): Promise<string> {
   const ids = { studentId, courseId };
-  const created = await call(history, 'create', '/payments', { ...ids, amountCents: 4900 }, ids);
+  const created = await call(history, 'create', '/payments', ids, ids, await authFor(studentId));
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const paymentId = created.body.id as string;
   const providerPaymentId = `pp_${randomUUID()}`;
+  // The fake provider captures it and delivers the signed event.
+  const event = providerEvent(created.body as unknown as PaymentView, { providerPaymentId });
+  const w = signedWebhook(event);
   const confirmed = await call(
     history,
     'confirm',
-    `/payments/${paymentId}/confirm`,
-    { providerPaymentId },
-    {
-      ...ids,
-      paymentId,
-      providerPaymentId,
-    },
+    w.path,
+    w.json,
+    { ...ids, paymentId, providerPaymentId, providerEventId: event.id },
+    w.headers,
   );
   expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
   return paymentId;
@@ -252,7 +254,12 @@ const property = fc.asyncProperty(runArb, async (r) => {
   );
   // One flow's events next to each other (cause first), so that the reorder window can put an
   // effect before its cause.
-  const order = { PURCHASE_CONFIRMED: 0, PURCHASE_CREATED: 1, TRAINER_ALLOCATED: 2, PAYMENT_REFUND_REQUESTED: 3 };
+  const order = {
+    PURCHASE_CONFIRMED: 0,
+    PURCHASE_CREATED: 1,
+    TRAINER_ALLOCATED: 2,
+    PAYMENT_REFUND_REQUESTED: 3,
+  };
   const envelopes = read
     .flat()
     .filter((e) => mine.has(e.payload.studentId))

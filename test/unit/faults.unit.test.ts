@@ -7,23 +7,34 @@ describe('PAYPROOF_FAULTS', () => {
   it('is empty by default', () => {
     expect(parseFaults({}).size).toBe(0);
   });
+  const optIn = { PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes-i-am-testing' };
   it('parses a comma separated list of known faults', () => {
-    expect([...parseFaults({ PAYPROOF_FAULTS: 'skip-inbox, allocate-without-lock' })]).toEqual([
+    expect([...parseFaults({ PAYPROOF_FAULTS: 'skip-inbox, allocate-without-lock', ...optIn })]).toEqual([
       'skip-inbox',
       'allocate-without-lock',
     ]);
-    expect(plantedFaults).toHaveLength(12);
+    expect(plantedFaults).toHaveLength(16);
+  });
+  it('needs the explicit opt-in variable as well', () => {
+    expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox' })).toThrow(/PAYPROOF_ALLOW_PLANTED_FAULTS/);
+    expect(() =>
+      parseFaults({ PAYPROOF_FAULTS: 'skip-inbox', PAYPROOF_ALLOW_PLANTED_FAULTS: 'yes' }),
+    ).toThrow(/PAYPROOF_ALLOW_PLANTED_FAULTS=yes-i-am-testing/);
   });
   it('refuses an unknown fault, naming it', () => {
-    expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox,typo' })).toThrow(/unknown fault\(s\) typo/);
+    expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox,typo', ...optIn })).toThrow(
+      /unknown fault\(s\) typo/,
+    );
   });
   it('refuses any planted fault in production', () => {
-    expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox', NODE_ENV: 'production' })).toThrow(
+    expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox', NODE_ENV: 'production', ...optIn })).toThrow(
       /refused with NODE_ENV=production/,
     );
     expect(parseFaults({ NODE_ENV: 'production' }).size).toBe(0);
     for (const f of plantedFaults)
-      expect(() => parseFaults({ PAYPROOF_FAULTS: f, NODE_ENV: 'production' }), f).toThrow(/refused/);
+      expect(() => parseFaults({ PAYPROOF_FAULTS: f, NODE_ENV: 'production', ...optIn }), f).toThrow(
+        /refused/,
+      );
   });
 });
 

@@ -96,10 +96,7 @@ function refusal(
 }
 
 /** The refund of a capture that cannot become a purchase: identical on every emission. */
-export function refundRequestedEvent(
-  e: PurchaseConfirmedEvent,
-  c: Checked,
-): PaymentRefundRequestedEvent {
+export function refundRequestedEvent(e: PurchaseConfirmedEvent, c: Checked): PaymentRefundRequestedEvent {
   const refundId = refundIdFor(c.provider_payment_id!);
   return {
     eventId: eventIdFor('PAYMENT_REFUND_REQUESTED', refundId),
@@ -129,8 +126,8 @@ export const handlePurchaseWorkerChunk: EventHandler = async (ctx, chunk) => {
   const a = confirmed.length > 0 ? await handlePurchaseConfirmed(ctx, confirmed) : [];
   const b = await handleRefundRequested(ctx, refunds);
   const byEvent = new Map<DomainEvent, Outcome>();
-  confirmed.forEach((e, i) => byEvent.set(e, a[i]!));
-  refunds.forEach((e, i) => byEvent.set(e, b[i]!));
+  for (const [i, e] of confirmed.entries()) byEvent.set(e, a[i]!);
+  for (const [i, e] of refunds.entries()) byEvent.set(e, b[i]!);
   return chunk.map((e) => byEvent.get(e)!);
 };
 
@@ -175,9 +172,18 @@ export const handleRefundRequested: EventHandler = async (ctx, chunk) => {
   const claimed = new Set<string>();
   return events.map((e, i): Outcome => {
     const c = r.rows[i]!;
-    if (!c.matches) throw new AppError('handler_error', `refund ${e.payload.refundId}: no such payment for this student and course`, false);
+    if (!c.matches)
+      throw new AppError(
+        'handler_error',
+        `refund ${e.payload.refundId}: no such payment for this student and course`,
+        false,
+      );
     if (!c.captured)
-      throw new AppError('handler_error', `refund ${e.payload.refundId}: ${e.payload.providerPaymentId} was never captured`, false);
+      throw new AppError(
+        'handler_error',
+        `refund ${e.payload.refundId}: ${e.payload.providerPaymentId} was never captured`,
+        false,
+      );
     // The same refund twice in the chunk: the second copy finds the first's row.
     const first = c.inserted && !claimed.has(e.payload.refundId);
     claimed.add(e.payload.refundId);

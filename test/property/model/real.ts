@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import type { ScratchDatabase } from '../../../harness/checker/scratch-database.ts';
+import { providerEvent, signedWebhook } from '../../../harness/lib/provider.ts';
+import type { ProviderWebhook } from '../../../system/contracts/index.ts';
 import {
   allocationIdFor,
   cadenceDays,
@@ -154,7 +156,7 @@ export class RealFlow {
     const studentId = this.world.students[student]!;
     const courseId = this.world.courses[course]!;
     const ids = { studentId, courseId };
-    const res = await this.world.call('create', 'POST', '/payments', { ...ids, amountCents: 4900 }, {}, ids);
+    const res = await this.world.call('create', 'POST', '/payments', { ...ids }, {}, ids);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const paymentId = res.body.id as string;
     const index = this.paymentIds.push(paymentId) - 1;
@@ -198,31 +200,37 @@ export class RealFlow {
     this.confirmed[payment] = res.body;
   }
 
-  /** POST confirm with the payment's own providerPaymentId. */
+  /** The provider's capture event of a payment (one per payment: a re-confirm is its redelivery). */
+  #captureEvents = new Map<number, ProviderWebhook>();
+
+  /** The provider delivers the payment's capture (its own providerPaymentId), signed. */
   confirm(payment: number) {
     const paymentId = this.paymentIds[payment]!;
-    return this.world.call(
-      'confirm',
-      'POST',
-      `/payments/${paymentId}/confirm`,
-      { providerPaymentId: this.providerIds[payment] },
-      {},
-      { paymentId, providerPaymentId: this.providerIds[payment]! },
-    );
+    const providerPaymentId = this.providerIds[payment]!;
+    let event = this.#captureEvents.get(payment);
+    if (!event) {
+      event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
+      this.#captureEvents.set(payment, event);
+    }
+    const w = signedWebhook(event);
+    return this.world.call('confirm', 'POST', w.path, w.json, w.headers, {
+      paymentId,
+      providerPaymentId,
+      providerEventId: event.id,
+    });
   }
 
-  /** Confirms `thief` with `victim`'s providerPaymentId. */
+  /** A provider event capturing `thief` under `victim`'s providerPaymentId. */
   confirmWithStolenId(thief: number, victim: number) {
     const paymentId = this.paymentIds[thief]!;
     const providerPaymentId = this.providerIds[victim]!;
-    return this.world.call(
-      'confirm',
-      'POST',
-      `/payments/${paymentId}/confirm`,
-      { providerPaymentId },
-      {},
-      { paymentId, providerPaymentId },
-    );
+    const event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
+    const w = signedWebhook(event);
+    return this.world.call('confirm', 'POST', w.path, w.json, w.headers, {
+      paymentId,
+      providerPaymentId,
+      providerEventId: event.id,
+    });
   }
 
   async advanceClock(days: number): Promise<void> {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { providerEvent, signedWebhook } from '../../../harness/lib/provider.ts';
 import {
   type ConsumerGroup,
   consumerGroups,
@@ -121,7 +122,7 @@ export async function pay(world: World, plans: readonly PaymentPlan[]): Promise<
   for (const p of plans) {
     const studentId = world.students[p.student % world.students.length]!;
     const courseId = world.courses[p.course % world.courses.length]!;
-    const body = { studentId, courseId, amountCents: 4900 };
+    const body = { studentId, courseId };
     const key = randomUUID();
     const headers = p.retryCreate ? { 'idempotency-key': key } : undefined;
     const ids = { studentId, courseId, ...(p.retryCreate ? { idempotencyKey: key } : {}) };
@@ -130,23 +131,31 @@ export async function pay(world: World, plans: readonly PaymentPlan[]): Promise<
     await world.call('dashboard', 'GET', `/students/${studentId}/dashboard`, undefined, {}, { studentId });
     const paymentId = created.body.id as string;
     const providerPaymentId = `pp_${randomUUID()}`;
-    const confirmIds = { paymentId, studentId, courseId, providerPaymentId };
-    const confirm = () =>
-      world.call('confirm', 'POST', `/payments/${paymentId}/confirm`, { providerPaymentId }, {}, confirmIds);
+    // The provider captures the payment and delivers the event; a double confirm is its redelivery.
+    const event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
+    const confirmIds = { paymentId, studentId, courseId, providerPaymentId, providerEventId: event.id };
+    const confirm = () => {
+      const w = signedWebhook(event);
+      return world.call('confirm', 'POST', w.path, w.json, w.headers, confirmIds);
+    };
     if (p.lostAnswer !== 'none') world.loseNextAnswer(p.lostAnswer);
     await confirm();
     if (p.doubleConfirm) await confirm();
     if (p.stolenProviderId) {
       const other = await world.call('create', 'POST', '/payments', body, undefined, { studentId, courseId });
       const otherId = other.body.id as string;
-      await world.call(
-        'confirm',
-        'POST',
-        `/payments/${otherId}/confirm`,
+      const stolen = providerEvent(
+        { id: otherId, amountCents: 4900, currency: 'EUR' },
         { providerPaymentId },
-        {},
-        { paymentId: otherId, studentId, courseId, providerPaymentId },
       );
+      const w = signedWebhook(stolen);
+      await world.call('confirm', 'POST', w.path, w.json, w.headers, {
+        paymentId: otherId,
+        studentId,
+        courseId,
+        providerPaymentId,
+        providerEventId: stolen.id,
+      });
     }
   }
 }

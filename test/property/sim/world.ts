@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ScratchDatabase } from '../../../harness/checker/scratch-database.ts';
+import { TokenBook } from '../../../harness/lib/tokens.ts';
 import type { HistoryOp, OpName } from '../../../harness/run/history.ts';
+import { plantSchemaFaults } from '../../../harness/system/plant.ts';
 import { buildApp } from '../../../system/api/app.ts';
 import { createPool } from '../../../system/lib/db.ts';
 import type { FaultSet } from '../../../system/lib/faults.ts';
@@ -45,6 +47,7 @@ export class World {
   readonly courses: string[];
   readonly trainers: string[];
   #op = 0;
+  readonly #tokens = new TokenBook();
   #apiFault: { fault: 'before' | 'after' | undefined } = { fault: undefined };
 
   /** The API's next database statement fails: before it ran, or after it committed (the answer is lost). */
@@ -78,6 +81,8 @@ export class World {
     poolSize = 8,
     faults: FaultSet = new Set(),
   ): Promise<World> {
+    // Guards a planted bug removes are dropped by the harness (the system's role could not).
+    await plantSchemaFaults(db.url, faults);
     const pool = createPool(db.url, poolSize, { name: 'property' });
     const { students, courses, trainers } = ids ?? newIds(shape);
     await pool.query("INSERT INTO students (id, name) SELECT id, 's' FROM unnest($1::uuid[]) AS id", [
@@ -132,10 +137,15 @@ export class World {
       ids,
       ...(payload ? { value: payload } : {}),
     });
+    // A student's own request carries the student's token (the dev issuer's), unless the test set one.
+    const auth =
+      ids.studentId && headers.authorization === undefined && op !== 'confirm'
+        ? { authorization: await this.#tokens.bearerFor(ids.studentId) }
+        : {};
     const res = await this.app.inject({
       method,
       url,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
       ...(payload ? { payload: payload as object } : {}),
     });
     const body = res.json() as Record<string, unknown>;
