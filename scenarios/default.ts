@@ -14,6 +14,9 @@ const profile: LoadProfile = {
     doubleConfirm: 0.05,
     idempotentRetry: 0.05,
     dashboardRead: 1,
+    // A few attacks among the users: forged provider webhooks, reads of another student's dashboard.
+    forgedWebhook: 0.01,
+    foreignRead: 0.01,
   },
   thresholds: seedThresholds,
 };

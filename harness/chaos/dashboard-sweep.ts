@@ -4,6 +4,7 @@
 // entries. Without it every entry cached during the load is invalidated by that student's own
 // later events, and nothing is left to compare (a vacuous pass, reported as unknown).
 import pg from 'pg';
+import { TokenBook } from '../lib/tokens.ts';
 import type { History } from '../run/history.ts';
 
 export interface SweepOptions {
@@ -32,6 +33,8 @@ export async function dashboardSweep(o: SweepOptions): Promise<{ read: number; o
     await db.end().catch(() => undefined);
   }
   let ok = 0;
+  // Each read is the student's own, signed in (the dev issuer's token).
+  const tokens = await new TokenBook().prepare(ids);
   const queue = [...ids];
   await Promise.all(
     Array.from({ length: o.concurrency ?? 8 }, async () => {
@@ -39,6 +42,7 @@ export async function dashboardSweep(o: SweepOptions): Promise<{ read: number; o
         const index = o.history.invoke('dashboard', 'sweep', { studentId: id });
         try {
           const res = await fetch(`${o.apiUrl}/students/${id}/dashboard`, {
+            headers: { authorization: tokens.bearer(id) },
             signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
           });
           await res.arrayBuffer();

@@ -24,6 +24,8 @@ export function chaosProfile(name: string, spec: LoadSpec = {}, expect: Expectat
       doubleConfirm: 0.05,
       idempotentRetry: 0.05,
       dashboardRead: 0.5,
+      forgedWebhook: 0.02,
+      foreignRead: 0.02,
       ...spec.workload,
     },
     http: { timeout: '5s' },

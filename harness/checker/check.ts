@@ -5,14 +5,17 @@ import { causalClosure } from './causal-closure.ts';
 import type { CheckContext } from './context.ts';
 import { eventIdentity } from './event-identity.ts';
 import { eventsProcessed } from './events-processed.ts';
+import { noForgedEffect } from './forged-input.ts';
 import { idempotencyKeys } from './idempotency-keys.ts';
 import type { CheckedInvariant } from './judge.ts';
+import { money } from './money.ts';
 import { noDuplicateAllocations } from './no-duplicate-allocations.ts';
 import { noDuplicatePurchases } from './no-duplicate-purchases.ts';
 import { noDuplicateSessions } from './no-duplicate-sessions.ts';
 import { noHalfDone } from './no-half-done.ts';
 import { nothingLost } from './nothing-lost.ts';
 import { outboxDrained } from './outbox-drained.ts';
+import { ownership } from './ownership.ts';
 import { processingSuccessRate } from './processing-success-rate.ts';
 import { trainerCapacity } from './trainer-capacity.ts';
 
@@ -33,6 +36,9 @@ export const invariants: Readonly<Record<string, Invariant>> = {
   'no-half-done': noHalfDone,
   'idempotency-keys': idempotencyKeys,
   'processing-success-rate': processingSuccessRate,
+  money,
+  'no-forged-effect': noForgedEffect,
+  ownership,
 };
 
 export type InvariantName = keyof typeof invariants;

@@ -138,6 +138,11 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
         'no-duplicate-allocations',
         'no-duplicate-sessions',
         'trainer-capacity',
+        // Issue 14: money is exercised when a capture had to be refunded (a repeat purchase);
+        // forged webhooks and foreign reads when the profile sends attacks (default, users-1000).
+        'money',
+        'no-forged-effect',
+        'ownership',
       ],
     },
   });

@@ -66,7 +66,7 @@ async function main(args: Parsed): Promise<number> {
 payproof system ready (${Object.entries(instances)
     .map(([k, n]) => `${k}×${n}`)
     .join(', ')}${faults.length ? `; PLANTED BUGS: ${faults.join(',')}` : ''})
-API            ${system.apiUrl}   (POST /payments, POST /payments/:id/confirm, GET /students/:id/dashboard)
+API            ${system.apiUrl}   (POST /payments, GET /payments/:id, GET /students/:id/dashboard: Bearer token of the dev issuer; POST /webhooks/provider: signed by the provider)
 DATABASE_URL=${e.databaseUrl}
 KAFKA_BROKERS=${e.kafkaBrokers}
 REDIS_URL=${e.redisUrl}

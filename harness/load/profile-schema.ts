@@ -27,6 +27,8 @@ export const WorkloadSchema = Type.Object(
     idempotentRetry: Type.Optional(Fraction),
     concurrentRetry: Type.Optional(Fraction),
     dashboardRead: Type.Optional(Fraction),
+    forgedWebhook: Type.Optional(Fraction),
+    foreignRead: Type.Optional(Fraction),
     thinkTime: Type.Optional(Duration),
     thinkJitter: Type.Optional(Fraction),
     students: Type.Optional(Count),

@@ -115,6 +115,10 @@ export interface Workload {
   readonly concurrentRetry?: number;
   /** GET /students/:id/dashboard after the confirmation. */
   readonly dashboardRead?: number;
+  /** An attacker sends a capture webhook signed with a wrong secret before the provider's (must be a 401). */
+  readonly forgedWebhook?: number;
+  /** The student also asks for another student's dashboard with its own token (must be a 403). */
+  readonly foreignRead?: number;
   /** Sleep at the end of each iteration (k6's `sleep(1)`); default '0s'. Meant for closed-model executors. */
   readonly thinkTime?: Duration;
   /** Think time is drawn uniformly within ±thinkJitter of thinkTime, so VUs do not march in lockstep; default 0.25. */
@@ -207,6 +211,8 @@ export interface ResolvedWorkload {
   readonly idempotentRetry: number;
   readonly concurrentRetry: number;
   readonly dashboardRead: number;
+  readonly forgedWebhook: number;
+  readonly foreignRead: number;
   readonly thinkTimeMs: number;
   readonly thinkJitter: number;
   readonly students: number | undefined;
@@ -328,6 +334,8 @@ export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedW
     idempotentRetry: fraction(w.idempotentRetry, `${where}.idempotentRetry`, 0),
     concurrentRetry: fraction(w.concurrentRetry, `${where}.concurrentRetry`, 0.5),
     dashboardRead: fraction(w.dashboardRead, `${where}.dashboardRead`, 0),
+    forgedWebhook: fraction(w.forgedWebhook, `${where}.forgedWebhook`, 0),
+    foreignRead: fraction(w.foreignRead, `${where}.foreignRead`, 0),
     thinkTimeMs: parseDurationMs(w.thinkTime ?? '0s', `${where}.thinkTime`),
     thinkJitter: fraction(w.thinkJitter, `${where}.thinkJitter`, 0.25),
     students: w.students === undefined ? undefined : positiveInt(w.students, `${where}.students`),

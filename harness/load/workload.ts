@@ -28,7 +28,12 @@ export const checkNames = {
   doubleConfirmSame: 'double confirm: same result',
   dashboardStatus: 'dashboard: status 200',
   dashboardBody: "dashboard: the student's view",
+  forgedRefused: 'forged webhook: refused (401)',
+  foreignRefused: "another student's dashboard: refused (403)",
 } as const;
+
+/** What an attacker signs with: not the provider's secret. */
+const forgerSecret = 'whsec_not_the_providers_secret_0000';
 
 interface Pair {
   readonly studentId: string;
@@ -136,6 +141,8 @@ export function paymentWorkload(
     const concurrentRetry = retry && random() < w.concurrentRetry;
     const doubleConfirm = random() < w.doubleConfirm;
     const readDashboard = random() < w.dashboardRead;
+    const forge = random() < w.forgedWebhook;
+    const readForeign = random() < w.foreignRead;
     const thinkMs = w.thinkTimeMs * (1 + w.thinkJitter * (2 * random() - 1));
 
     const idempotencyKey = randomUUID();
@@ -151,7 +158,13 @@ export function paymentWorkload(
         json: body,
         headers: { [idempotencyHeader]: idempotencyKey, authorization },
         signal,
-        ids: { studentId: pair.studentId, courseId: pair.courseId, idempotencyKey, attempt: String(attempt) },
+        ids: {
+          studentId: pair.studentId,
+          principal: pair.studentId,
+          courseId: pair.courseId,
+          idempotencyKey,
+          attempt: String(attempt),
+        },
         note: { intent },
         excerpt: paymentExcerpt,
         idsFrom: paymentIds,
@@ -196,6 +209,29 @@ export function paymentWorkload(
       // The student pays at the provider, which captures the payment's amount and tells the system
       // with a signed webhook; a double confirm is the provider delivering that event twice at once.
       const event = providerEvent(payment, { providerPaymentId });
+      if (forge && !signal.aborted) {
+        // An attacker's capture of the same payment, signed with a secret that is not the provider's.
+        const fake = providerEvent(payment, { providerPaymentId: `forged_${randomUUID()}` });
+        const forged = signedWebhook(fake, { secrets: [forgerSecret] });
+        const r = await recordedRequest(rec, {
+          op: 'confirm',
+          process: vu,
+          method: 'POST',
+          path: forged.path,
+          json: forged.json,
+          headers: forged.headers,
+          signal,
+          ids: {
+            paymentId: payment.id,
+            providerPaymentId: fake.data.providerPaymentId,
+            providerEventId: fake.id,
+            capturedCents: String(fake.data.amountCents),
+            forged: 'true',
+          },
+          excerpt: paymentExcerpt,
+        });
+        check(rec, checkNames.forgedRefused, r.status === 401);
+      }
       const confirm = (proc: string | number) => {
         const webhook = signedWebhook(event, provider);
         return recordedRequest(rec, {
@@ -212,6 +248,8 @@ export function paymentWorkload(
             courseId: pair.courseId,
             providerPaymentId,
             providerEventId: event.id,
+            providerEventType: event.type,
+            capturedCents: String(event.data.amountCents),
           },
           note: { capture: { amountCents: payment.amountCents, currency: payment.currency } },
           excerpt: paymentExcerpt,
@@ -258,7 +296,7 @@ export function paymentWorkload(
         path: `/students/${encodeURIComponent(pair.studentId)}/dashboard`,
         headers: { authorization },
         signal,
-        ids: { studentId: pair.studentId },
+        ids: { studentId: pair.studentId, principal: pair.studentId },
         excerpt: dashboardExcerpt,
       });
       if (check(rec, checkNames.dashboardStatus, r.status === 200)) {
@@ -272,6 +310,25 @@ export function paymentWorkload(
             Array.isArray(d.upcomingSessions),
         );
       }
+    }
+    if (readForeign && !signal.aborted && studentIds.length > 1) {
+      // Another student's dashboard, asked with this student's token: must be refused.
+      const other =
+        studentIds[
+          (studentIds.indexOf(pair.studentId) + 1 + randomInt(random, studentIds.length - 1)) %
+            studentIds.length
+        ]!;
+      const r = await recordedRequest(rec, {
+        op: 'dashboard',
+        process: vu,
+        method: 'GET',
+        path: `/students/${encodeURIComponent(other)}/dashboard`,
+        headers: { authorization },
+        signal,
+        ids: { studentId: other, principal: pair.studentId },
+        excerpt: dashboardExcerpt,
+      });
+      check(rec, checkNames.foreignRefused, r.status === 403);
     }
     await sleep(thinkMs, signal);
   };

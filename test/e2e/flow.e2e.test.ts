@@ -6,6 +6,7 @@ import { waitFor } from '../../harness/lib/wait-for.ts';
 import type { RunningSystem } from '../../harness/system/launcher.ts';
 import { dlqTopic, dueSessionCount, topics } from '../../system/contracts/index.ts';
 import {
+  authFor,
   courseIds,
   directPool,
   flowState,
@@ -35,7 +36,10 @@ describe('a confirmed payment, end to end through Kafka', () => {
   it('yields exactly one purchase, one allocation, the first session window and a fresh dashboard', async () => {
     const [student] = await newStudents(pool, 1);
     // Cache the empty dashboard first: the flow must invalidate it.
-    const before = await fetch(`${system.apiUrl}/students/${student}/dashboard`).then((r) => r.json());
+    const headers = await authFor(student!);
+    const before = await fetch(`${system.apiUrl}/students/${student}/dashboard`, { headers }).then((r) =>
+      r.json(),
+    );
     expect(before).toMatchObject({ studentId: student, purchases: [], allocations: [] });
     const payment = await pay(system.apiUrl, student!, courses[0]!);
     expect(payment.status).toBe('succeeded');
@@ -61,7 +65,9 @@ describe('a confirmed payment, end to end through Kafka', () => {
         dueSessionCount(alloc.start_date, alloc.session_count, clock),
     );
     const dash = await waitFor('a fresh dashboard', async () => {
-      const d = (await fetch(`${system.apiUrl}/students/${student}/dashboard`).then((r) => r.json())) as {
+      const d = (await fetch(`${system.apiUrl}/students/${student}/dashboard`, { headers }).then((r) =>
+        r.json(),
+      )) as {
         purchases: unknown[];
         upcomingSessions: unknown[];
       };

@@ -1,14 +1,18 @@
-// Concurrent creates and confirmations ride together in one statement when the API is busy (group
-// commit, system/lib/batcher.ts), and every request still gets the answer it would have had alone:
-// a double confirmation answers the same, a stolen providerPaymentId is refused, a retried create
-// with the same Idempotency-Key is one payment, an unknown student is a 404 that sinks no one else.
+// Concurrent creates and provider webhooks ride together in one statement when the API is busy
+// (group commit, system/lib/batcher.ts), and every request still gets the answer it would have had
+// alone: a redelivered provider event answers the same, a second capture of a payment is refunded,
+// a stolen providerPaymentId is refused, a retried create with the same Idempotency-Key is one
+// payment, an unknown student is a 404 that sinks no one else.
 // Real PostgreSQL and Redis; one batch slot, so that requests queue and batch for sure.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { providerEvent, signedWebhook } from '../../harness/lib/provider.ts';
+import { TokenBook } from '../../harness/lib/tokens.ts';
 import { seed } from '../../harness/system/seed.ts';
+import type { ProviderWebhook } from '../../system/contracts/index.ts';
 import { buildApp } from '../../system/api/app.ts';
 import { createPool } from '../../system/lib/db.ts';
 import { createLogger } from '../../system/lib/log.ts';
@@ -49,23 +53,30 @@ afterAll(async () => {
 });
 
 const json = { 'content-type': 'application/json' };
+const tokens = new TokenBook();
 
 async function create(studentId: string, key?: string) {
   return app.inject({
     method: 'POST',
     url: '/payments',
-    headers: { ...json, ...(key ? { 'idempotency-key': key } : {}) },
-    payload: { studentId, courseId: course, amountCents: 1000 },
+    headers: {
+      ...json,
+      authorization: await tokens.bearerFor(studentId),
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    payload: { courseId: course },
   });
 }
 
+/** One provider event per (payment, capture): a second call for the same pair is its redelivery. */
+const events = new Map<string, ProviderWebhook>();
+
 async function confirm(id: string, providerPaymentId: string) {
-  return app.inject({
-    method: 'POST',
-    url: `/payments/${id}/confirm`,
-    headers: json,
-    payload: { providerPaymentId },
-  });
+  const key = `${id} ${providerPaymentId}`;
+  if (!events.has(key))
+    events.set(key, providerEvent({ id, amountCents: 4900, currency: 'EUR' }, { providerPaymentId }));
+  const w = signedWebhook(events.get(key)!);
+  return app.inject({ method: 'POST', url: w.path, headers: { ...json, ...w.headers }, payload: w.body });
 }
 
 describe('group commit keeps every answer a lone request would get', () => {
@@ -98,14 +109,14 @@ describe('group commit keeps every answer a lone request would get', () => {
     expect(rows.rows[0]!.n).toBe(9);
   });
 
-  it('confirmations: 16 at once take fewer statements than requests, each writing its event', async () => {
+  it('webhooks: 16 at once take fewer statements than two per request, each writing its event', async () => {
     const made = await Promise.all(students.slice(20, 36).map((s) => create(s)));
     const ids = made.map((m) => m.json().id as string);
     const before = statements;
     const answers = await Promise.all(ids.map((id) => confirm(id, `pp-${id}`)));
     expect(answers.map((a) => a.statusCode)).toEqual(Array(16).fill(200));
     expect(answers.map((a) => a.json().status)).toEqual(Array(16).fill('succeeded'));
-    expect(statements - before).toBeLessThan(16);
+    expect(statements - before).toBeLessThan(32);
     const events = await direct.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM outbox WHERE event_type = 'PURCHASE_CONFIRMED'
          AND envelope->'payload'->>'paymentId' = ANY($1::text[])`,
@@ -114,7 +125,7 @@ describe('group commit keeps every answer a lone request would get', () => {
     expect(events.rows[0]!.n).toBe(16);
   });
 
-  it('confirmations in one batch: two providerPaymentIds for one payment, one 200 and one 409, without any fallback', async () => {
+  it('webhooks in one batch: two captures of one payment, one confirms and the other is refunded, without any fallback', async () => {
     const made = await Promise.all(students.slice(36, 40).map((s) => create(s)));
     const ids = made.map((m) => m.json().id as string);
     const before = statements;
@@ -126,20 +137,28 @@ describe('group commit keeps every answer a lone request would get', () => {
       confirm(ids[2]!, `pp-${ids[2]}`),
       confirm(ids[3]!, `pp-${ids[3]}`),
     ]);
-    const codes = answers.map((a) => a.statusCode);
-    expect([codes[1], codes[2]].sort()).toEqual([200, 409]);
-    expect([codes[0], codes[3], codes[4]]).toEqual([200, 200, 200]);
-    const winner = codes[1] === 200 ? `pp-a-${ids[1]}` : `pp-b-${ids[1]}`;
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    const outcomes = [answers[1]!.json().outcome, answers[2]!.json().outcome].sort();
+    expect(outcomes).toEqual(['confirmed', 'refund_duplicate_capture']);
+    const winner = answers[1]!.json().outcome === 'confirmed' ? `pp-a-${ids[1]}` : `pp-b-${ids[1]}`;
+    const loser = winner === `pp-a-${ids[1]}` ? `pp-b-${ids[1]}` : `pp-a-${ids[1]}`;
     const row = await direct.query<{ provider_payment_id: string }>(
       'SELECT provider_payment_id FROM payments WHERE id = $1',
       [ids[1]],
     );
     expect(row.rows[0]!.provider_payment_id).toBe(winner);
-    // Two batches (the lone first one, then the rest) and the loser's one read of the payment.
-    expect(statements - before).toBeLessThan(5);
+    const refund = await direct.query<{ ppid: string }>(
+      `SELECT envelope->'payload'->>'providerPaymentId' AS ppid FROM outbox
+        WHERE event_type = 'PAYMENT_REFUND_REQUESTED' AND envelope->>'correlationId' = $1`,
+      [ids[1]],
+    );
+    expect(refund.rows).toEqual([{ ppid: loser }]);
+    // Two batches (the lone first one, then the rest in two rounds: one event per payment per
+    // round), two statements each: fewer than two per request alone would take.
+    expect(statements - before).toBeLessThan(10);
   });
 
-  it('confirmations in one batch: a double confirmation answers the same; another providerPaymentId for a payment being confirmed is a 409; a stolen providerPaymentId is a 409 for exactly one payment', async () => {
+  it('webhooks in one batch: a redelivered event answers the same; another capture of a payment being confirmed is refunded; a stolen providerPaymentId is a 409 for exactly one payment', async () => {
     const made = await Promise.all(students.slice(0, 20).map((s) => create(s)));
     const ids = made.map((m) => m.json().id as string);
     const stolen = `pp-${randomUUID()}`;
@@ -155,7 +174,8 @@ describe('group commit keeps every answer a lone request would get', () => {
     expect(codes.slice(0, 19)).toEqual(Array(19).fill(200));
     expect(answers[18]!.json()).toEqual(answers[0]!.json());
     expect([codes[19], codes[20]].sort()).toEqual([200, 409]);
-    expect(codes[21]).toBe(409);
+    expect(codes[21]).toBe(200);
+    expect(answers[21]!.json()).toMatchObject({ outcome: 'refund_duplicate_capture', status: 'succeeded' });
     expect(answers[1]!.json().providerPaymentId).toBe(`pp-${ids[1]}`);
     const events = await direct.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM outbox WHERE event_type = 'PURCHASE_CONFIRMED'

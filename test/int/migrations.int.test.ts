@@ -151,16 +151,26 @@ describe('every idempotency guard rejects a duplicate row with 23505 and its con
     ]);
   });
 
-  it('payments: idempotency_key is unique', async () => {
+  it('payments: idempotency_key is unique per student (another student may use the same key)', async () => {
     const [s, c] = [await student(), await course()];
     const p = await payment(s, c);
-    await expectUniqueViolation('payments_idempotency_key_key', insertPayment, [
+    await expectUniqueViolation('payments_student_idempotency_key', insertPayment, [
       id(),
       s,
       c,
       `pi_${id()}`,
       `key-${p}`,
     ]);
+    await db.query(insertPayment, [id(), await student(), c, `pi_${id()}`, `key-${p}`]);
+  });
+
+  it('refund_requests: one per capture (provider_payment_id)', async () => {
+    const [s, c] = [await student(), await course()];
+    const p = await payment(s, c);
+    const insertRefund =
+      "INSERT INTO refund_requests (id, payment_id, provider_payment_id, student_id, course_id, amount_cents, currency, reason) VALUES ($1, $2, $3, $4, $5, 4900, 'EUR', 'course_already_owned')";
+    await db.query(insertRefund, [id(), p, `pi_${p}`, s, c]);
+    await expectUniqueViolation('refund_requests_provider_payment_id_key', insertRefund, [id(), p, `pi_${p}`, s, c]);
   });
 
   it('student_course_purchases: one ACTIVE purchase per (student, course); an inactive duplicate is allowed', async () => {

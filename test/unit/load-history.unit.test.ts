@@ -43,12 +43,12 @@ beforeAll(async () => {
           return prior.body === raw
             ? send(res, 201, prior.view)
             : send(res, 422, { error: { code: 'idempotency_key_reused', message: '' } });
-        const b = JSON.parse(raw) as { studentId: string; courseId: string; amountCents: number };
+        const b = JSON.parse(raw) as { studentId: string; courseId: string };
         const view = {
           id: randomUUID(),
           studentId: b.studentId,
           courseId: b.courseId,
-          amountCents: b.amountCents,
+          amountCents: 4900,
           currency: 'EUR',
           status: 'pending' as const,
           providerPaymentId: null,
@@ -59,11 +59,11 @@ beforeAll(async () => {
         keys.set(key, { body: raw, view });
         return send(res, 201, view);
       }
-      const confirm = /^\/payments\/([^/]+)\/confirm$/.exec(url);
-      if (req.method === 'POST' && confirm) {
-        const p = payments.get(confirm[1]!);
+      if (req.method === 'POST' && url === '/webhooks/provider') {
+        const { data } = JSON.parse(raw) as { data: { paymentId: string; providerPaymentId: string } };
+        const p = payments.get(data.paymentId);
         if (!p) return send(res, 404, { error: { code: 'payment_not_found', message: '' } });
-        const { providerPaymentId } = JSON.parse(raw) as { providerPaymentId: string };
+        const { providerPaymentId } = data;
         if (p.status === 'succeeded' && p.providerPaymentId !== providerPaymentId) {
           return send(res, 409, { error: { code: 'provider_payment_id_conflict', message: '' } });
         }
@@ -156,9 +156,10 @@ describe('the payment workload records every operation for the checker', () => {
       });
       expect(c.type).toBe('ok');
       expect(c.status).toBe(201);
-      const v = c.value as { request: { amountCents: number }; intent: string; response: PaymentView };
+      const v = c.value as { intent: string; response: PaymentView };
       expect(c.ids!.paymentId).toBe(v.response.id);
-      expect(v.response.amountCents).toBe(v.request.amountCents);
+      // The price is the server's: the client sends none.
+      expect(v.response.amountCents).toBe(4900);
       expect(['fresh', 'repeat']).toContain(v.intent);
     }
     const byKey = Map.groupBy(creates, (c) => c.ids!.idempotencyKey!);
@@ -175,7 +176,8 @@ describe('the payment workload records every operation for the checker', () => {
     for (const c of confirms) {
       expect(c.ids).toMatchObject({
         paymentId: expect.any(String),
-        providerPaymentId: expect.stringMatching(/^prov_/),
+        providerPaymentId: expect.stringMatching(/^pi_/),
+        providerEventId: expect.stringMatching(/^evt_/),
       });
       if (c.type === 'ok')
         expect(c.value).toMatchObject({
