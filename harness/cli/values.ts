@@ -22,6 +22,10 @@ export const plantedFaultNames = [
   'no-allocation-unique',
   'no-session-unique',
   'trust-event',
+  'skip-signature-check',
+  'trust-client-amount',
+  'no-ownership-check',
+  'absorb-repeat-capture',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

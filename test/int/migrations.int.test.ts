@@ -170,7 +170,13 @@ describe('every idempotency guard rejects a duplicate row with 23505 and its con
     const insertRefund =
       "INSERT INTO refund_requests (id, payment_id, provider_payment_id, student_id, course_id, amount_cents, currency, reason) VALUES ($1, $2, $3, $4, $5, 4900, 'EUR', 'course_already_owned')";
     await db.query(insertRefund, [id(), p, `pi_${p}`, s, c]);
-    await expectUniqueViolation('refund_requests_provider_payment_id_key', insertRefund, [id(), p, `pi_${p}`, s, c]);
+    await expectUniqueViolation('refund_requests_provider_payment_id_key', insertRefund, [
+      id(),
+      p,
+      `pi_${p}`,
+      s,
+      c,
+    ]);
   });
 
   it('student_course_purchases: one ACTIVE purchase per (student, course); an inactive duplicate is allowed', async () => {

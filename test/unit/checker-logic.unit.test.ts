@@ -191,6 +191,7 @@ describe('exercised counters', () => {
       'duplicatesDelivered:PURCHASE_CONFIRMED': 0,
       'duplicatesDelivered:PURCHASE_CREATED': 2,
       'duplicatesDelivered:TRAINER_ALLOCATED': 1,
+      'duplicatesDelivered:PAYMENT_REFUND_REQUESTED': 0,
     });
     // Per group, from the offsets: messages of the topics it reads minus distinct event ids.
     const eventMessages = copies.get(created.eventId)!;
@@ -214,7 +215,7 @@ describe('exercised counters', () => {
 });
 
 describe('request bodies and cache entries', () => {
-  it('reads a create body from the invoke value or the ids, defaulting the currency', () => {
+  it('reads a create body from the invoke value or the ids; an amount or currency not sent is not compared', () => {
     const [op] = toOperations([
       {
         index: 0,
@@ -226,7 +227,7 @@ describe('request bodies and cache entries', () => {
       },
     ]);
     const fromIds = createBodyOf(op!)!;
-    expect(fromIds).toEqual({ studentId: 's', courseId: 'c', amountCents: 10, currency: 'EUR' });
+    expect(fromIds).toEqual({ studentId: 's', courseId: 'c', amountCents: 10, currency: undefined });
     const fromBody = createBodyOf({
       ...op!,
       request: { body: { studentId: 's', courseId: 'c', amountCents: 10, currency: 'eur' } },
@@ -234,6 +235,10 @@ describe('request bodies and cache entries', () => {
     expect(sameBody(fromIds, fromBody)).toBe(true);
     expect(sameBody(fromIds, { ...fromBody, amountCents: 11 })).toBe(false);
     expect(createBodyOf({ ...op!, ids: {} })).toBeUndefined();
+    // No amount sent (the server's price): equal to any amount; a currency sent is compared.
+    const priceless = createBodyOf({ ...op!, ids: { studentId: 's', courseId: 'c' } })!;
+    expect(sameBody(priceless, fromBody)).toBe(true);
+    expect(sameBody({ ...priceless, currency: 'USD' }, fromBody)).toBe(false);
     // The load engine keeps the amount in the completion's note and the ids in the ids.
     const load = createBodyOf({
       ...op!,

@@ -32,6 +32,7 @@ export const planArb: fc.Arbitrary<PaymentPlan> = fc.record({
   retryCreate: fc.boolean(),
   stolenProviderId: fc.boolean(),
   lostAnswer: fc.constantFrom('none', 'none', 'before', 'after'),
+  attack: fc.constantFrom('none', 'none', 'none', 'forge', 'foreign-read', 'tamper-amount'),
 });
 
 export const deliveryArb: fc.Arbitrary<Delivery> = fc.record({

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { providerEvent, signedWebhook } from '../../../harness/lib/provider.ts';
+import type { PaymentView } from '../../../system/contracts/index.ts';
 import {
   type ConsumerGroup,
   consumerGroups,
@@ -45,7 +46,17 @@ export interface PaymentPlan {
   readonly stolenProviderId: boolean;
   /** The confirm's answer is lost (503): before the statement ran, or after it committed. */
   readonly lostAnswer: 'none' | 'before' | 'after';
+  /**
+   * An attack with this payment (issue 14): `forge`, a capture webhook signed with a wrong secret
+   * before the provider's (must be a 401 with no effect); `foreign-read`, the student asks for
+   * another student's dashboard (a 403); `tamper-amount`, the create sends 1 cent instead of the
+   * price (a 422, no payment).
+   */
+  readonly attack: 'none' | 'forge' | 'foreign-read' | 'tamper-amount';
 }
+
+/** Not the provider's secret. */
+const forgerSecret = 'whsec_not_the_providers_secret_0000';
 
 export interface Delivery {
   /** Copies of each event: 1..maxCopies. */
@@ -122,32 +133,83 @@ export async function pay(world: World, plans: readonly PaymentPlan[]): Promise<
   for (const p of plans) {
     const studentId = world.students[p.student % world.students.length]!;
     const courseId = world.courses[p.course % world.courses.length]!;
-    const body = { studentId, courseId };
+    const body =
+      p.attack === 'tamper-amount' ? { studentId, courseId, amountCents: 1 } : { studentId, courseId };
     const key = randomUUID();
     const headers = p.retryCreate ? { 'idempotency-key': key } : undefined;
-    const ids = { studentId, courseId, ...(p.retryCreate ? { idempotencyKey: key } : {}) };
+    const ids = {
+      studentId,
+      principal: studentId,
+      courseId,
+      ...(p.retryCreate ? { idempotencyKey: key } : {}),
+    };
     const created = await world.call('create', 'POST', '/payments', body, headers, ids);
     if (p.retryCreate) await world.call('create', 'POST', '/payments', body, headers, ids);
-    await world.call('dashboard', 'GET', `/students/${studentId}/dashboard`, undefined, {}, { studentId });
-    const paymentId = created.body.id as string;
+    await world.call(
+      'dashboard',
+      'GET',
+      `/students/${studentId}/dashboard`,
+      undefined,
+      {},
+      {
+        studentId,
+        principal: studentId,
+      },
+    );
+    if (p.attack === 'foreign-read' && world.students.length > 1) {
+      const other = world.students[(p.student + 1) % world.students.length]!;
+      await world.call(
+        'dashboard',
+        'GET',
+        `/students/${other}/dashboard`,
+        undefined,
+        { authorization: await world.bearer(studentId) },
+        { studentId: other, principal: studentId },
+      );
+    }
+    if (created.status !== 201) continue; // refused (a tampered amount): nothing to pay
+    const payment = created.body as unknown as PaymentView;
+    const paymentId = payment.id;
     const providerPaymentId = `pp_${randomUUID()}`;
-    // The provider captures the payment and delivers the event; a double confirm is its redelivery.
-    const event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
-    const confirmIds = { paymentId, studentId, courseId, providerPaymentId, providerEventId: event.id };
+    if (p.attack === 'forge') {
+      const fake = providerEvent(payment, { providerPaymentId: `forged_${randomUUID()}` });
+      const w = signedWebhook(fake, { secrets: [forgerSecret] });
+      await world.call('confirm', 'POST', w.path, w.json, w.headers, {
+        paymentId,
+        providerPaymentId: fake.data.providerPaymentId,
+        providerEventId: fake.id,
+        capturedCents: String(fake.data.amountCents),
+        forged: 'true',
+      });
+    }
+    // The provider captures the payment's amount and delivers the event; a double confirm is its
+    // redelivery, and a 5xx makes it deliver again (as providers do).
+    const event = providerEvent(payment, { providerPaymentId });
+    const confirmIds = {
+      paymentId,
+      studentId,
+      courseId,
+      providerPaymentId,
+      providerEventId: event.id,
+      providerEventType: event.type,
+      capturedCents: String(event.data.amountCents),
+    };
     const confirm = () => {
       const w = signedWebhook(event);
       return world.call('confirm', 'POST', w.path, w.json, w.headers, confirmIds);
     };
     if (p.lostAnswer !== 'none') world.loseNextAnswer(p.lostAnswer);
-    await confirm();
+    const first = await confirm();
+    if (first.status >= 500) await confirm();
     if (p.doubleConfirm) await confirm();
     if (p.stolenProviderId) {
-      const other = await world.call('create', 'POST', '/payments', body, undefined, { studentId, courseId });
+      const other = await world.call('create', 'POST', '/payments', { studentId, courseId }, undefined, {
+        studentId,
+        principal: studentId,
+        courseId,
+      });
       const otherId = other.body.id as string;
-      const stolen = providerEvent(
-        { id: otherId, amountCents: 4900, currency: 'EUR' },
-        { providerPaymentId },
-      );
+      const stolen = providerEvent({ ...payment, id: otherId }, { providerPaymentId });
       const w = signedWebhook(stolen);
       await world.call('confirm', 'POST', w.path, w.json, w.headers, {
         paymentId: otherId,
@@ -155,6 +217,8 @@ export async function pay(world: World, plans: readonly PaymentPlan[]): Promise<
         courseId,
         providerPaymentId,
         providerEventId: stolen.id,
+        providerEventType: stolen.type,
+        capturedCents: String(stolen.data.amountCents),
       });
     }
   }

@@ -118,6 +118,11 @@ export class World {
     return Number(process.hrtime.bigint() - this.#t0);
   }
 
+  /** `Authorization` header of a student (the dev issuer's token). */
+  bearer(studentId: string): Promise<string> {
+    return this.#tokens.bearerFor(studentId);
+  }
+
   /** Calls the API and records the operation as invoke + ok / fail. */
   async call(
     op: OpName,
