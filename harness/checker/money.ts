@@ -11,7 +11,7 @@ import { paymentIdOf } from './operations.ts';
 
 const name = 'money';
 const description =
-  'every capture the provider reported ends as exactly one purchase at the course price or one refund request for its amount; no refund without a capture';
+  "every payment asks for its course's price; every capture the provider reported ends as exactly one purchase at that price or one refund request for its amount; no refund without a capture";
 
 /** A capture the fake provider made and reported: its id, payment, amount. */
 export interface Capture {
@@ -116,6 +116,21 @@ export async function money(ctx: CheckContext): Promise<CheckedInvariant> {
   }
   // Money made up: a refund request for a capture the provider never reported (for this run's payments).
   const runPayments = new Set(ctx.ops.map((o) => paymentIdOf(o)).filter((x): x is string => !!x));
+  // The price is the server's: every payment of the run asks for its course's price (prices do not
+  // change during a run), whatever the client sent.
+  const priced = await ctx.db.query<{ id: string; amount: string; price: string }>(
+    `SELECT p.id, p.amount_cents::text AS amount, c.price_cents::text AS price
+       FROM payments p JOIN courses c ON c.id = p.course_id
+      WHERE p.id = ANY($1::uuid[]) AND p.amount_cents <> c.price_cents`,
+    [[...runPayments]],
+  );
+  for (const p of priced.rows)
+    violations.push({
+      kind: 'payment-not-at-price',
+      paymentId: p.id,
+      expected: Number(p.price),
+      found: Number(p.amount),
+    });
   for (const r of refunds.rows)
     if (runPayments.has(r.payment_id) && !captures.has(r.ppid))
       violations.push({
