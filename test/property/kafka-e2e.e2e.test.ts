@@ -162,7 +162,14 @@ async function pay(history: History, studentId: string, courseId: string): Promi
     'confirm',
     w.path,
     w.json,
-    { ...ids, paymentId, providerPaymentId, providerEventId: event.id },
+    {
+      ...ids,
+      paymentId,
+      providerPaymentId,
+      providerEventId: event.id,
+      providerEventType: event.type,
+      capturedCents: String(event.data.amountCents),
+    },
     w.headers,
   );
   expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);

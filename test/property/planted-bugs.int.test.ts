@@ -105,7 +105,8 @@ describe.runIf(bugRows.length > 0)(
       async (_, row) => {
         const outcomes: Outcome[] = [];
         for (const seed of seeds) outcomes.push(await runRow(row, seed));
-        if (process.env.PAYPROOF_PLANTED_DEBUG) console.log(outcomes.map((o) => `${o.counterexample}\n${o.detail}`).join("\n"));
+        if (process.env.PAYPROOF_PLANTED_DEBUG)
+          console.log(outcomes.map((o) => `${o.counterexample}\n${o.detail}`).join('\n'));
         const times = outcomes.map((o) => o.seconds).sort((a, b) => a - b);
         const caught = outcomes.filter((o) => o.harm && o.invariants.includes(row.expect!));
         record('planted', {

@@ -194,7 +194,7 @@ export const handleRefundRequested: EventHandler = async (ctx, chunk) => {
 export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, chunk) => {
   const events = eventsOfType(chunk, 'PURCHASE_CONFIRMED');
   const { client } = ctx;
-  const refunds: PaymentRefundRequestedEvent[] = [];
+  const refunds = new Map<number, PaymentRefundRequestedEvent>();
   // Planted bug trust-event: the event is believed, the payment's status is not checked.
   const trust = ctx.faults.has('trust-event');
   // Planted bug no-purchase-unique: the harness drops the one-active-purchase index with its owner
@@ -248,11 +248,20 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
       // Another payment already bought this course: this capture is paid back, not absorbed.
       // Planted bug absorb-repeat-capture: the money is kept and nothing is asked of the provider.
       if (row.payment_id !== events[i]!.payload.paymentId && !ctx.faults.has('absorb-repeat-capture'))
-        refunds.push(refundRequestedEvent(events[i]!, r.rows[i]!));
+        refunds.set(i, refundRequestedEvent(events[i]!, r.rows[i]!));
     }
   }
   // Re-announcing an existing purchase is a no-op (same event id, one outbox row per id).
   const randomIds = ctx.faults.has('random-downstream-ids');
-  await enqueueEvents(client, [...rows.map((row) => purchaseCreatedEvent(row!, randomIds)), ...refunds]);
+  // In event order: each event's announcement, then its refund request if any.
+  await enqueueEvents(
+    client,
+    rows.flatMap((row, i) => {
+      const refund = refunds.get(i);
+      return refund
+        ? [purchaseCreatedEvent(row!, randomIds), refund]
+        : [purchaseCreatedEvent(row!, randomIds)];
+    }),
+  );
   return outcomes;
 };

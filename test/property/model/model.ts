@@ -9,7 +9,11 @@
 import { dueSessionCount, isoDate, startDateFor } from '../../../system/contracts/schedule.ts';
 
 export type Group = 'purchase-worker' | 'allocation-worker' | 'session-worker' | 'cache-worker';
-export type EventType = 'PURCHASE_CONFIRMED' | 'PURCHASE_CREATED' | 'TRAINER_ALLOCATED';
+export type EventType =
+  | 'PURCHASE_CONFIRMED'
+  | 'PURCHASE_CREATED'
+  | 'TRAINER_ALLOCATED'
+  | 'PAYMENT_REFUND_REQUESTED';
 
 /** The order in which one delivery round hands each group its backlog (the real side does the same). */
 export const groups: readonly Group[] = [
@@ -24,6 +28,7 @@ export const readers: Readonly<Record<EventType, readonly Group[]>> = {
   PURCHASE_CONFIRMED: ['purchase-worker'],
   PURCHASE_CREATED: ['allocation-worker', 'cache-worker'],
   TRAINER_ALLOCATED: ['session-worker', 'cache-worker'],
+  PAYMENT_REFUND_REQUESTED: ['purchase-worker'],
 };
 
 /** `TYPE#payment`. */
@@ -90,6 +95,8 @@ export class FlowModel {
   readonly allocations = new Map<string, Allocation>();
   /** Live allocations, i.e. the sum of the trainers' loads. */
   load = 0;
+  /** Payments whose capture has a refund request (a second payment for a course already owned). */
+  readonly refunds: number[] = [];
 
   constructor(shape: ModelShape) {
     this.shape = shape;
@@ -140,14 +147,20 @@ export class FlowModel {
     const inbox = `${group} ${key}`;
     if (this.processed.includes(inbox)) return 'duplicate';
     this.processed.push(inbox);
-    const { payment } = parseKey(key);
+    const { payment, type } = parseKey(key);
     const pair = this.pairOf(payment);
-    if (group === 'purchase-worker') {
+    if (group === 'purchase-worker' && type === 'PAYMENT_REFUND_REQUESTED') {
+      // The refund request is recorded once per capture.
+      if (!this.refunds.includes(payment)) this.refunds.push(payment);
+    } else if (group === 'purchase-worker') {
       // One active purchase per pair: the first payment of a pair to be processed makes it; a
-      // later one re-announces that purchase, whose event exists already.
+      // later one re-announces that purchase, whose event exists already, and its capture is
+      // refunded (never absorbed).
       if (!this.purchases.has(pair)) {
         this.purchases.set(pair, payment);
         this.emit(eventKey('PURCHASE_CREATED', payment));
+      } else if (this.purchases.get(pair) !== payment) {
+        this.emit(eventKey('PAYMENT_REFUND_REQUESTED', payment));
       }
     } else if (group === 'allocation-worker') {
       // One allocation per pair; approved while any trainer has room, else waitlisted (no event).
@@ -215,6 +228,8 @@ export interface Projection {
   readonly purchases: readonly string[];
   /** `pair status pPAYMENT dayN sessions=K`, sorted (day: start date in app-clock days). */
   readonly allocations: readonly string[];
+  /** `pPAYMENT`, sorted: payments with a refund request. */
+  readonly refunds: readonly string[];
   /** Sum of the trainers' load counters. */
   readonly trainerLoad: number;
   /** Trainers whose counter differs from their live allocations or exceeds their capacity. */
@@ -237,6 +252,7 @@ export function project(m: FlowModel): Projection {
     allocations: [...m.allocations]
       .map(([pair, a]) => `${pair} ${a.status} p${a.payment} day${dayOf(a.startDate)} sessions=${a.sessions}`)
       .sort(),
+    refunds: m.refunds.map((p) => `p${p}`).sort(),
     trainerLoad: m.load,
     trainersInconsistent: 0,
     misplacedSessions: 0,

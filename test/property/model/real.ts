@@ -20,6 +20,7 @@ import {
   isoDate,
   parseEvent,
   purchaseIdFor,
+  refundIdFor,
   sessionTime,
   topics,
 } from '../../../system/contracts/index.ts';
@@ -163,6 +164,10 @@ export class RealFlow {
     this.providerIds.push(`pp_${randomUUID()}`);
     const purchaseId = purchaseIdFor(paymentId);
     this.#name(eventKey('PURCHASE_CONFIRMED', index), eventIdFor('PURCHASE_CONFIRMED', paymentId));
+    this.#name(
+      eventKey('PAYMENT_REFUND_REQUESTED', index),
+      eventIdFor('PAYMENT_REFUND_REQUESTED', refundIdFor(this.providerIds[index]!)),
+    );
     this.#name(eventKey('PURCHASE_CREATED', index), eventIdFor('PURCHASE_CREATED', purchaseId));
     this.#name(
       eventKey('TRAINER_ALLOCATED', index),
@@ -217,6 +222,8 @@ export class RealFlow {
       paymentId,
       providerPaymentId,
       providerEventId: event.id,
+      providerEventType: event.type,
+      capturedCents: String(event.data.amountCents),
     });
   }
 
@@ -230,6 +237,8 @@ export class RealFlow {
       paymentId,
       providerPaymentId,
       providerEventId: event.id,
+      providerEventType: event.type,
+      capturedCents: String(event.data.amountCents),
     });
   }
 
@@ -387,6 +396,7 @@ export class RealFlow {
       }[];
       load: number;
       inconsistent: number;
+      refunds: string[];
     }>(
       `SELECT
          (SELECT offset_ms FROM app_clock) AS clock,
@@ -407,12 +417,14 @@ export class RealFlow {
               LEFT JOIN tutoring_sessions s ON s.allocation_id = a.id
              GROUP BY a.id, p.payment_id) x) AS allocations,
          (SELECT coalesce(sum(active_allocations), 0)::int FROM trainers) AS load,
+         (SELECT coalesce(json_agg(payment_id), '[]') FROM refund_requests) AS refunds,
          (SELECT count(*)::int FROM trainers t WHERE t.active_allocations > t.capacity OR t.active_allocations <>
             (SELECT count(*) FROM trainer_allocations a
               WHERE a.trainer_id = t.id AND a.status IN ('approved', 'active'))) AS inconsistent`,
       [this.#day0, cadenceDays, sessionTime],
     );
-    const { clock, payments, outbox, processed, purchases, allocations, load, inconsistent } = rows[0]!;
+    const { clock, payments, outbox, processed, purchases, allocations, load, inconsistent, refunds } =
+      rows[0]!;
     const statuses: string[] = this.paymentIds.map(() => 'missing');
     for (const p of payments) {
       const i = this.paymentIds.indexOf(p.id);
@@ -443,6 +455,7 @@ export class RealFlow {
             `${this.#pair(a.student_id, a.course_id)} ${a.status} ${this.#payment(a.payment_id)} day${a.day} sessions=${a.sessions}`,
         )
         .sort(),
+      refunds: refunds.map((id) => this.#payment(id)).sort(),
       trainerLoad: load,
       trainersInconsistent: inconsistent,
       misplacedSessions: allocations.reduce((n, a) => n + a.misplaced, 0),

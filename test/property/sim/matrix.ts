@@ -97,21 +97,13 @@ export const catalogue: readonly MatrixRow[] = [
     'money',
     'a payment for a course the student already owns is captured and kept: neither a purchase nor a refund',
   ),
-  bug(
-    ['trust-client-amount'],
-    'money',
-    "the client's amount is the price: a course bought for 1 cent",
-  ),
+  bug(['trust-client-amount'], 'money', "the client's amount is the price: a course bought for 1 cent"),
   bug(
     ['skip-signature-check'],
     'no-forged-effect',
     'a webhook signed with the wrong secret confirms a payment the provider never captured',
   ),
-  bug(
-    ['no-ownership-check'],
-    'ownership',
-    "a student reads another student's dashboard",
-  ),
+  bug(['no-ownership-check'], 'ownership', "a student reads another student's dashboard"),
 ];
 
 const layerRow = (names: string[], kind: 'layer' | 'pair'): MatrixRow => {
