@@ -4,6 +4,7 @@
 // A verified token is remembered until it expires (bounded map), so a student's next requests
 // cost a map lookup, not an HMAC: the token is the key, and it is only ever trusted after one
 // full verification.
+import { createSecretKey } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Secrets } from '../lib/secrets.ts';
@@ -24,7 +25,8 @@ export interface Authenticator {
 }
 
 export function authenticator(secrets: Secrets, opts: { cacheSize?: number; clockToleranceS?: number } = {}) {
-  const key = new TextEncoder().encode(secrets.jwtSecret);
+  // A KeyObject made once: handing jose raw bytes would import the key on every verification.
+  const key = createSecretKey(Buffer.from(secrets.jwtSecret, 'utf8'));
   const cacheSize = opts.cacheSize ?? 50_000;
   const verified = new Map<string, { sub: string; expMs: number }>();
   const verify = async (token: string): Promise<string> => {

@@ -1,6 +1,8 @@
 // The independent cross-check: the same confirm-only load from autocannon (npm, programmatic API),
 // fixed connections, no think time, each request confirming the next pre-created payment.
 import { createRequire } from 'node:module';
+import { providerEvent, signedWebhook } from '../../lib/provider.ts';
+import { benchPriceCents } from './payments.ts';
 
 interface AutocannonHistogram {
   readonly average: number;
@@ -76,8 +78,15 @@ export async function runAutocannon(o: {
           const i = next++;
           const id = o.ids[Math.min(i, o.ids.length - 1)]!;
           if (i >= o.ids.length) exhausted++;
-          req.path = `/payments/${id}/confirm`;
-          req.body = JSON.stringify({ providerPaymentId: `ac_${o.tag}_${Math.min(i, o.ids.length - 1)}` });
+          const webhook = signedWebhook(
+            providerEvent(
+              { id, amountCents: benchPriceCents, currency: 'EUR' },
+              { providerPaymentId: `ac_${o.tag}_${Math.min(i, o.ids.length - 1)}` },
+            ),
+          );
+          req.path = webhook.path;
+          req.body = webhook.body;
+          req.headers = { 'content-type': 'application/json', ...webhook.headers };
           return req;
         },
       },

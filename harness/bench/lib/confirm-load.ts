@@ -1,13 +1,14 @@
-// Confirm-only load on the payproof engine: iteration i confirms pre-created pending payment i, so
-// that only POST /payments/:id/confirm is measured (open or closed model, any executor). Every
-// request is recorded in the history like the engine's own workload does.
-
+// Confirm-only load on the payproof engine: iteration i confirms pre-created pending payment i with
+// the provider's signed webhook, so that only POST /webhooks/provider is measured (open or closed
+// model, any executor). Every request is recorded in the history like the engine's own workload does.
+import { providerEvent, signedWebhook } from '../../lib/provider.ts';
 import { runWorkload } from '../../load/engine.ts';
 import { check, recordedRequest } from '../../load/operation.ts';
 import type { LoadProfile, Scenario } from '../../load/profile.ts';
 import type { LoadSummary } from '../../load/summary.ts';
 import { checkNames } from '../../load/workload.ts';
 import type { History } from '../../run/history.ts';
+import { benchPriceCents } from './payments.ts';
 
 export interface ConfirmLoadOptions {
   readonly apiUrl: string;
@@ -41,7 +42,7 @@ export async function runConfirmLoad(o: ConfirmLoadOptions): Promise<ConfirmLoad
   const outcomes: Record<string, number> = {};
   const profile: LoadProfile = {
     name: o.name,
-    description: `confirm-only: POST /payments/:id/confirm over ${o.ids.length} pending payments`,
+    description: `confirm-only: POST /webhooks/provider (signed) over ${o.ids.length} pending payments`,
     scenario: o.scenario,
     workload: {},
     http: { timeout: '10s', ...(o.connections ? { connections: o.connections } : {}) },
@@ -65,12 +66,16 @@ export async function runConfirmLoad(o: ConfirmLoadOptions): Promise<ConfirmLoad
       }
       used = Math.max(used, ctx.iteration + 1);
       const providerPaymentId = `bench_${o.tag}_${ctx.iteration}`;
+      const webhook = signedWebhook(
+        providerEvent({ id, amountCents: benchPriceCents, currency: 'EUR' }, { providerPaymentId }),
+      );
       const r = await recordedRequest(rec, {
         op: 'confirm',
         process: ctx.vu,
         method: 'POST',
-        path: `/payments/${id}/confirm`,
-        json: { providerPaymentId },
+        path: webhook.path,
+        json: webhook.json,
+        headers: webhook.headers,
         signal: ctx.signal,
         ids: { paymentId: id, providerPaymentId },
       });

@@ -14,6 +14,9 @@ export function md5Uuid(text: string): string {
 /** Payment k of a tag: `md5('bench-payment:<tag>:<k>')::uuid`, k from 1. */
 export const paymentId = (tag: string, k: number) => md5Uuid(`bench-payment:${tag}:${k}`);
 
+/** Bench courses keep the default price (migrations/1700000000003): payments ask for it, the provider captures it. */
+export const benchPriceCents = 4900;
+
 export interface PendingPayments {
   readonly tag: string;
   /** ids[k - 1] is payment k. */
@@ -56,10 +59,10 @@ export async function insertPendingPayments(
          SELECT md5('bench-payment:' || $1::text || ':' || k)::uuid,
                 md5('bench-student:' || $1::text || ':' || (((k - 1) % $4::int) + 1))::uuid,
                 ($5::uuid[])[((k - 1) / $4::int) + 1],
-                1000 + (k % 9000), 'EUR'
+                $6::bigint, 'EUR'
            FROM generate_series($2::int, $3::int) AS k
          ON CONFLICT DO NOTHING`,
-        [tag, from, to, students, courseIds],
+        [tag, from, to, students, courseIds, benchPriceCents],
       );
     }
   } finally {
