@@ -5,7 +5,6 @@
 // they must have been refused, and nothing they named may have happened.
 import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, notAvailable, type Violation } from './judge.ts';
-import { capturesOf } from './money.ts';
 import { paymentIdOf } from './operations.ts';
 
 const name = 'no-forged-effect';
@@ -14,7 +13,17 @@ const description =
 
 export async function noForgedEffect(ctx: CheckContext): Promise<CheckedInvariant> {
   if (!ctx.historyRead) return notAvailable(name, description, 'no client history: provider events unknown');
-  const captures = capturesOf(ctx.ops);
+  // Genuine provider deliveries per payment: the providerPaymentIds they carried ('' when the
+  // history did not record it). A forged one is marked; a refused (4xx) one changed nothing.
+  const genuine = new Map<string, Set<string>>();
+  for (const o of ctx.ops) {
+    if (o.op !== 'confirm' || o.ids.forged === 'true' || o.outcome === 'fail') continue;
+    const id = paymentIdOf(o);
+    if (!id) continue;
+    const set = genuine.get(id) ?? new Set<string>();
+    set.add(o.ids.providerPaymentId ?? '');
+    genuine.set(id, set);
+  }
   const failedByProvider = new Set(
     ctx.ops
       .filter(
@@ -38,14 +47,14 @@ export async function noForgedEffect(ctx: CheckContext): Promise<CheckedInvarian
   const violations: Violation[] = [];
   for (const p of rows.rows) {
     if (p.status === 'succeeded') {
-      const c = p.ppid ? captures.get(p.ppid) : undefined;
-      if (!c || c.paymentId !== p.id)
+      const sent = genuine.get(p.id);
+      if (!sent || !(sent.has(p.ppid ?? '') || sent.has('')))
         violations.push({
           kind: 'succeeded-without-capture',
           paymentId: p.id,
           providerPaymentId: p.ppid,
           expected: 'a capture of this payment by the provider',
-          found: c ? `the capture of ${c.paymentId}` : 'none',
+          found: sent ? `captures ${[...sent].join(', ')}` : 'none',
         });
     }
     if (p.status === 'failed' && p.reason === 'provider_failed' && !failedByProvider.has(p.id))

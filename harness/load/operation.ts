@@ -40,7 +40,7 @@ export function classify(outcome: HttpOutcome): Classified {
 }
 
 /** Notified of every completed request: the engine's per-second sample accumulators. */
-export type CompletionListener = (op: OpName, durationMs: number, failed: boolean) => void;
+export type CompletionListener = (op: string, durationMs: number, failed: boolean) => void;
 
 export interface Recorder {
   readonly client: HttpClient;
@@ -61,6 +61,13 @@ export interface RecordedRequest extends HttpRequest {
   readonly idsFrom?: (body: unknown) => Record<string, string> | undefined;
   /** Extra fields for the completion's value (e.g. the request body's amount). */
   readonly note?: Readonly<Record<string, unknown>>;
+  /**
+   * Statuses that are the expected answer (k6's `http.expectedStatuses`): an attack the API must
+   * refuse is not a failed request. The history still records the refusal as `fail`.
+   */
+  readonly expectedStatuses?: readonly number[];
+  /** The metrics' `op` tag when it differs from the history's op (e.g. `forged-webhook`). */
+  readonly tag?: string;
 }
 
 export interface RecordedResult {
@@ -75,8 +82,9 @@ export async function recordedRequest(rec: Recorder, req: RecordedRequest): Prom
   const index = rec.history.invoke(req.op, req.process, { ...req.ids });
   const startS = rec.clock() / 1_000;
   const outcome = await rec.client.request(req);
-  const c = classify(outcome);
   const status = outcome.kind === 'response' ? outcome.status : 0;
+  const classified = classify(outcome);
+  const c = req.expectedStatuses?.includes(status) ? { ...classified, failed: false } : classified;
   const body = outcome.kind === 'response' ? outcome.body : null;
   const learnt = c.type === 'ok' ? req.idsFrom?.(body) : undefined;
   const excerpt = c.type === 'ok' && req.excerpt ? req.excerpt(body) : undefined;
@@ -90,17 +98,18 @@ export async function recordedRequest(rec: Recorder, req: RecordedRequest): Prom
     ...(c.error ? { error: c.error } : {}),
     ...(value !== undefined ? { value } : {}),
   });
-  const tags = { op: req.op };
+  const op = req.tag ?? req.op;
+  const tags = { op };
   rec.metrics.addCount('http_reqs', tags, 1, startS);
   rec.metrics.addTrend(
     'http_req_duration',
-    { op: req.op, expected_response: String(!c.failed) },
+    { op, expected_response: String(!c.failed) },
     outcome.durationMs,
     startS,
   );
   rec.metrics.addRate('http_req_failed', tags, c.failed, startS);
   if (c.type === 'info') rec.metrics.addCount('http_req_indeterminate', tags, 1, startS);
-  rec.onCompletion?.(req.op, outcome.durationMs, c.failed);
+  rec.onCompletion?.(op, outcome.durationMs, c.failed);
   return { type: c.type, outcome, status, body };
 }
 

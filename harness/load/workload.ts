@@ -215,6 +215,8 @@ export function paymentWorkload(
         const forged = signedWebhook(fake, { secrets: [forgerSecret] });
         const r = await recordedRequest(rec, {
           op: 'confirm',
+          tag: 'forged-webhook',
+          expectedStatuses: [401],
           process: vu,
           method: 'POST',
           path: forged.path,
@@ -320,6 +322,8 @@ export function paymentWorkload(
         ]!;
       const r = await recordedRequest(rec, {
         op: 'dashboard',
+        tag: 'foreign-read',
+        expectedStatuses: [403],
         process: vu,
         method: 'GET',
         path: `/students/${encodeURIComponent(other)}/dashboard`,
