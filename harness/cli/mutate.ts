@@ -41,7 +41,10 @@ export const defaultTests = [
   'test/property/handlers.int.test.ts',
   'test/property/model.int.test.ts',
   'test/int/api-inputs.int.test.ts',
+  'test/int/api-group-commit.int.test.ts',
+  'test/int/set-based-chunks.int.test.ts',
   'test/int/topup.int.test.ts',
+  'test/unit/handlers-guard.unit.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

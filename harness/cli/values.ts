@@ -22,6 +22,7 @@ export const plantedFaultNames = [
   'no-allocation-unique',
   'no-session-unique',
   'trust-event',
+  'wrong-causation',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

@@ -16,6 +16,7 @@ export const plantedFaults = [
   'no-allocation-unique',
   'no-session-unique',
   'trust-event',
+  'wrong-causation',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

@@ -12,7 +12,7 @@ describe('PAYPROOF_FAULTS', () => {
       'skip-inbox',
       'allocate-without-lock',
     ]);
-    expect(plantedFaults).toHaveLength(12);
+    expect(plantedFaults).toHaveLength(13);
   });
   it('refuses an unknown fault, naming it', () => {
     expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox,typo' })).toThrow(/unknown fault\(s\) typo/);

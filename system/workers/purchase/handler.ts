@@ -139,9 +139,15 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
   }
   // Re-announcing an existing purchase is a no-op (same event id, one outbox row per id).
   const randomIds = ctx.faults.has('random-downstream-ids');
-  await enqueueEvents(
-    client,
-    rows.map((row) => purchaseCreatedEvent(row!, randomIds)),
-  );
+  const announced = rows.map((row) => purchaseCreatedEvent(row!, randomIds));
+  // Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
+  // Planted bug wrong-causation: the purchase names its payment (the correlation id), not the
+  // PURCHASE_CONFIRMED that caused it, as its cause.
+  if (ctx.faults.has('wrong-causation'))
+    announced.forEach((e, i) => {
+      announced[i] = { ...e, causationId: e.correlationId };
+    });
+  // Stryker restore all
+  await enqueueEvents(client, announced);
   return outcomes;
 };
