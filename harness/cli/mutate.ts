@@ -45,6 +45,8 @@ export const defaultTests = [
   'test/int/set-based-chunks.int.test.ts',
   'test/int/topup.int.test.ts',
   'test/unit/handlers-guard.unit.test.ts',
+  'test/int/relay-loop.int.test.ts',
+  'test/int/consumer-loop.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {
@@ -115,6 +117,7 @@ Object.assign(process.env, {
   PAYPROOF_PROPERTY_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_MODEL_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_PROPERTY_SEED: process.env.PAYPROOF_PROPERTY_SEED ?? '20261130',
+  PAYPROOF_PROPERTY_END_ON_FAILURE: '1',
   PAYPROOF_FAULTS: '',
 });
 

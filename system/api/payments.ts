@@ -138,6 +138,7 @@ function paymentBatchers(pool: Pool, slots: number) {
   return { confirms, creates };
 }
 
+// Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
 /** Planted bug confirm-two-transactions: the event of a pending payment, on its own. */
 const confirmEventFirstSql = `
 INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
@@ -162,6 +163,7 @@ async function confirmInTwoTransactions(pool: Pool, id: string, providerPaymentI
   ]);
   return (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, providerPaymentId])).rows[0];
 }
+// Stryker restore all
 
 export function registerPaymentRoutes(
   app: FastifyInstance,

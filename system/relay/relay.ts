@@ -65,6 +65,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
        WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`;
     if (deps.faults.has('publish-before-commit')) {
+      // Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
       // Planted bug: the rows are marked and committed before Kafka acknowledged them.
       await client.query(markAndCommit);
       try {
@@ -76,6 +77,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
         );
         return 0;
       }
+      // Stryker restore all
     } else {
       await publish(deps.producer, rows);
       await client.query(markAndCommit);

@@ -90,7 +90,7 @@ const sum = async (
     .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
     .reduce((s, v) => s + v.value, 0);
 
-describe('batchHandler on a real consumer', () => {
+describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
   it('applies each event once, dead-letters what can never succeed with its source, and commits the offset only after', async () => {
     const ids = await seed(db.url, {
       students: 2,

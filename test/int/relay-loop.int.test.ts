@@ -81,7 +81,7 @@ const counter = async (
     .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
     .reduce((s, v) => s + v.value, 0);
 
-describe('the relay loop', () => {
+describe('the relay loop', { timeout: 20_000 }, () => {
   it('drains a backlog in id order, batch after batch, to each row’s topic and key, marks rows once acknowledged, takes rows that arrive while idle, and stops when aborted', async () => {
     const [a, b] = (await freshTopics(2)) as [string, string];
     const type = `T_${randomUUID().slice(0, 8)}`;

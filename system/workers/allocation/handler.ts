@@ -146,6 +146,7 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
   const randomIds = ctx.faults.has('random-downstream-ids');
   // Planted bug no-allocation-unique: no one-live-allocation guard (index dropped, pair not looked up).
   const unguarded = ctx.faults.has('no-allocation-unique');
+  // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
   if (unguarded) await client.query('DROP INDEX IF EXISTS trainer_allocations_one_live');
   const lookup = await client.query<Lookup>(lookupSql, [
     events.map((_, i) => i),
