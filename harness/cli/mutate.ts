@@ -9,7 +9,7 @@
 //   --runs N           cases of each property per test run (default 3, fixed seed)
 //   --concurrency N    test runners (default 2)
 //   --goal P           mutation score goal in percent (default 85)
-//   --fresh            ignore the incremental file (.runs/stryker-incremental.json)
+//   --fresh            ignore the incremental file (test/mutation/stryker-incremental.json)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRunFolder, finalizeRun, writeResult } from '../report/run-folder.ts';
@@ -83,7 +83,10 @@ export const mutateCommand: CommandSpec = {
       description: 'mutation score goal in percent (default 85)',
       number: { min: 0, max: 100 },
     },
-    fresh: { type: 'boolean', description: 'ignore the incremental file (.runs/stryker-incremental.json)' },
+    fresh: {
+      type: 'boolean',
+      description: 'ignore the incremental file (test/mutation/stryker-incremental.json, committed)',
+    },
   },
   examples: [
     'npm run mutate',
@@ -93,6 +96,8 @@ export const mutateCommand: CommandSpec = {
 };
 
 const args = parseOrExit(mutateCommand);
+/** Stryker's incremental report: per mutant its status and the tests that covered and killed it. */
+const incrementalFile = 'test/mutation/stryker-incremental.json';
 const files = (str(args, 'files') ?? defaultMutated.join(',')).split(',').filter(Boolean);
 const tests = (str(args, 'tests') ?? defaultTests.join(',')).split(',').filter(Boolean);
 const goal = Number(str(args, 'goal') ?? 85);
@@ -133,14 +138,15 @@ try {
     mutate: files,
     incremental: true,
     force: bool(args, 'fresh'),
-    incrementalFile: join(repoRoot, '.runs/stryker-incremental.json'),
+    // Committed, so that a run on a fresh clone re-tests only the mutants whose code or tests changed.
+    incrementalFile: join(repoRoot, incrementalFile),
     concurrency: Number(str(args, 'concurrency') ?? 2),
     timeoutMS: 10_000,
     reporters: ['html', 'json', 'clear-text', 'progress'],
     htmlReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.html')) },
     jsonReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.json')) },
     tempDirName: '.stryker-tmp',
-    ignorePatterns: ['.runs', 'reports', '.stryker-tmp', 'docs'],
+    ignorePatterns: ['.runs', 'reports', '.stryker-tmp', 'docs', incrementalFile],
     cleanTempDir: true,
   }).runMutationTest();
 } catch (err) {
