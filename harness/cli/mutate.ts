@@ -132,7 +132,8 @@ let error: Error | undefined;
 try {
   await new Stryker({
     testRunner: 'vitest',
-    plugins: ['@stryker-mutator/vitest-runner'],
+    plugins: ['@stryker-mutator/vitest-runner', join(repoRoot, 'test/mutation/log-ignorer.ts')],
+    ignorers: ['log-lines'],
     vitest: { configFile: 'test/mutation/vitest.mutation.config.ts', related: false },
     coverageAnalysis: 'perTest',
     mutate: files,

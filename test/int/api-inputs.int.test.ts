@@ -207,19 +207,95 @@ describe('idempotency and confirmation rules', () => {
   });
 });
 
+describe('answers say what is wrong and read back what was written', () => {
+  const message = async (res: { json(): unknown }) =>
+    (res.json() as { error: { message: string } }).error.message;
+
+  it('each error names the offending id or rule in its message', async () => {
+    const [s, c] = [randomUUID(), randomUUID()];
+    const post = (payload: object, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/payments', headers: { ...json, ...headers }, payload });
+    expect(await message(await post({ ...good(), studentId: s }))).toBe(`no student ${s}`);
+    expect(await message(await post({ ...good(), courseId: c }))).toBe(`no course ${c}`);
+    expect(await message(await post(good(), { 'idempotency-key': ' ' }))).toBe(
+      'Idempotency-Key must be 1-200 printable ASCII characters',
+    );
+    const key = `k-${randomUUID()}`;
+    await post(good(), { 'idempotency-key': key });
+    expect(await message(await post({ ...good(), amountCents: 7 }, { 'idempotency-key': key }))).toBe(
+      'this Idempotency-Key was used with a different request body',
+    );
+    const missing = randomUUID();
+    const confirm = (id: string, providerPaymentId: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/payments/${id}/confirm`,
+        headers: json,
+        payload: { providerPaymentId },
+      });
+    expect(await message(await confirm(missing, 'x'))).toBe(`no payment ${missing}`);
+    const a = (await post(good())).json() as { id: string };
+    const b = (await post(good())).json() as { id: string };
+    const pp = `pp_${randomUUID()}`;
+    expect((await confirm(a.id, pp)).statusCode).toBe(200);
+    expect(await message(await confirm(a.id, `pp_${randomUUID()}`))).toBe(
+      `payment ${a.id} is succeeded with another providerPaymentId`,
+    );
+    expect(await message(await confirm(b.id, pp))).toBe('this providerPaymentId confirmed another payment');
+  });
+
+  it('the currency defaults to EUR, also for the Idempotency-Key comparison; GET /payments/:id reads the payment back', async () => {
+    const key = `k-${randomUUID()}`;
+    const headers = { ...json, 'idempotency-key': key };
+    const first = await app.inject({ method: 'POST', url: '/payments', headers, payload: good() });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ currency: 'EUR', status: 'pending', providerPaymentId: null });
+    // The same request with the default spelled out is the same request, not a reuse of the key.
+    const explicit = await app.inject({
+      method: 'POST',
+      url: '/payments',
+      headers,
+      payload: { ...good(), currency: 'EUR' },
+    });
+    expect(explicit.statusCode).toBe(201);
+    expect(explicit.json()).toEqual(first.json());
+    const got = await app.inject({ method: 'GET', url: `/payments/${first.json().id}` });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(first.json());
+    const missing = randomUUID();
+    const none = await app.inject({ method: 'GET', url: `/payments/${missing}` });
+    expect(none.statusCode).toBe(404);
+    expect(await message(none)).toBe(`no payment ${missing}`);
+  });
+});
+
 describe('when Postgres is unreachable', () => {
   it('answers 503 fast (disabled proxy and black hole), never hangs, and works again after heal', async () => {
     const proxyUrl = `${stack.toxiproxyUrl}/proxies/postgres`;
     const proxy = (await (await fetch(proxyUrl)).json()) as { listen: string; upstream: string };
     const setEnabled = (enabled: boolean) =>
       fetch(proxyUrl, { method: 'POST', headers: json, body: JSON.stringify({ ...proxy, enabled }) });
+    const pending = (
+      await app.inject({ method: 'POST', url: '/payments', headers: json, payload: good() })
+    ).json() as { id: string };
     try {
       await setEnabled(false);
       let t0 = performance.now();
       const res = await app.inject({ method: 'POST', url: '/payments', headers: json, payload: good() });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ error: { code: 'database_unavailable' } });
+      expect(res.json()).toEqual({
+        error: { code: 'database_unavailable', message: 'the database is unavailable; retry later' },
+      });
       expect(performance.now() - t0).toBeLessThan(3_000);
+      // A confirmation too: a 503 the client retries, never a 409 or a 500.
+      const confirm = await app.inject({
+        method: 'POST',
+        url: `/payments/${pending.id}/confirm`,
+        headers: json,
+        payload: { providerPaymentId: `pp_${randomUUID()}` },
+      });
+      expect(confirm.statusCode).toBe(503);
+      expect(confirm.json()).toMatchObject({ error: { code: 'database_unavailable' } });
       await setEnabled(true);
 
       await fetch(`${proxyUrl}/toxics`, {
