@@ -13,10 +13,11 @@ export default defineConfig({
     include: (process.env.PAYPROOF_MUTATION_TESTS ?? '').split(',').filter(Boolean),
     fileParallelism: false,
     sequence: { sequencer: FastFirstSequencer },
-    // A test without its own limit takes at most 2 s here (on a loaded machine): a mutant that
-    // makes one hang (a route that never replies) fails it at 8 s, under Stryker's own limit, which
-    // would otherwise restart the test runner. The properties set their own.
-    testTimeout: 8_000,
+    // A test without its own limit takes at most 2 s on a quiet machine: a mutant that makes one
+    // hang (a route that never replies) fails it here rather than at Stryker's own limit, which
+    // restarts the test runner. 15 s, not less: at a load average of 30 the top-up test took over 8 s
+    // in a dry run. The properties set their own.
+    testTimeout: 15_000,
     hookTimeout: 120_000,
   },
 });
