@@ -1,8 +1,13 @@
 // Invariant 3: nothing exists without its cause. Every purchase has a succeeded payment of the same
 // (student, course); every allocation a purchase of the same pair; every session a live allocation
-// of the same trainer and student; every outbox row an entity it announces.
+// of the same trainer and student; every outbox row an entity it announces; every derived event
+// names, as its causationId, the event that caused it (the audit trail from a session back to the
+// payment that paid for it).
+import type { DomainEvent } from '../../system/contracts/events.ts';
+import { parseEvent } from '../../system/contracts/validate.ts';
 import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, type Violation } from './judge.ts';
+import { inOwnTopic } from './topic-set.ts';
 
 const name = 'causal-closure';
 
@@ -10,7 +15,7 @@ const name = 'causal-closure';
 const asUuid = (expr: string) =>
   `(CASE WHEN ${expr} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (${expr})::uuid END)`;
 const description =
-  'every purchase has a succeeded payment, every allocation a purchase, every session a live allocation, every outbox row its entity';
+  'every purchase has a succeeded payment, every allocation a purchase, every session a live allocation, every outbox row its entity, every derived event names its cause';
 
 export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant> {
   const violations: Violation[] = [];
@@ -131,10 +136,111 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
         expected: ok[r.event_type]?.join(' or ') ?? 'a known event type',
         found: r.found ?? 'no such entity',
       });
+  const events = await eventsById(ctx);
+  violations.push(
+    ...causationViolations(
+      events,
+      new Map(purchases.rows.map((r) => [r.id, r.payment_id])),
+      new Map(allocations.rows.map((r) => [r.id, r.purchase_id])),
+    ),
+  );
   return judge({
     name,
     description,
-    checked: purchases.rows.length + allocations.rows.length + sessions.rows.length + outbox.rows.length,
+    checked:
+      purchases.rows.length +
+      allocations.rows.length +
+      sessions.rows.length +
+      outbox.rows.length +
+      events.size,
     violations,
   });
+}
+
+/** Every event the run produced, by id: the outbox, and the copies in their own topics (when read). */
+async function eventsById(ctx: CheckContext): Promise<Map<string, DomainEvent>> {
+  const events = new Map<string, DomainEvent>();
+  const rows = await ctx.db.query<{ envelope: unknown }>('SELECT envelope FROM outbox');
+  for (const r of rows.rows) {
+    const parsed = parseEvent(JSON.stringify(r.envelope));
+    if (parsed.ok) events.set(parsed.event.eventId, parsed.event);
+  }
+  for (const list of ctx.copies.values())
+    for (const m of list)
+      if (m.event && inOwnTopic(ctx.topicSet, m) && !events.has(m.event.eventId))
+        events.set(m.event.eventId, m.event);
+  return events;
+}
+
+/**
+ * Causation (docs/semantics.md): a PURCHASE_CONFIRMED is a root (no cause); a PAYMENT_REFUND_REQUESTED
+ * is a root or names the PURCHASE_CONFIRMED of its payment; a PURCHASE_CREATED names
+ * the PURCHASE_CONFIRMED of its purchase's payment; a TRAINER_ALLOCATED names the PURCHASE_CREATED of
+ * its allocation's purchase. The cause must be an event the run produced (outbox or topics), of that
+ * type, announcing that entity. Events whose entity is not in the database are left to the
+ * event-without-entity check above.
+ */
+export function causationViolations(
+  events: ReadonlyMap<string, DomainEvent>,
+  paymentOfPurchase: ReadonlyMap<string, string>,
+  purchaseOfAllocation: ReadonlyMap<string, string>,
+): Violation[] {
+  const violations: Violation[] = [];
+  for (const e of events.values()) {
+    if (e.eventType === 'PURCHASE_CONFIRMED') {
+      if (e.causationId !== null)
+        violations.push({
+          kind: 'root-event-with-cause',
+          eventId: e.eventId,
+          eventType: e.eventType,
+          expected: null,
+          found: e.causationId,
+        });
+      continue;
+    }
+    if (e.eventType === 'PAYMENT_REFUND_REQUESTED') {
+      // From the webhook: a root (its cause is the provider's event, not a domain event). From the
+      // purchase worker: the PURCHASE_CONFIRMED of the payment whose capture is refunded.
+      if (e.causationId === null) continue;
+      const cause = events.get(e.causationId);
+      if (
+        !cause ||
+        cause.eventType !== 'PURCHASE_CONFIRMED' ||
+        cause.payload.paymentId !== e.payload.paymentId
+      )
+        violations.push({
+          kind: cause ? 'event-names-the-wrong-cause' : 'event-without-its-cause',
+          eventId: e.eventId,
+          eventType: e.eventType,
+          causationId: e.causationId,
+          expected: `null or the PURCHASE_CONFIRMED of ${e.payload.paymentId}`,
+          found: cause ? `${cause.eventType} ${cause.eventId}` : 'no event with that id',
+        });
+      continue;
+    }
+    const want =
+      e.eventType === 'PURCHASE_CREATED'
+        ? {
+            type: 'PURCHASE_CONFIRMED' as const,
+            entity: paymentOfPurchase.get(e.payload.purchaseId),
+            of: (c: DomainEvent) => (c.eventType === 'PURCHASE_CONFIRMED' ? c.payload.paymentId : undefined),
+          }
+        : {
+            type: 'PURCHASE_CREATED' as const,
+            entity: purchaseOfAllocation.get(e.payload.allocationId),
+            of: (c: DomainEvent) => (c.eventType === 'PURCHASE_CREATED' ? c.payload.purchaseId : undefined),
+          };
+    if (want.entity === undefined) continue;
+    const cause = e.causationId === null ? undefined : events.get(e.causationId);
+    if (!cause || want.of(cause) !== want.entity)
+      violations.push({
+        kind: cause ? 'event-names-the-wrong-cause' : 'event-without-its-cause',
+        eventId: e.eventId,
+        eventType: e.eventType,
+        causationId: e.causationId,
+        expected: `the ${want.type} of ${want.entity}`,
+        found: cause ? `${cause.eventType} ${cause.eventId}` : 'no event with that id',
+      });
+  }
+  return violations;
 }

@@ -51,13 +51,29 @@ async function dropDatabase(serverUrl: string, name: string, graceMs = 2_000): P
   });
 }
 
-/** A migrated template; `create()` copies it into a fresh database. Drop the template when done. */
-export async function scratchDatabases(
-  serverUrl: string,
-): Promise<{ create(): Promise<ScratchDatabase>; close(): Promise<void> }> {
+/** Creates a migrated template database and returns its name (drop it with `dropScratchTemplate`). */
+export async function createScratchTemplate(serverUrl: string): Promise<string> {
   const template = `checker_tpl_${randomBytes(6).toString('hex')}`;
   await admin(serverUrl, (c) => c.query(`CREATE DATABASE "${template}"`));
   await migrate(withDatabase(serverUrl, template));
+  return template;
+}
+
+export function dropScratchTemplate(serverUrl: string, template: string): Promise<void> {
+  return dropDatabase(serverUrl, template);
+}
+
+/**
+ * A migrated template; `create()` copies it into a fresh database. Drop the template when done.
+ * PAYPROOF_SCRATCH_TEMPLATE names a template made once by `createScratchTemplate` (npm run mutate:
+ * each mutant re-runs every test file's setup, and migrating a template costs seconds), which is
+ * then neither made nor dropped here.
+ */
+export async function scratchDatabases(
+  serverUrl: string,
+  shared = process.env.PAYPROOF_SCRATCH_TEMPLATE,
+): Promise<{ create(): Promise<ScratchDatabase>; close(): Promise<void> }> {
+  const template = shared || (await createScratchTemplate(serverUrl));
   const made = new Set<string>();
   return {
     async create() {
@@ -75,7 +91,7 @@ export async function scratchDatabases(
     },
     async close() {
       for (const name of made) await dropDatabase(serverUrl, name);
-      await dropDatabase(serverUrl, template);
+      if (!shared) await dropDatabase(serverUrl, template);
     },
   };
 }

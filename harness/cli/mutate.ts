@@ -9,9 +9,10 @@
 //   --runs N           cases of each property per test run (default 3, fixed seed)
 //   --concurrency N    test runners (default 2)
 //   --goal P           mutation score goal in percent (default 85)
-//   --fresh            ignore the incremental file (.runs/stryker-incremental.json)
+//   --fresh            ignore the incremental file (test/mutation/stryker-incremental.json)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createScratchTemplate, dropScratchTemplate } from '../checker/scratch-database.ts';
 import { createRunFolder, finalizeRun, writeResult } from '../report/run-folder.ts';
 import { environment } from '../run/environment.ts';
 import {
@@ -21,7 +22,7 @@ import {
   type RunResult,
   resultSchemaVersion,
 } from '../run/result.ts';
-import { startStack } from '../stack/stack.ts';
+import { type Endpoints, startStack } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { bool, type CommandSpec, parseOrExit, str } from './command.ts';
 
@@ -41,7 +42,12 @@ export const defaultTests = [
   'test/property/handlers.int.test.ts',
   'test/property/model.int.test.ts',
   'test/int/api-inputs.int.test.ts',
+  'test/int/api-group-commit.int.test.ts',
+  'test/int/set-based-chunks.int.test.ts',
   'test/int/topup.int.test.ts',
+  'test/unit/handlers-guard.unit.test.ts',
+  'test/int/relay-loop.int.test.ts',
+  'test/int/consumer-loop.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {
@@ -78,7 +84,10 @@ export const mutateCommand: CommandSpec = {
       description: 'mutation score goal in percent (default 85)',
       number: { min: 0, max: 100 },
     },
-    fresh: { type: 'boolean', description: 'ignore the incremental file (.runs/stryker-incremental.json)' },
+    fresh: {
+      type: 'boolean',
+      description: 'ignore the incremental file (test/mutation/stryker-incremental.json, committed)',
+    },
   },
   examples: [
     'npm run mutate',
@@ -88,6 +97,8 @@ export const mutateCommand: CommandSpec = {
 };
 
 const args = parseOrExit(mutateCommand);
+/** Stryker's incremental report: per mutant its status and the tests that covered and killed it. */
+const incrementalFile = 'test/mutation/stryker-incremental.json';
 const files = (str(args, 'files') ?? defaultMutated.join(',')).split(',').filter(Boolean);
 const tests = (str(args, 'tests') ?? defaultTests.join(',')).split(',').filter(Boolean);
 const goal = Number(str(args, 'goal') ?? 85);
@@ -106,12 +117,19 @@ if (!attach) {
   attach = join(runDir, 'stack.json');
   writeFileSync(attach, JSON.stringify({ endpoints: stack.endpoints }, null, 2));
 }
+// One migrated template for every test run's scratch databases: Stryker re-runs each test file's
+// setup for every mutant, and migrating a fresh template there cost 3 to 5 s per file per mutant.
+const serverUrl = (JSON.parse(readFileSync(attach, 'utf8')) as { endpoints: Endpoints }).endpoints.direct
+  .databaseUrl;
+const template = await createScratchTemplate(serverUrl);
 Object.assign(process.env, {
+  PAYPROOF_SCRATCH_TEMPLATE: template,
   PAYPROOF_ATTACH: attach,
   PAYPROOF_MUTATION_TESTS: tests.join(','),
   PAYPROOF_PROPERTY_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_MODEL_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_PROPERTY_SEED: process.env.PAYPROOF_PROPERTY_SEED ?? '20261130',
+  PAYPROOF_PROPERTY_END_ON_FAILURE: '1',
   PAYPROOF_FAULTS: '',
 });
 
@@ -121,26 +139,29 @@ let error: Error | undefined;
 try {
   await new Stryker({
     testRunner: 'vitest',
-    plugins: ['@stryker-mutator/vitest-runner'],
+    plugins: ['@stryker-mutator/vitest-runner', join(repoRoot, 'test/mutation/log-ignorer.ts')],
+    ignorers: ['log-lines'],
     vitest: { configFile: 'test/mutation/vitest.mutation.config.ts', related: false },
     coverageAnalysis: 'perTest',
     mutate: files,
     incremental: true,
     force: bool(args, 'fresh'),
-    incrementalFile: join(repoRoot, '.runs/stryker-incremental.json'),
+    // Committed, so that a run on a fresh clone re-tests only the mutants whose code or tests changed.
+    incrementalFile: join(repoRoot, incrementalFile),
     concurrency: Number(str(args, 'concurrency') ?? 2),
     timeoutMS: 10_000,
     reporters: ['html', 'json', 'clear-text', 'progress'],
     htmlReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.html')) },
     jsonReporter: { fileName: relative(repoRoot, join(runDir, 'mutation.json')) },
     tempDirName: '.stryker-tmp',
-    ignorePatterns: ['.runs', 'reports', '.stryker-tmp', 'docs'],
+    ignorePatterns: ['.runs', 'reports', '.stryker-tmp', 'docs', incrementalFile],
     cleanTempDir: true,
   }).runMutationTest();
 } catch (err) {
   error = err as Error;
   console.error(`[mutate] ${error.stack ?? error.message}`);
 } finally {
+  await dropScratchTemplate(serverUrl, template).catch(() => {});
   await stop?.();
 }
 const seconds = (performance.now() - t0) / 1000;

@@ -26,6 +26,7 @@ export const plantedFaultNames = [
   'trust-client-amount',
   'no-ownership-check',
   'absorb-repeat-capture',
+  'wrong-causation',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

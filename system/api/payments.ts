@@ -69,6 +69,20 @@ function requestHash(body: CreatePaymentRequest, studentId: string): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/**
+ * Whether a create repeats the one that made `row` (same Idempotency-Key): the same course, and the
+ * amount and currency, where the client sent them, equal to the payment's (which are the course's
+ * price: an omitted amount and the price spelled out are the same request, as the checker judges).
+ */
+function sameRequest(row: PaymentRow, body: CreatePaymentRequest, studentId: string): boolean {
+  return (
+    row.student_id === studentId &&
+    row.course_id === body.courseId &&
+    (body.amountCents === undefined || Number(row.amount_cents) === body.amountCents) &&
+    (body.currency === undefined || row.currency.trim() === body.currency)
+  );
+}
+
 const paymentColumns = [
   'id',
   'student_id',
@@ -273,6 +287,7 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
   return { webhooks, creates };
 }
 
+// Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
 /** Planted bug confirm-two-transactions: the event of a pending payment, on its own. */
 const confirmEventFirstSql = `
 INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
@@ -299,6 +314,7 @@ async function confirmInTwoTransactions(pool: Pool, e: ProviderWebhook): Promise
   const row = (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, e.data.providerPaymentId])).rows[0];
   return row ? { outcome: 'confirmed', row } : undefined;
 }
+// Stryker restore all
 
 export interface PaymentRouteDeps {
   readonly pool: Pool;
@@ -361,7 +377,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
             [studentId, key],
           );
           row = existing.rows[0];
-          if (row && row.request_hash !== hash) {
+          if (row && !sameRequest(row, body, studentId)) {
             return sendError(
               reply,
               422,

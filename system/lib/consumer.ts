@@ -112,6 +112,7 @@ async function inTransaction(
       onConflict: (constraint: string) => metrics.constraintConflicts.inc({ group: deps.group, constraint }),
       invalidateDashboard: (studentId: string, when: 'before-commit' | 'after-commit') => {
         // Planted bug skip-cache-invalidation: every writer forgets to invalidate.
+        // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
         if (deps.faults.has('skip-cache-invalidation')) return;
         dashboards[when].add(studentId);
       },
@@ -193,6 +194,7 @@ async function inTransaction(
   }
 }
 
+// Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
 /** Planted bug dedupe-by-key: indexes of events whose student already had an event earlier in the chunk. */
 function laterOfSameKey(events: readonly Parsed[]): Set<number> {
   const seen = new Set<string>();
@@ -203,6 +205,7 @@ function laterOfSameKey(events: readonly Parsed[]): Set<number> {
   }
   return later;
 }
+// Stryker restore all
 
 async function retryAfterCommit(deps: ConsumerDeps, fn: () => Promise<void>): Promise<void> {
   for (let attempt = 0; ; attempt++) {

@@ -21,6 +21,8 @@ export const plantedFaults = [
   'trust-client-amount',
   'no-ownership-check',
   'absorb-repeat-capture',
+  // Issue 12: the purchase names the wrong cause.
+  'wrong-causation',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

@@ -3,7 +3,7 @@
 // A crash between the two re-publishes the same event id; the consumers' inbox absorbs it.
 import type { Producer } from 'kafkajs';
 import { backoffMs, sleep } from '../lib/backoff.ts';
-import type { Pool } from '../lib/db.ts';
+import type { Pool, PoolClient } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
@@ -65,17 +65,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
        WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`;
     if (deps.faults.has('publish-before-commit')) {
-      // Planted bug: the rows are marked and committed before Kafka acknowledged them.
-      await client.query(markAndCommit);
-      try {
-        await publish(deps.producer, rows);
-      } catch (err) {
-        deps.log.error(
-          { err: (err as Error).message, count: rows.length },
-          'publish failed after commit (events lost)',
-        );
-        return 0;
-      }
+      if (!(await markThenPublish(deps, client, markAndCommit, rows))) return 0;
     } else {
       await publish(deps.producer, rows);
       await client.query(markAndCommit);
@@ -90,6 +80,28 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     client.release(broken);
   }
 }
+
+// Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
+/** Planted bug publish-before-commit: the rows are marked and committed before Kafka acknowledged them. */
+async function markThenPublish(
+  deps: RelayDeps,
+  client: PoolClient,
+  markAndCommit: string,
+  rows: readonly OutboxRow[],
+): Promise<boolean> {
+  await client.query(markAndCommit);
+  try {
+    await publish(deps.producer, rows);
+    return true;
+  } catch (err) {
+    deps.log.error(
+      { err: (err as Error).message, count: rows.length },
+      'publish failed after commit (events lost)',
+    );
+    return false;
+  }
+}
+// Stryker restore all
 
 /** True when the error (or any cause) says the idempotent producer's sequence is broken. */
 export function sequenceBroken(err: unknown): boolean {

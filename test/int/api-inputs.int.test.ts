@@ -455,6 +455,82 @@ describe('the provider webhook', () => {
   });
 });
 
+describe('answers say what is wrong and read back what was written', () => {
+  const message = async (res: { json(): unknown }) =>
+    (res.json() as { error: { message: string } }).error.message;
+
+  it('each error names the offending id or rule in its message', async () => {
+    const c = randomUUID();
+    const post = (payload: object, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/payments', headers: { ...json, ...auth, ...headers }, payload });
+    const ghost = randomUUID();
+    const asGhost = await app.inject({
+      method: 'POST',
+      url: '/payments',
+      headers: { ...json, authorization: `Bearer ${await tokenFor(ghost)}` },
+      payload: { courseId: course },
+    });
+    expect(await message(asGhost)).toBe(`no student ${ghost}`);
+    expect(await message(await post({ ...good(), courseId: c }))).toBe(`no course ${c}`);
+    expect(await message(await post(good(), { 'idempotency-key': ' ' }))).toBe(
+      'Idempotency-Key must be 1-200 printable ASCII characters',
+    );
+    expect(await message(await post({ ...good(), amountCents: 7 }))).toBe(
+      `course ${course} costs ${price} EUR; omit amountCents or send the price`,
+    );
+    const key = `k-${randomUUID()}`;
+    await post(good(), { 'idempotency-key': key });
+    expect(await message(await post({ ...good(), amountCents: 7 }, { 'idempotency-key': key }))).toBe(
+      'this Idempotency-Key was used with a different request body',
+    );
+    const missing = randomUUID();
+    const deliver = (e: ReturnType<typeof providerEvent>) => webhook(signedWebhook(e));
+    expect(
+      await message(await deliver(providerEvent({ id: missing, amountCents: price, currency: 'EUR' }))),
+    ).toBe(`no payment ${missing}`);
+    const a = (await post(good())).json() as PaymentView;
+    const b = (await post(good())).json() as PaymentView;
+    const ea = providerEvent(a);
+    expect((await deliver(ea)).statusCode).toBe(200);
+    expect(
+      await message(await deliver(providerEvent(b, { providerPaymentId: ea.data.providerPaymentId }))),
+    ).toBe(`${ea.data.providerPaymentId} is the capture of another payment`);
+    expect(
+      await message(
+        await app.inject({ method: 'POST', url: '/webhooks/provider', headers: json, payload: '{}' }),
+      ),
+    ).toBe('no payproof-signature header');
+  });
+
+  it('the price spelled out is the same request as the price omitted, also for the Idempotency-Key; GET /payments/:id reads the payment back', async () => {
+    const key = `k-${randomUUID()}`;
+    const headers = { ...json, ...auth, 'idempotency-key': key };
+    const first = await app.inject({ method: 'POST', url: '/payments', headers, payload: good() });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({
+      currency: 'EUR',
+      amountCents: price,
+      status: 'pending',
+      providerPaymentId: null,
+    });
+    const explicit = await app.inject({
+      method: 'POST',
+      url: '/payments',
+      headers,
+      payload: { ...good(), amountCents: price, currency: 'EUR' },
+    });
+    expect(explicit.statusCode).toBe(201);
+    expect(explicit.json()).toEqual(first.json());
+    const got = await app.inject({ method: 'GET', url: `/payments/${first.json().id}`, headers: auth });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(first.json());
+    const missing = randomUUID();
+    const none = await app.inject({ method: 'GET', url: `/payments/${missing}`, headers: auth });
+    expect(none.statusCode).toBe(404);
+    expect(await message(none)).toBe(`no payment ${missing}`);
+  });
+});
+
 /** A valid signature over `body` (for bodies the provider would never send). */
 function resign(body: string): Record<string, string> {
   return {
@@ -472,6 +548,9 @@ describe('when Postgres is unreachable', () => {
     const proxy = (await (await fetch(proxyUrl)).json()) as { listen: string; upstream: string };
     const setEnabled = (enabled: boolean) =>
       fetch(proxyUrl, { method: 'POST', headers: json, body: JSON.stringify({ ...proxy, enabled }) });
+    const pending = (
+      await app.inject({ method: 'POST', url: '/payments', headers: json, payload: good() })
+    ).json() as { id: string };
     try {
       await setEnabled(false);
       let t0 = performance.now();
@@ -482,8 +561,19 @@ describe('when Postgres is unreachable', () => {
         payload: good(),
       });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ error: { code: 'database_unavailable' } });
+      expect(res.json()).toEqual({
+        error: { code: 'database_unavailable', message: 'the database is unavailable; retry later' },
+      });
       expect(performance.now() - t0).toBeLessThan(3_000);
+      // A confirmation too: a 503 the client retries, never a 409 or a 500.
+      const confirm = await app.inject({
+        method: 'POST',
+        url: `/payments/${pending.id}/confirm`,
+        headers: json,
+        payload: { providerPaymentId: `pp_${randomUUID()}` },
+      });
+      expect(confirm.statusCode).toBe(503);
+      expect(confirm.json()).toMatchObject({ error: { code: 'database_unavailable' } });
       await setEnabled(true);
 
       await fetch(`${proxyUrl}/toxics`, {

@@ -374,7 +374,43 @@ describe('causal-closure', () => {
     await w.pay(await w.student(), await w.course());
     const r = await check('causal-closure');
     expect(r.valid).toBe(true);
-    expect(r.checked).toBe(1 + 1 + 7 + 3);
+    // purchases, allocations, sessions, outbox rows, and the events whose causation is checked
+    expect(r.checked).toBe(1 + 1 + 7 + 3 + 3);
+  });
+
+  it('fails for a derived event that names no cause or the wrong one, and for a root with a cause', async () => {
+    const { w, db, check } = await fresh();
+    await w.trainer();
+    const chain = await w.pay(await w.student(), await w.course());
+    const setCause = (eventId: string, cause: string | null) =>
+      db.query(
+        `UPDATE outbox SET envelope = jsonb_set(envelope, '{causationId}', $2::jsonb) WHERE event_id = $1`,
+        [eventId, JSON.stringify(cause)],
+      );
+    // The purchase names its payment (the correlation id), which is no event's id.
+    await setCause(chain.eventIds.created, chain.paymentId);
+    // The allocation names the confirmation, an event of the chain but not its cause.
+    await setCause(chain.eventIds.allocated!, chain.eventIds.confirmed);
+    await setCause(chain.eventIds.confirmed, chain.eventIds.created);
+    const r = await check('causal-closure');
+    expect(r.valid).toBe(false);
+    expect(r.examples).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'event-without-its-cause',
+          eventId: chain.eventIds.created,
+          causationId: chain.paymentId,
+          found: 'no event with that id',
+        }),
+        expect.objectContaining({
+          kind: 'event-names-the-wrong-cause',
+          eventId: chain.eventIds.allocated,
+          found: `PURCHASE_CONFIRMED ${chain.eventIds.confirmed}`,
+        }),
+        expect.objectContaining({ kind: 'root-event-with-cause', eventId: chain.eventIds.confirmed }),
+      ]),
+    );
+    expect(r.violations).toBe(3);
   });
 
   it('fails for a purchase of a pending payment and sessions of a cancelled allocation', async () => {

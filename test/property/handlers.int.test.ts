@@ -48,6 +48,9 @@ describe(`handler-level property${faults.size ? ` with planted ${[...faults].joi
       // Shrinking is time-boxed: a failing run ends in minutes with the smallest case found so far.
       interruptAfterTimeLimit: Number(process.env.PAYPROOF_PROPERTY_TIME_LIMIT_MS ?? 180_000),
       markInterruptAsFailure: false,
+      // Mutation testing (npm run mutate) needs to know THAT a mutant fails, not its smallest case:
+      // shrinking would outlast Stryker's time limit and turn every kill into a timeout.
+      endOnFailure: process.env.PAYPROOF_PROPERTY_END_ON_FAILURE === '1',
     });
     const s = (performance.now() - t0) / 1000;
     const cov = coverage(numRuns, out, path !== undefined);

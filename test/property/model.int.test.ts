@@ -127,6 +127,8 @@ describe(`model-based property${faults.size ? ` with planted ${[...faults].join(
         ...(path ? { path } : {}),
         interruptAfterTimeLimit: timeLimitMs,
         markInterruptAsFailure: false,
+        // npm run mutate: a failing case is enough, no shrinking (see handlers.int.test.ts).
+        endOnFailure: process.env.PAYPROOF_PROPERTY_END_ON_FAILURE === '1',
       });
       const s = (performance.now() - t0) / 1000;
       const cov = coverage(numRuns, out, path !== undefined);

@@ -253,14 +253,21 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
   }
   // Re-announcing an existing purchase is a no-op (same event id, one outbox row per id).
   const randomIds = ctx.faults.has('random-downstream-ids');
+  const announced = rows.map((row) => purchaseCreatedEvent(row!, randomIds));
+  // Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
+  // Planted bug wrong-causation: the purchase names its payment (the correlation id), not the
+  // PURCHASE_CONFIRMED that caused it, as its cause.
+  if (ctx.faults.has('wrong-causation'))
+    announced.forEach((e, i) => {
+      announced[i] = { ...e, causationId: e.correlationId };
+    });
+  // Stryker restore all
   // In event order: each event's announcement, then its refund request if any.
   await enqueueEvents(
     client,
-    rows.flatMap((row, i) => {
+    announced.flatMap((e, i) => {
       const refund = refunds.get(i);
-      return refund
-        ? [purchaseCreatedEvent(row!, randomIds), refund]
-        : [purchaseCreatedEvent(row!, randomIds)];
+      return refund ? [e, refund] : [e];
     }),
   );
   return outcomes;

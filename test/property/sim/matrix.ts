@@ -68,6 +68,11 @@ export const catalogue: readonly MatrixRow[] = [
     'causal-closure',
     'an event committed before its payment succeeded, believed by the purchase worker: a course without a payment',
   ),
+  bug(
+    ['wrong-causation'],
+    'causal-closure',
+    'a purchase announced as caused by its payment, not by the confirmation event: the audit trail from a course back to its payment is broken',
+  ),
   bug(['allocate-without-lock'], 'trainer-capacity', 'lost updates of the trainer counter: over capacity'),
   bug(
     ['dedupe-by-key'],
