@@ -26,6 +26,7 @@ const commands: Record<string, string> = {
   'bench:system': 'harness/bench/system-bench.ts',
   'bench:load': 'harness/bench/load-bench.ts',
   'bench:kafka-client': 'harness/bench/kafka-client-bench.ts',
+  'bench:auth': 'harness/bench/auth-bench.ts',
 };
 
 function run(
