@@ -11,6 +11,7 @@ import { isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics, registry } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { registerDashboardRoutes } from './dashboard.ts';
 import { sendError } from './errors.ts';
 import { registerPaymentRoutes } from './payments.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly paymentBatchSlots?: number;
   /** Planted bugs (PAYPROOF_FAULTS); none by default. */
   readonly faults?: FaultSet;
+  /** Dependency probes behind /readyz; default: the database and Redis of these deps. */
+  readonly readiness?: Readiness;
 }
 
 /** Request bodies larger than this are refused with 413 before they are parsed. */
@@ -88,13 +91,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Readiness: the database (without it nothing works); Redis only degrades the dashboards, so it
+  // is reported (and in payproof_dependency_up) but does not make the API unready.
+  const readiness =
+    deps.readiness ?? new Readiness({ database: () => deps.pool.query('SELECT 1'), redis: () => deps.redis.ping() });
   app.get('/readyz', async (_req, reply) => {
-    try {
-      await deps.pool.query('SELECT 1');
-      return { status: 'ready' };
-    } catch {
-      return sendError(reply, 503, 'database_unavailable', 'the database is unavailable');
-    }
+    const state = await readiness.check();
+    if (state.dependencies.database?.up) return { status: 'ready', dependencies: state.dependencies };
+    return sendError(reply, 503, 'database_unavailable', 'the database is unavailable');
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);

@@ -2,6 +2,7 @@ import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { createRedis } from '../lib/redis.ts';
 import { runService } from '../lib/service.ts';
 import { buildApp } from './app.ts';
@@ -22,10 +23,15 @@ await runService('api', log, async () => {
     acquireTimeoutMs: intFromEnv(process.env, 'PG_ACQUIRE_TIMEOUT_MS', 8_000, 100, 60_000),
   });
   const redis = createRedis(config.redisUrl, log);
+  // Probed every 2 s as well, so payproof_dependency_up moves even when nobody asks /readyz.
+  const readiness = new Readiness({ database: () => pool.query('SELECT 1'), redis: () => redis.ping() });
+  const watching = new AbortController();
+  const watch = readiness.watch(watching.signal);
   const app = buildApp({
     pool,
     redis,
     log,
+    readiness,
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
     faults: config.faults,
   });
@@ -33,6 +39,8 @@ await runService('api', log, async () => {
   log.info({ address }, 'listening');
   return async () => {
     await app.close();
+    watching.abort();
+    await watch;
     redis.disconnect();
     await pool.end().catch(() => {});
   };

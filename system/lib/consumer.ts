@@ -41,12 +41,19 @@ export interface ConsumerDeps {
   readonly chunkSize?: number;
   /** Attempts of a handler error that is not transient before the event is dead-lettered. */
   readonly maxAttempts?: number;
+  /**
+   * Level of the one line logged per processed event (correlation id, outcome, processing and
+   * end-to-end time): `info` by default, `debug` (or a LOG_LEVEL above it) turns it off under load.
+   */
+  readonly eventLogLevel?: 'info' | 'debug' | 'trace';
 }
 
 interface DeadLetter {
   readonly message: KafkaMessage;
   readonly reason: string;
   readonly detail: string;
+  /** The parsed event, when the message was one (its ids go on the log line). */
+  readonly event?: DomainEvent;
 }
 
 type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
@@ -90,6 +97,7 @@ async function inTransaction(
   let broken: Error | undefined;
   try {
     const now = await beginAt(client, deps.clockSkewMs);
+    const begunAt = performance.now();
     const useInbox = !deps.faults.has('skip-inbox');
     // Planted bug dedupe-by-key: copies recognised by message key (the student) instead of event
     // id, so a second event of one student in a chunk is dropped unprocessed (and its offset committed).
@@ -159,6 +167,14 @@ async function inTransaction(
           await client.query('ROLLBACK TO SAVEPOINT ev');
           log.warn({ err, attempt }, 'handler failed');
           if (attempt >= maxAttempts) {
+            metrics.retriesExhausted.inc({ component: deps.group, reason: 'handler_error' });
+            const state = sqlState(err);
+            // A constraint the handler did not absorb: a bug or corrupt data, never "already done".
+            if (state?.startsWith('23'))
+              metrics.constraintViolations.inc({
+                group: deps.group,
+                constraint: (err as { constraint?: string }).constraint ?? state,
+              });
             // Rolled back with the savepoint: take the inbox row out too, so a redelivery retries it.
             if (useInbox)
               await client.query('DELETE FROM processed_events WHERE consumer = $1 AND event_id = $2', [
@@ -167,6 +183,7 @@ async function inTransaction(
               ]);
             dead.push({
               message,
+              event,
               reason: 'handler_error',
               detail: `${sqlState(err) ?? ''} ${(err as Error).message}`.trim(),
             });
@@ -180,6 +197,7 @@ async function inTransaction(
     // events come again and the effect is repeated (it is idempotent); never the reverse.
     await deps.dashboards.invalidate([...dashboards['before-commit']]);
     await client.query('COMMIT');
+    observeCommitted(deps, events, outcomes, now.getTime() + (performance.now() - begunAt), begunAt);
     // Committed: this can no longer roll back, so it is retried until it succeeds (bounded).
     const after = [...dashboards['after-commit']];
     if (after.length > 0) await retryAfterCommit(deps, () => deps.dashboards.invalidate(after));
@@ -190,6 +208,43 @@ async function inTransaction(
     throw err;
   } finally {
     client.release(broken);
+  }
+}
+
+/**
+ * After a commit: the end-to-end latency of every event handled (not of duplicates), from its own
+ * timestamp (when its cause committed, on the app clock) to this commit on the same clock, and one
+ * log line per event with its ids, outcome and times.
+ */
+function observeCommitted(
+  deps: ConsumerDeps,
+  events: readonly Parsed[],
+  outcomes: readonly ChunkOutcome[],
+  committedAtMs: number,
+  begunAt: number,
+) {
+  const processingMs = Math.round((performance.now() - begunAt) * 10) / 10;
+  const level = deps.eventLogLevel ?? 'info';
+  const logging = deps.log.isLevelEnabled(level);
+  for (const [i, { event, message }] of events.entries()) {
+    const outcome = outcomes[i]!;
+    const e2eMs = committedAtMs - Date.parse(event.timestamp);
+    if (outcome !== 'duplicate' && outcome !== 'dead-lettered' && Number.isFinite(e2eMs))
+      metrics.e2eSeconds.observe({ group: deps.group }, Math.max(0, e2eMs) / 1000);
+    if (logging)
+      deps.log[level](
+        {
+          correlationId: event.correlationId,
+          eventId: event.eventId,
+          causationId: event.causationId,
+          eventType: event.eventType,
+          offset: message.offset,
+          outcome,
+          processingMs,
+          e2eMs: Math.round(e2eMs),
+        },
+        'event processed',
+      );
   }
 }
 
@@ -245,11 +300,33 @@ async function sendDeadLetters(
       },
     })),
   });
-  for (const l of letters) metrics.deadLetters.inc({ group: deps.group, reason: l.reason });
-  deps.log.warn(
-    { topic, partition, count: letters.length, reasons: letters.map((l) => l.reason) },
-    'dead-lettered',
-  );
+  for (const l of letters) {
+    metrics.deadLetters.inc({ group: deps.group, reason: l.reason });
+    deps.log.warn(
+      {
+        correlationId: l.event?.correlationId ?? correlationOf(l.message),
+        eventId: l.event?.eventId,
+        causationId: l.event?.causationId,
+        eventType: l.event?.eventType,
+        topic,
+        partition,
+        offset: l.message.offset,
+        reason: l.reason,
+        detail: l.detail.slice(0, 200),
+      },
+      'dead-lettered',
+    );
+  }
+}
+
+/** Best effort for a message that failed validation: its correlationId if it is JSON carrying one. */
+function correlationOf(message: KafkaMessage): string | undefined {
+  try {
+    const v = JSON.parse(message.value?.toString() ?? '') as { correlationId?: unknown };
+    return typeof v?.correlationId === 'string' ? v.correlationId.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Retries `fn` on transient errors with backoff + jitter, forever, while the batch is still ours. */

@@ -6,9 +6,12 @@ import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import type { FaultSet } from './faults.ts';
 import type { DashboardCache, EventHandler } from './inbox.ts';
+import { AppError } from './errors.ts';
+import { watchGroup } from './group-lag.ts';
 import { createKafka } from './kafka.ts';
 import { createLogger, type Logger } from './log.ts';
 import { metrics, startMetricsServer } from './metrics.ts';
+import { Readiness } from './readiness.ts';
 import { createRedis } from './redis.ts';
 import { runService } from './service.ts';
 
@@ -76,7 +79,19 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const metricsServer = await startMetricsServer(config.metricsPort);
+    // Lag, DLQ size and readiness on timers: they keep moving when the consume loop does not.
+    const admin = kafka.admin();
+    const watching = new AbortController();
+    const readiness = new Readiness({
+      database: () => pool.query('SELECT 1'),
+      kafka: () => admin.describeCluster(),
+      redis: () => redis.ping(),
+    });
+    const watchers = Promise.all([
+      watchGroup(admin, spec.group, log, watching.signal),
+      readiness.watch(watching.signal),
+    ]);
+    const metricsServer = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
     const committer = await startConsuming(
       {
         group: spec.group,
@@ -88,6 +103,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
         faults: config.faults,
         log,
         clockSkewMs: config.clockSkewMs,
+        eventLogLevel: eventLogLevel(env),
       },
       { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
     );
@@ -99,10 +115,20 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       await committer.flush();
       await consumer.disconnect();
       await close?.();
+      watching.abort();
+      await watchers;
       redis.disconnect();
       await producer.disconnect().catch(() => {});
       await pool.end().catch(() => {});
       metricsServer.close();
     };
   });
+}
+
+/** EVENT_LOG_LEVEL: level of the per-event line (`info` default; `debug` hides it at LOG_LEVEL=info). */
+function eventLogLevel(env: NodeJS.ProcessEnv): 'info' | 'debug' | 'trace' {
+  const v = env.EVENT_LOG_LEVEL ?? 'info';
+  if (v !== 'info' && v !== 'debug' && v !== 'trace')
+    throw new AppError('config_invalid', `EVENT_LOG_LEVEL=${v}: expected info, debug or trace`, false);
+  return v;
 }

@@ -4,6 +4,7 @@ import { createPool } from '../lib/db.ts';
 import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { runService } from '../lib/service.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
 
@@ -47,16 +48,26 @@ await runService('relay', log, async () => {
       return connected();
     },
   };
-  const server = await startMetricsServer(config.metricsPort);
+  const admin = kafka.admin();
+  const readiness = new Readiness({
+    database: () => pool.query('SELECT 1'),
+    kafka: async () => {
+      await admin.connect();
+      await admin.describeCluster();
+    },
+  });
+  const server = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
   const stop = new AbortController();
   const loops = Promise.all([
     runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),
     watchBacklog(pool, stop.signal),
+    readiness.watch(stop.signal),
   ]);
   return async () => {
     stop.abort();
     await loops;
     await deps.producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
     await pool.end().catch(() => {});
     server.close();
   };

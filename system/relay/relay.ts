@@ -175,10 +175,14 @@ export function watchBacklog(pool: Pool, signal: AbortSignal, everyMs = 1_000): 
   return (async () => {
     while (!signal.aborted) {
       try {
-        const r = await pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        // Both from the partial index of unpublished rows; the age on the database's clock.
+        const r = await pool.query<{ n: number; age: number | null }>(
+          `SELECT count(*)::int AS n,
+             extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age
+           FROM outbox WHERE published_at IS NULL`,
         );
         metrics.outboxBacklog.set(r.rows[0]?.n ?? 0);
+        metrics.outboxOldestSeconds.set(Math.max(0, r.rows[0]?.age ?? 0));
       } catch {
         // the database is away; the relay loop reports it
       }
