@@ -94,7 +94,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Readiness: the database (without it nothing works); Redis only degrades the dashboards, so it
   // is reported (and in payproof_dependency_up) but does not make the API unready.
   const readiness =
-    deps.readiness ?? new Readiness({ database: () => deps.pool.query('SELECT 1'), redis: () => deps.redis.ping() });
+    deps.readiness ??
+    new Readiness({ database: () => deps.pool.query('SELECT 1'), redis: () => deps.redis.ping() });
   app.get('/readyz', async (_req, reply) => {
     const state = await readiness.check();
     if (state.dependencies.database?.up) return { status: 'ready', dependencies: state.dependencies };

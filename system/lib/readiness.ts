@@ -30,12 +30,19 @@ export class Readiness {
           await Promise.race([
             probe(),
             new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`no answer in ${this.#timeoutMs} ms`)), this.#timeoutMs);
+              timer = setTimeout(
+                () => reject(new Error(`no answer in ${this.#timeoutMs} ms`)),
+                this.#timeoutMs,
+              );
             }),
           ]);
           this.#state[name] = { up: true, checkedAt: new Date().toISOString() };
         } catch (err) {
-          this.#state[name] = { up: false, error: (err as Error).message, checkedAt: new Date().toISOString() };
+          this.#state[name] = {
+            up: false,
+            error: (err as Error).message,
+            checkedAt: new Date().toISOString(),
+          };
         } finally {
           clearTimeout(timer);
         }
