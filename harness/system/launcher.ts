@@ -8,8 +8,11 @@ import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort } from '../stack/ports.ts';
 import { ManagedProcess } from '../stack/process.ts';
+import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
+import { type AlertFault, renderRules } from './alert-rules.ts';
+import { scrapeTargets } from './scrape-targets.ts';
 
 export const processKinds = ['api', 'relay', 'purchase', 'allocation', 'session', 'cache'] as const;
 export type ProcessKind = (typeof processKinds)[number];
@@ -47,6 +50,19 @@ export interface SystemOptions {
   readonly autoRestart?: boolean;
   /** Receives every log line of every process, prefixed by name (npm run system shows them). */
   readonly onLog?: (name: string, line: string) => void;
+  /** A Prometheus that scrapes every process and evaluates the alert rules; none when absent. */
+  readonly prometheus?: PrometheusOptions;
+}
+
+export interface PrometheusOptions {
+  /** A number (npm run system: 9090 unless PAYPROOF_PROMETHEUS_PORT), or 'free'. */
+  readonly port: number | 'free';
+  /** Scrape and rule evaluation interval (default 5 s; chaos runs use 1 s). */
+  readonly intervalS?: number;
+  /** Multiplies every window and `for` of the rules (chaos: 0.1). */
+  readonly timeScale?: number;
+  /** Planted bugs in the alert rules themselves. */
+  readonly faults?: readonly AlertFault[];
 }
 
 /** One process of the system; `proc` changes when it is restarted. */
@@ -69,6 +85,8 @@ export class RunningSystem {
   #seq: Partial<Record<ProcessKind, number>> = {};
   /** Restarts performed by the supervisor after a crash or a kill. */
   restarts = 0;
+  /** The Prometheus scraping this system, when it was asked for. */
+  prometheus: PrometheusService | undefined;
 
   constructor(opts: SystemOptions, apiPort: number) {
     this.#opts = opts;
@@ -136,6 +154,7 @@ export class RunningSystem {
     const metricsPort = kind === 'api' ? this.#apiPort : await freePort();
     const p = this.#spawn({ kind, name, metricsPort, restarts: 0, supervised: true });
     this.processes.push(p);
+    this.#syncTargets();
     return p;
   }
 
@@ -160,6 +179,27 @@ export class RunningSystem {
     p.supervised = false;
     await p.proc.stop(20_000);
     this.processes.splice(this.processes.indexOf(p), 1);
+    this.#syncTargets();
+  }
+
+  /** Prometheus follows the processes: one target per instance (a restart keeps its port). */
+  #syncTargets(): void {
+    this.prometheus?.writeTargets(scrapeTargets(this.processes));
+  }
+
+  /** Starts Prometheus on this system's processes (startSystem does it when asked). */
+  async startPrometheus(o: PrometheusOptions): Promise<PrometheusService> {
+    const intervalS = o.intervalS ?? 5;
+    const prom = new PrometheusService({
+      runDir: this.#opts.runDir,
+      port: o.port === 'free' ? await freePort() : o.port,
+      rules: renderRules({ timeScale: o.timeScale ?? 1, faults: o.faults ?? [] }),
+      scrapeIntervalS: intervalS,
+      evaluationIntervalS: intervalS,
+    });
+    await prom.start(scrapeTargets(this.processes));
+    this.prometheus = prom;
+    return prom;
   }
 
   /** Pids of every running process, by name. */
@@ -222,6 +262,7 @@ export class RunningSystem {
     // API first (no new work), then the workers and the relay, all gracefully.
     await Promise.allSettled(this.ofKind('api').map((p) => p.proc.stop(10_000)));
     await Promise.allSettled(this.processes.filter((p) => p.kind !== 'api').map((p) => p.proc.stop(20_000)));
+    await this.prometheus?.stop();
   }
 }
 
@@ -242,6 +283,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     for (const kind of processKinds) for (let i = 0; i < counts[kind]; i++) await sys.add(kind);
     await sys.waitReady();
+    if (opts.prometheus) await sys.startPrometheus(opts.prometheus);
     return sys;
   } catch (err) {
     await sys.stop();
