@@ -4,8 +4,8 @@
 // dead-lettered with its reason, never crash a worker or block a partition.
 import { randomUUID } from 'node:crypto';
 import { topics } from '../../system/contracts/index.ts';
-import { sleep } from '../lib/wait-for.ts';
 import { harnessKafka } from '../lib/kafka.ts';
+import { sleep } from '../lib/wait-for.ts';
 import { once } from './network-faults.ts';
 import type { Fault } from './scenario.ts';
 

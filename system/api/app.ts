@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly paymentBatchSlots?: number;
   /** Planted bugs (PAYPROOF_FAULTS); none by default. */
   readonly faults?: FaultSet;
+  /** Level of the one line per payment request (`info`; `debug` turns it off at LOG_LEVEL=info). */
+  readonly requestLogLevel?: 'info' | 'debug' | 'trace';
   /** Dependency probes behind /readyz; default: the database and Redis of these deps. */
   readonly readiness?: Readiness;
 }
@@ -45,11 +47,31 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  const requestLogLevel = deps.requestLogLevel ?? 'info';
   app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { method: req.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    // One line per request about a payment, with its id as the correlation id (every event the
+    // payment causes carries it): the first hop of `npm run trace`. A 5xx is always logged.
+    const id = (req.params as { id?: unknown } | undefined)?.id;
+    if (route.startsWith('/payments/') && typeof id === 'string') {
+      const level = reply.statusCode >= 500 ? 'warn' : requestLogLevel;
+      if (deps.log.isLevelEnabled(level))
+        deps.log[level](
+          {
+            correlationId: id,
+            requestId: req.id,
+            method: req.method,
+            route,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime * 10) / 10,
+          },
+          'request',
+        );
+    }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

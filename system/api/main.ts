@@ -1,5 +1,6 @@
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
+import { eventLogLevel } from '../lib/event-log-level.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics } from '../lib/metrics.ts';
 import { Readiness } from '../lib/readiness.ts';
@@ -32,6 +33,7 @@ await runService('api', log, async () => {
     redis,
     log,
     readiness,
+    requestLogLevel: eventLogLevel(process.env),
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
     faults: config.faults,
   });

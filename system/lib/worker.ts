@@ -4,7 +4,7 @@ import { intFromEnv, loadBaseConfig } from './config.ts';
 import { startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
-import { AppError } from './errors.ts';
+import { eventLogLevel } from './event-log-level.ts';
 import type { FaultSet } from './faults.ts';
 import { watchGroup } from './group-lag.ts';
 import type { DashboardCache, EventHandler } from './inbox.ts';
@@ -123,12 +123,4 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       metricsServer.close();
     };
   });
-}
-
-/** EVENT_LOG_LEVEL: level of the per-event line (`info` default; `debug` hides it at LOG_LEVEL=info). */
-function eventLogLevel(env: NodeJS.ProcessEnv): 'info' | 'debug' | 'trace' {
-  const v = env.EVENT_LOG_LEVEL ?? 'info';
-  if (v !== 'info' && v !== 'debug' && v !== 'trace')
-    throw new AppError('config_invalid', `EVENT_LOG_LEVEL=${v}: expected info, debug or trace`, false);
-  return v;
 }

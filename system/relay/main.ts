@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
+import { eventLogLevel } from '../lib/event-log-level.ts';
 import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
@@ -43,6 +44,7 @@ await runService('relay', log, async () => {
     producer: await connected(),
     faults: config.faults,
     log,
+    eventLogLevel: eventLogLevel(process.env),
     renewProducer: async () => {
       await deps.producer.disconnect().catch(() => {});
       return connected();
