@@ -48,17 +48,21 @@ export function poisonFlood(o: PoisonFloodOptions): Fault {
       const topic = topics.PURCHASE_CONFIRMED;
       const flooding = (async () => {
         let sent = 0;
-        const perTickMs = 100;
-        const perTick = Math.max(1, Math.round((o.ratePerS * perTickMs) / 1000));
+        const t0 = performance.now();
         while (!stop.signal.aborted && sent < o.maxMessages) {
-          const n = Math.min(perTick, o.maxMessages - sent);
+          // Paced by the clock, not by the sends: a slow acknowledgement is caught up next time.
+          const due = Math.min(o.maxMessages, Math.ceil((o.ratePerS * (performance.now() - t0)) / 1000));
+          const n = due - sent;
+          if (n <= 0) {
+            await sleep(50);
+            continue;
+          }
           await producer.send({
             topic,
             acks: -1,
             messages: Array.from({ length: n }, (_, j) => poisonMessage(sent + j)),
           });
           sent += n;
-          await sleep(perTickMs);
         }
         ctx.figures.poison_produced = (Number(ctx.figures.poison_produced) || 0) + sent;
         ctx.log(`[chaos] poison flood: ${sent} messages into ${topic}`);

@@ -198,9 +198,17 @@ async function inTransaction(
     await deps.dashboards.invalidate([...dashboards['before-commit']]);
     await client.query('COMMIT');
     observeCommitted(deps, events, outcomes, now.getTime() + (performance.now() - begunAt), begunAt);
-    // Committed: this can no longer roll back, so it is retried until it succeeds (bounded).
+    // Committed: this can no longer roll back. The workers' cache parks what Redis refuses (in
+    // pending_invalidations, delivered by its sweeper), so this never retries inside the consume loop.
     const after = [...dashboards['after-commit']];
-    if (after.length > 0) await retryAfterCommit(deps, () => deps.dashboards.invalidate(after));
+    if (after.length > 0)
+      await deps.dashboards.invalidate(after).catch((err: Error) => {
+        metrics.retriesExhausted.inc({ component: deps.group, reason: 'after_commit_invalidation' });
+        deps.log.error(
+          { err: err.message, students: after.length },
+          'after-commit invalidation failed and could not be parked (the cache TTL bounds the staleness)',
+        );
+      });
     return { outcomes, dead };
   } catch (err) {
     broken = err as Error;
@@ -257,24 +265,6 @@ function laterOfSameKey(events: readonly Parsed[]): Set<number> {
     seen.add(event.payload.studentId);
   }
   return later;
-}
-
-async function retryAfterCommit(deps: ConsumerDeps, fn: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 30) {
-        deps.log.error(
-          { err: (err as Error).message },
-          'after-commit action failed 30 times; giving up (the cache TTL bounds the staleness)',
-        );
-        return;
-      }
-      metrics.retries.inc({ component: deps.group, reason: 'after_commit' });
-      await sleep(backoffMs(attempt, { maxMs: 2_000 }));
-    }
-  }
 }
 
 async function sendDeadLetters(

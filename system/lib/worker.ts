@@ -11,6 +11,7 @@ import type { DashboardCache, EventHandler } from './inbox.ts';
 import { createKafka } from './kafka.ts';
 import { createLogger, type Logger } from './log.ts';
 import { metrics, startMetricsServer } from './metrics.ts';
+import { ParkingDashboardCache } from './pending-invalidations.ts';
 import { Readiness } from './readiness.ts';
 import { createRedis } from './redis.ts';
 import { runService } from './service.ts';
@@ -37,14 +38,16 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
   return runService(spec.group, log, async () => {
     metrics.up.set({ service: spec.group }, 1);
     const concurrency = intFromEnv(env, 'PARTITIONS_CONCURRENCY', 3, 1, 32);
-    const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 1), {
+    const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 3), {
       name: `${spec.group}-${config.instanceId}`,
     });
     const redis = createRedis(config.redisUrl, log);
     // Planted bug skip-cache-invalidation: no writer invalidates (the top-up job included).
+    // Invalidations Redis refuses are parked in the database and delivered by the sweeper below.
+    const parking = new ParkingDashboardCache(redisDashboardCache(redis), pool, log);
     const dashboards = config.faults.has('skip-cache-invalidation')
       ? { invalidate: async () => {} }
-      : redisDashboardCache(redis);
+      : parking;
     const { handler, close } = await spec.setup({
       pool,
       dashboards,
@@ -90,6 +93,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     const watchers = Promise.all([
       watchGroup(admin, spec.group, log, watching.signal),
       readiness.watch(watching.signal),
+      parking.watch(watching.signal),
     ]);
     const metricsServer = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
     const committer = await startConsuming(
