@@ -22,6 +22,7 @@ export default defineScenario({
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
-  invariants: { mayBeUnexercised: noLostAnswers },
+  // Nothing here redelivers a TRAINER_ALLOCATED: the session duplicate guard is not exercised.
+  invariants: { mayBeUnexercised: [...noLostAnswers, 'no-duplicate-sessions'] },
   alerts: { fire: [{ alert: 'PayproofDeadLetterQueueGrowing', within: '15s', clearWithin: '45s' }] },
 });

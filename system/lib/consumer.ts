@@ -13,7 +13,7 @@ import {
 import { backoffMs, sleep } from './backoff.ts';
 import { beginAt } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
-import { isTransient, sqlState } from './errors.ts';
+import { AppError, isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
 import {
   type ChunkContext,
@@ -41,6 +41,11 @@ export interface ConsumerDeps {
   readonly chunkSize?: number;
   /** Attempts of a handler error that is not transient before the event is dead-lettered. */
   readonly maxAttempts?: number;
+  /**
+   * Attempts of a chunk failing for a logical transient reason (isLogicalTransient) before the
+   * event still failing is dead-lettered as retries_exhausted (default 100, ~2.5 min of backoff).
+   */
+  readonly maxTransientAttempts?: number;
   /**
    * Level of the one line logged per processed event (correlation id, outcome, processing and
    * end-to-end time): `info` by default, `debug` (or a LOG_LEVEL above it) turns it off under load.
@@ -77,20 +82,37 @@ class PermanentHandlerError extends Error {
 export async function processChunk(
   deps: ConsumerDeps,
   events: readonly Parsed[],
+  { exhausted = false }: { exhausted?: boolean } = {},
 ): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
+  // Retries of a condition only time can fix ran out: each event alone, and the one still
+  // contended goes to the dead-letter topic (reason retries_exhausted) instead of holding the partition.
+  if (exhausted) return inTransaction(deps, events, true, true);
   try {
     return await inTransaction(deps, events, false);
   } catch (err) {
     if (!(err instanceof PermanentHandlerError)) throw err;
-    deps.log.warn({ err: err.message }, 'handler failed; replaying the chunk one event at a time');
+    deps.log.warn(
+      { err: err.message, correlationIds: events.slice(0, 10).map((e) => e.event.correlationId) },
+      'handler failed; replaying the chunk one event at a time',
+    );
     return inTransaction(deps, events, true);
   }
+}
+
+/**
+ * A transient condition of the data, not of the infrastructure: every trainer with room locked
+ * by another allocator (`capacity_contended`), a cause not visible yet. Retried, but not forever
+ * (the database or Kafka being away is retried without bound: dead-lettering then would be wrong).
+ */
+export function isLogicalTransient(err: unknown): boolean {
+  return err instanceof AppError && err.retriable && err.code !== 'transient_cache';
 }
 
 async function inTransaction(
   deps: ConsumerDeps,
   events: readonly Parsed[],
   careful: boolean,
+  exhausted = false,
 ): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
   const maxAttempts = deps.maxAttempts ?? 3;
   const client: PoolClient = await deps.pool.connect();
@@ -162,12 +184,15 @@ async function inTransaction(
           await client.query('RELEASE SAVEPOINT ev');
           break;
         } catch (err) {
-          // A transient error aborts the whole chunk: the caller rolls back and retries it.
-          if (isTransient(err)) throw err;
+          // A transient error aborts the whole chunk: the caller rolls back and retries it (once its
+          // retries ran out, a logical one is this event's alone: it is dead-lettered below).
+          const gaveUp = exhausted && isLogicalTransient(err);
+          if (isTransient(err) && !gaveUp) throw err;
           await client.query('ROLLBACK TO SAVEPOINT ev');
           log.warn({ err, attempt }, 'handler failed');
-          if (attempt >= maxAttempts) {
-            metrics.retriesExhausted.inc({ component: deps.group, reason: 'handler_error' });
+          if (attempt >= maxAttempts || gaveUp) {
+            const reason = gaveUp ? 'retries_exhausted' : 'handler_error';
+            metrics.retriesExhausted.inc({ component: deps.group, reason });
             const state = sqlState(err);
             // A constraint the handler did not absorb: a bug or corrupt data, never "already done".
             if (state?.startsWith('23'))
@@ -184,7 +209,7 @@ async function inTransaction(
             dead.push({
               message,
               event,
-              reason: 'handler_error',
+              reason,
               detail: `${sqlState(err) ?? ''} ${(err as Error).message}`.trim(),
             });
             outcomes[i] = 'dead-lettered';
@@ -319,25 +344,37 @@ function correlationOf(message: KafkaMessage): string | undefined {
   }
 }
 
-/** Retries `fn` on transient errors with backoff + jitter, forever, while the batch is still ours. */
+/**
+ * Retries `fn` on transient errors with backoff + jitter while the batch is still ours, heartbeating
+ * between attempts; `onRetry` sees each error first (to count the logical ones).
+ */
 async function retrying<T>(
   deps: ConsumerDeps,
   what: string,
   payload: EachBatchPayload,
   fn: () => Promise<T>,
+  onRetry?: (err: unknown) => void,
+  /** The events at stake, for the log line (correlation ids of the chunk). */
+  correlationIds: readonly (string | undefined)[] = [],
 ): Promise<T | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (!isTransient(err)) throw err;
+      onRetry?.(err);
       if (!payload.isRunning() || payload.isStale()) return undefined;
       metrics.retries.inc({
         component: deps.group,
         reason: sqlState(err) ?? (err as { code?: string }).code ?? 'transient',
       });
       deps.log.warn(
-        { err: (err as Error).message, code: sqlState(err), attempt },
+        {
+          err: (err as Error).message,
+          code: sqlState(err),
+          attempt,
+          correlationIds: correlationIds.slice(0, 10),
+        },
         `${what}: transient error, retrying`,
       );
       await sleep(backoffMs(attempt, { maxMs: 2_000 }));
@@ -400,6 +437,7 @@ export class OffsetCommitter {
 export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter(deps, 0)) {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
   const chunkSize = deps.chunkSize ?? 100;
+  const maxLogical = deps.maxTransientAttempts ?? 100;
   return async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     const started = performance.now();
@@ -415,7 +453,17 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
       }
       let dead: DeadLetter[] = [];
       if (valid.length > 0) {
-        const result = await retrying(deps, 'process chunk', payload, () => processChunk(deps, valid));
+        let logical = 0;
+        const result = await retrying(
+          deps,
+          'process chunk',
+          payload,
+          () => processChunk(deps, valid, { exhausted: logical >= maxLogical }),
+          (err) => {
+            if (isLogicalTransient(err)) logical++;
+          },
+          valid.map((e) => e.event.correlationId),
+        );
         if (!result) return; // lost the partition or stopping: the next owner gets these again
         dead = result.dead;
         // Counted per chunk (one labelled increment per type and outcome), not per event.
@@ -430,10 +478,17 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
           if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group }, n);
         }
       }
-      const sent = await retrying(deps, 'dead-letter', payload, async () => {
-        await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
-        return true;
-      });
+      const sent = await retrying(
+        deps,
+        'dead-letter',
+        payload,
+        async () => {
+          await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
+          return true;
+        },
+        undefined,
+        [...invalid, ...dead].map((l) => l.event?.correlationId),
+      );
       if (!sent) return;
       const last = slice[slice.length - 1]!;
       payload.resolveOffset(last.offset);

@@ -108,6 +108,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
         log,
         clockSkewMs: config.clockSkewMs,
         eventLogLevel: eventLogLevel(env),
+        maxTransientAttempts: intFromEnv(env, 'MAX_TRANSIENT_ATTEMPTS', 100, 1, 100_000),
       },
       { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
     );
