@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
-import { freePort } from '../stack/ports.ts';
+import { freePort, portFree } from '../stack/ports.ts';
 import { ManagedProcess } from '../stack/process.ts';
 import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
@@ -70,7 +70,8 @@ export interface SystemProcess {
   readonly kind: ProcessKind;
   readonly name: string;
   proc: ManagedProcess;
-  readonly metricsPort: number;
+  /** Changes only when a restart finds it taken by another program (the scrape targets follow). */
+  metricsPort: number;
   restarts: number;
   /** False while the harness stops it on purpose (no auto-restart). */
   supervised: boolean;
@@ -140,6 +141,13 @@ export class RunningSystem {
       this.#opts.onLog?.(p.name, `[payproof] exited (${exit.signal ?? exit.code}); restarting`);
       await sleep(Math.min(2_000, 200 * 2 ** Math.min(p.restarts, 4)));
       if (this.#stopping || !p.supervised) return;
+      // A free port is only free when chosen: another program may have taken it since (then this
+      // process would fail to listen on every restart, and a scrape would reach the other program).
+      if (p.kind !== 'api' && !(await portFree(p.metricsPort))) {
+        this.#opts.onLog?.(p.name, `[payproof] metrics port ${p.metricsPort} is taken; moving`);
+        p.metricsPort = await freePort();
+        this.#syncTargets();
+      }
       p.restarts++;
       this.restarts++;
       this.#spawn(p);
