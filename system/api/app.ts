@@ -101,7 +101,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, err.statusCode, 'validation_failed', err.message);
     }
-    req.log.error({ err }, 'unhandled error');
+    req.log.error(
+      { err, correlationId: (req.params as { id?: unknown } | undefined)?.id, requestId: req.id },
+      'unhandled error',
+    );
     return sendError(reply, 500, 'internal', 'internal error');
   });
 
