@@ -205,7 +205,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     // Prometheus's alert state, every second: a gap (no alert_* keys) when it does not answer.
     const [observed, alerts] = await Promise.all([
       observer.sample(),
-      env.prometheus?.alerts(800).catch(() => undefined),
+      env.prometheus?.alerts(1_500).catch(() => undefined),
     ]);
     const values = alerts ? { ...observed, ...alertSample(names, alerts) } : observed;
     samples.write(values);
