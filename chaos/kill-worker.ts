@@ -30,4 +30,6 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { restarts: 8 },
+  // A restart within two seconds is too quick for `up == 0` to last; the restart itself pages.
+  alerts: { fire: [{ alert: 'PayproofWorkerRestarted', within: '15s', clearWithin: '45s' }] },
 });

@@ -22,4 +22,5 @@ export default defineScenario({
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
+  alerts: { fire: [{ alert: 'PayproofOutboxBacklogGrowing', within: '20s', clearWithin: '30s' }] },
 });

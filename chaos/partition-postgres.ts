@@ -15,6 +15,12 @@ export default defineScenario({
   timeline: [{ at: '10s', for: '10s', fault: partition('postgres') }],
   steadyState: { probes: standardProbes() },
   recoverWithin: '30s',
+  alerts: {
+    fire: [
+      { alert: 'PayproofDependencyDown', within: '12s', clearWithin: '20s' },
+      { alert: 'PayproofApiUnavailable', within: '12s', clearWithin: '20s' },
+    ],
+  },
   expect: {
     run: ranAtAll,
     before: steadyBefore,

@@ -25,4 +25,6 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { rebalances: 2 },
+  // A stopped process answers no scrape: up == 0 for longer than the rule's `for`.
+  alerts: { fire: [{ alert: 'PayproofWorkerDown', within: '15s', clearWithin: '20s' }] },
 });

@@ -4,7 +4,9 @@
 // pids and metrics ports we do not know, is not ours to do.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PrometheusService } from '../stack/prometheus.ts';
 import { type Endpoints, type Stack, startStack } from '../stack/stack.ts';
+import type { AlertFault } from '../system/alert-rules.ts';
 import { type ProcessKind, processKinds, type RunningSystem, startSystem } from '../system/launcher.ts';
 import { seed } from '../system/seed.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
@@ -22,6 +24,8 @@ export interface RunEnvironment {
   restarts(): number;
   /** Every pid of the system (last-resort SIGCONT). */
   pids(): number[];
+  /** The Prometheus scraping the system (undefined when attached). */
+  readonly prometheus?: PrometheusService;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,8 @@ export interface StartOptions {
    * (~1 ms per payment on two cores, docs/benchmarks.md). Chaos runs keep the proxies.
    */
   readonly direct?: boolean;
+  /** Planted bugs in the alert rules Prometheus loads. */
+  readonly alertFaults?: readonly AlertFault[];
 }
 
 /** A fresh stack (free ports) and system, seeded; logs under `runDir/logs`. */
@@ -105,6 +111,8 @@ export async function startEnvironment(o: StartOptions): Promise<RunEnvironment>
       instances: o.spec.instances,
       env: { LOG_LEVEL: 'warn', TOPUP_INTERVAL_MS: '1000', ...o.spec.env },
       envFor,
+      // Scraped every second, rules compressed 10x: a run lasts about 90 s (alert-rules.ts).
+      prometheus: { port: 'free', intervalS: 1, timeScale: 0.1, faults: o.alertFaults ?? [] },
     });
     o.log(
       `[system] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${sys.processes.map((p) => p.name).join(', ')}`,
@@ -117,6 +125,7 @@ export async function startEnvironment(o: StartOptions): Promise<RunEnvironment>
       path: o.direct ? 'direct' : 'proxied',
       restarts: () => sys.restarts,
       pids: () => Object.values(sys.pids()),
+      prometheus: sys.prometheus,
       close: async () => {
         await sys.stop();
         await stack.stop();

@@ -23,6 +23,8 @@ import {
   type RunResult,
   resultSchemaVersion,
 } from '../run/result.ts';
+import { type AlertFault, alertFaultNames } from '../system/alert-rules.ts';
+import { alertCriteria, alertIntervals, alertKey, alertNames, alertSample } from './alert-criteria.ts';
 import { createHolds, FaultController } from './controller.ts';
 import { dashboardSweep } from './dashboard-sweep.ts';
 import { chaosProfile } from './defaults.ts';
@@ -34,7 +36,7 @@ import {
 } from './environment.ts';
 import { startHealGuard } from './heal-guard.ts';
 import { maxLag, Observer } from './observe.ts';
-import { type ChaosScenario, needsOf, type TimelineStep } from './scenario.ts';
+import { type AlertExpectation, type ChaosScenario, needsOf, type TimelineStep } from './scenario.ts';
 import {
   type Breach,
   checkSteadyState,
@@ -105,8 +107,16 @@ const warmupS = 3;
 export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const s = o.scenario;
   const timeline = o.timeline ?? s.timeline;
+  // A replaced timeline (random nemesis, a replayed schedule) is not what the scenario's alerts are about.
+  const expectedAlerts = o.timeline ? [] : (s.alerts?.fire ?? []);
   const log = o.log ?? ((l: string) => console.error(l));
   const planted = [...(o.plantedFaults ?? [])];
+  // Planted bugs in the alert rules go to Prometheus, the others to the system's processes.
+  const alertFaults = planted.filter((f): f is AlertFault =>
+    (alertFaultNames as readonly string[]).includes(f),
+  );
+  const systemFaults = planted.filter((f) => !(alertFaultNames as readonly string[]).includes(f));
+  const names = alertNames();
   const seed = o.seed ?? Date.now() % 1_000_000;
   const label = o.label ?? s.name;
   const startedAt = new Date();
@@ -122,7 +132,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     : await startEnvironment({
         runDir: join(dir, 'stack'),
         spec: s.system ?? {},
-        faults: planted,
+        faults: systemFaults,
+        alertFaults,
         log,
         // Nothing to inject: no proxy on the path (a load run).
         direct: timeline.length === 0,
@@ -191,7 +202,12 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   // One sample a second, from the start of the load to the end of the convergence wait.
   const sampling = startSampling(async () => {
     const t = samples.elapsedS();
-    const values = await observer.sample();
+    // Prometheus's alert state, every second: a gap (no alert_* keys) when it does not answer.
+    const [observed, alerts] = await Promise.all([
+      observer.sample(),
+      env.prometheus?.alerts(1_500).catch(() => undefined),
+    ]);
+    const values = alerts ? { ...observed, ...alertSample(names, alerts) } : observed;
     samples.write(values);
     const sample = { ...values, t };
     recorded.push(sample);
@@ -301,6 +317,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         ...(s.checker?.clockToleranceMs ? { clockToleranceMs: s.checker.clockToleranceMs } : {}),
         ...(s.invariants?.only ? { only: s.invariants.only } : {}),
       });
+      // An alert whose window outlasts the checks is watched until it clears, or its bound passes.
+      await waitForAlertsToClear(expectedAlerts, recorded, controller.intervals, samples, o.signal);
     }
   } catch (err) {
     runError = err as Error;
@@ -320,6 +338,17 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     ? timeToRecover(probes, recorded, lastHealS, settleS)
     : undefined;
   const criteria: Criterion[] = [...gate, ...watch.criteria(breach), ...(load?.criteria ?? [])];
+  if (timeline.length > 0)
+    criteria.push(
+      ...alertCriteria({
+        samples: recorded,
+        names,
+        expected: expectedAlerts,
+        loadStartS,
+        firstFaultS: controller.intervals[0]?.startS,
+        lastHealS: Number.isFinite(lastHealS) ? lastHealS : undefined,
+      }),
+    );
   if (Number.isFinite(lastHealS)) {
     const boundS = parseDurationMs(s.recoverWithin) / 1_000;
     criteria.push({
@@ -414,6 +443,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       transactions_rolled_back: independent.transactionsRolledBack,
       deadlocks: independent.deadlocks,
       supervisor_restarts: env.restarts(),
+      alerts_firing: alertIntervals(recorded, names) || 'none',
+      prometheus: env.prometheus?.url ?? 'none (attached)',
       hypothesis: s.hypothesis,
       ...(controller.errors.length ? { fault_errors: controller.errors.join(' | ') } : {}),
       ...(breach ? { probe_breach: `${breach.probe.name} = ${breach.value} at t=${breach.atS}s` } : {}),
@@ -450,6 +481,27 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     log(`[chaos] report: ${(err as Error).message}`);
   }
   return { result, load, dir, page, exitCode: exitCodeFor(verdict) };
+}
+
+/**
+ * Keeps sampling (the sampling loop runs) until every expected alert is no longer firing in the
+ * latest sample, or its clear bound after the last heal has passed (then the criterion fails).
+ */
+async function waitForAlertsToClear(
+  expected: readonly AlertExpectation[],
+  recorded: readonly SampleLike[],
+  intervals: readonly { endS: number | null }[],
+  samples: SampleWriter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (expected.length === 0) return;
+  const lastHealS = Math.max(0, ...intervals.map((f) => f.endS ?? 0));
+  const deadlineS = lastHealS + Math.max(...expected.map((e) => parseDurationMs(e.clearWithin) / 1000)) + 2;
+  while (!signal?.aborted && samples.elapsedS() < deadlineS) {
+    const last = recorded[recorded.length - 1] as Readonly<Record<string, number | undefined>> | undefined;
+    if (last && expected.every((e) => last[alertKey(e.alert)] === 0)) return;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
 }
 
 /** Refuses, before anything starts, a timeline the chosen environment cannot apply. */

@@ -158,12 +158,27 @@ export interface ChaosScenario {
   };
   /** Counters (Exercised keys, or chaos ones such as `faultsInjected`) that must reach a minimum. */
   readonly mustExercise?: ExercisedMinimum;
+  /**
+   * What Prometheus must say about this scenario's faults (alert-criteria.ts): each alert fires
+   * within `within` of the first fault's start and clears within `clearWithin` of the last heal.
+   * Whether declared or not, no alert may fire in the steady state before the first fault.
+   */
+  readonly alerts?: { readonly fire: readonly AlertExpectation[] };
   readonly checker?: {
     /** Largest clock skew of any process, ms. */
     readonly clockToleranceMs?: number;
     /** Bound on the wait for quiescence after the load; default 60 s. */
     readonly convergenceTimeout?: Duration;
   };
+}
+
+/** An alert a scenario's fault must raise (a rule name of system/alerts/payproof.rules.yml). */
+export interface AlertExpectation {
+  readonly alert: string;
+  /** Bound from the first fault's injection to the first second the alert is firing. */
+  readonly within: Duration;
+  /** Bound from the last heal to the second from which it is no longer firing, to the end of the run. */
+  readonly clearWithin: Duration;
 }
 
 /** Identity function that type-checks a scenario and validates its durations early. */
@@ -173,6 +188,10 @@ export function defineScenario(s: ChaosScenario): ChaosScenario {
     if (step.for !== undefined) parseDurationMs(step.for, `${s.name}.timeline[${i}].for`);
   }
   parseDurationMs(s.recoverWithin, `${s.name}.recoverWithin`);
+  for (const [i, a] of (s.alerts?.fire ?? []).entries()) {
+    parseDurationMs(a.within, `${s.name}.alerts.fire[${i}].within`);
+    parseDurationMs(a.clearWithin, `${s.name}.alerts.fire[${i}].clearWithin`);
+  }
   if (!/^[a-z0-9-]+$/.test(s.name))
     throw new Error(`scenario name ${JSON.stringify(s.name)}: use kebab-case`);
   return s;

@@ -5,6 +5,7 @@ import { runNemesis, runSchedule } from '../chaos/nemesis.ts';
 import { type ChaosOutcome, runChaos } from '../chaos/run.ts';
 import { formatMarkdown, formatTable, summaryRow, worstExitCode } from '../chaos/summary-table.ts';
 import { parseDurationMs } from '../load/duration.ts';
+import { alertFaultNames } from '../system/alert-rules.ts';
 import {
   bool,
   type CommandSpec,
@@ -45,8 +46,8 @@ export const chaosCommand: CommandSpec = {
     faults: {
       type: 'string',
       value: 'a,b',
-      description: 'planted bugs (PAYPROOF_FAULTS also works)',
-      choices: plantedFaultNames,
+      description: 'planted bugs (PAYPROOF_FAULTS also works); alert-* ones go into the alert rules',
+      choices: [...plantedFaultNames, ...alertFaultNames],
       list: true,
     },
     attach: {
@@ -90,6 +91,7 @@ export const chaosCommand: CommandSpec = {
     'npm run chaos -- --list                          # the catalogue, one line each',
     'npm run chaos -- partition-kafka                 # one scenario; exit 0 only on PASS',
     'npm run chaos -- kill-worker --faults skip-inbox # a planted bug: must FAIL',
+    'npm run chaos -- partition-kafka --faults alert-wrong-metric   # a bug in the alert rules: must FAIL',
     'npm run chaos -- all --markdown                  # every scenario, then one table',
     'npm run chaos -- random --seed 7 --runs 5        # generated fault schedules, shrunk on failure',
     'npm run chaos -- latency-kafka --attach          # against the running `npm run system`',
@@ -102,7 +104,7 @@ async function main(args: Parsed): Promise<number> {
     throw new UsageError(`unknown scenario '${command}'${didYouMean(command, [...scenarios, ...modes])}`);
   if (args.positionals.length > 1 && command !== 'schedule')
     throw new UsageError(`unexpected argument '${args.positionals[1]}' (one scenario at a time, or all)`);
-  const planted = plantedFrom(str(args, 'faults'));
+  const planted = plantedFrom(str(args, 'faults'), process.env, alertFaultNames);
   const attach = bool(args, 'attach')
     ? {
         ...(str(args, 'stack') ? { stackJson: str(args, 'stack')! } : {}),

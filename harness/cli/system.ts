@@ -12,7 +12,7 @@ import { plantedFaultNames, plantedFrom, workerCounts } from './values.ts';
 export const systemCommand: CommandSpec = {
   invocation: 'npm run system --',
   summary:
-    'Starts the stack (PostgreSQL, Kafka, Redis, Toxiproxy) and the reference system (API, relay, four workers)\non fixed ports, prints every address (API, DATABASE_URL, Kafka, Redis, each /metrics endpoint), shows\nthe logs; Ctrl-C stops everything.',
+    'Starts the stack (PostgreSQL, Kafka, Redis, Toxiproxy) and the reference system (API, relay, four workers)\non fixed ports, prints every address (API, DATABASE_URL, Kafka, Redis, each /metrics endpoint, Prometheus), shows\nthe logs; Ctrl-C stops everything.',
   usage: ['[--workers kind=N,...] [--faults a,b] [--quiet]'],
   options: {
     workers: {
@@ -58,6 +58,7 @@ async function main(args: Parsed): Promise<number> {
     instances,
     faults,
     apiPort,
+    prometheus: { port: prometheusPort(), intervalS: 5 },
     onLog: quiet ? undefined : (name, line) => process.stdout.write(`${name.padEnd(22)} ${line}\n`),
   });
   stopSystem = () => system.stop();
@@ -71,6 +72,7 @@ DATABASE_URL=${e.databaseUrl}
 KAFKA_BROKERS=${e.kafkaBrokers}
 REDIS_URL=${e.redisUrl}
 TOXIPROXY_URL=${e.toxiproxyUrl}
+PROMETHEUS_URL=${system.prometheus?.url}   (scrapes every process every 5 s; alerts: ${system.prometheus?.url}/alerts, targets file ${system.prometheus?.targetsFile})
 metrics (Prometheus, one endpoint per process):
 ${metricsLines(system.processes)
   .map((l) => `  ${l}`)
@@ -79,6 +81,15 @@ seed: ${seeded.students.length} students (first ${seeded.students[0]}), ${seeded
 pids: ${JSON.stringify({ ...stack.pids(), ...system.pids() })}
 Ctrl-C stops everything.`);
   return new Promise<number>(() => {});
+}
+
+/** Prometheus's port for npm run system: 9090, or PAYPROOF_PROMETHEUS_PORT. */
+function prometheusPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.PAYPROOF_PROMETHEUS_PORT ?? '9090';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535)
+    throw new Error(`PAYPROOF_PROMETHEUS_PORT=${raw} is not a port number`);
+  return n;
 }
 
 if (import.meta.main) await runCommand(systemCommand, main);

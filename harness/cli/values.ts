@@ -30,15 +30,21 @@ export const plantedFaultNames = [
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */
-export function plantedFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+export function plantedFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  /** Further names this command accepts (chaos: the planted bugs of the alert rules). */
+  extra: readonly string[] = [],
+): string[] {
+  const known = [...plantedFaultNames, ...extra];
   const list = (flag ?? env.PAYPROOF_FAULTS ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const f of list)
-    if (!(plantedFaultNames as readonly string[]).includes(f))
+    if (!known.includes(f))
       throw new UsageError(
-        `${flag === undefined ? 'PAYPROOF_FAULTS' : '--faults'} ${f}: not a planted bug${didYouMean(f, plantedFaultNames)}`,
+        `${flag === undefined ? 'PAYPROOF_FAULTS' : '--faults'} ${f}: not a planted bug${didYouMean(f, known)}`,
       );
   return list;
 }

@@ -6,6 +6,7 @@
 //   lag_<consumer group>                -> Consumer lag, a line per group
 //   outbox_backlog                      -> Outbox backlog
 //   dlq_total, dlq_<group>              -> Dead-lettered
+//   alert_<AlertName>                   -> Alerts firing (Prometheus), a line per alert that fired
 //   anything else                       -> a chart of its own, unit read from its suffix
 // The six standard panels are always drawn, so every run page has the same shape; a metric the
 // run did not record shows as "not recorded" rather than silently vanishing.
@@ -117,6 +118,23 @@ export function buildPanels(samples: readonly Sample[], history: readonly Histor
       ),
     ),
   });
+
+  // Prometheus's alert state, a line per alert that fired, on the same time axis as the fault bands
+  // (alert_<AlertName>: series firing, 0 when not; pending does not count). Alerts that never fired
+  // are listed in the note, not drawn.
+  const alertKeys = sorted.filter((k) => k.startsWith('alert_'));
+  for (const k of alertKeys) take(k);
+  if (alertKeys.length > 0) {
+    const fired = alertKeys.filter((k) => samples.some((x) => (x[k] ?? 0) > 0));
+    const quiet = alertKeys.filter((k) => !fired.includes(k)).map((k) => k.slice(6));
+    panels.push({
+      id: 'alerts',
+      title: 'Alerts firing (Prometheus)',
+      unit: 'series',
+      series: fired.map((k, i) => series(k, k.slice(6), palette[i % palette.length]!)),
+      note: `read from Prometheus's /api/v1/alerts every second${quiet.length ? `; never fired: ${quiet.join(', ')}` : ''}`,
+    });
+  }
 
   for (const k of sorted) {
     if (used.has(k)) continue;

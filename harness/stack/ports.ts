@@ -54,6 +54,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on `port` on 127.0.0.1 (binding it succeeds). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /** Free ports for every service, distinct from each other, so several stacks can run side by side. */
 export async function freePorts(): Promise<Ports> {
   const seen = new Set<number>();

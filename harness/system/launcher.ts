@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
-import { freePort } from '../stack/ports.ts';
+import { freePort, portFree } from '../stack/ports.ts';
 import { ManagedProcess } from '../stack/process.ts';
+import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
+import { type AlertFault, renderRules } from './alert-rules.ts';
 import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
+import { scrapeTargets } from './scrape-targets.ts';
 
 export const processKinds = ['api', 'relay', 'purchase', 'allocation', 'session', 'cache'] as const;
 export type ProcessKind = (typeof processKinds)[number];
@@ -48,6 +51,19 @@ export interface SystemOptions {
   readonly autoRestart?: boolean;
   /** Receives every log line of every process, prefixed by name (npm run system shows them). */
   readonly onLog?: (name: string, line: string) => void;
+  /** A Prometheus that scrapes every process and evaluates the alert rules; none when absent. */
+  readonly prometheus?: PrometheusOptions;
+}
+
+export interface PrometheusOptions {
+  /** A number (npm run system: 9090 unless PAYPROOF_PROMETHEUS_PORT), or 'free'. */
+  readonly port: number | 'free';
+  /** Scrape and rule evaluation interval (default 5 s; chaos runs use 1 s). */
+  readonly intervalS?: number;
+  /** Multiplies every window and `for` of the rules (chaos: 0.1). */
+  readonly timeScale?: number;
+  /** Planted bugs in the alert rules themselves. */
+  readonly faults?: readonly AlertFault[];
 }
 
 /** One process of the system; `proc` changes when it is restarted. */
@@ -55,7 +71,8 @@ export interface SystemProcess {
   readonly kind: ProcessKind;
   readonly name: string;
   proc: ManagedProcess;
-  readonly metricsPort: number;
+  /** Changes only when a restart finds it taken by another program (the scrape targets follow). */
+  metricsPort: number;
   restarts: number;
   /** False while the harness stops it on purpose (no auto-restart). */
   supervised: boolean;
@@ -70,6 +87,8 @@ export class RunningSystem {
   #seq: Partial<Record<ProcessKind, number>> = {};
   /** Restarts performed by the supervisor after a crash or a kill. */
   restarts = 0;
+  /** The Prometheus scraping this system, when it was asked for. */
+  prometheus: PrometheusService | undefined;
 
   constructor(opts: SystemOptions, apiPort: number) {
     this.#opts = opts;
@@ -125,6 +144,13 @@ export class RunningSystem {
       this.#opts.onLog?.(p.name, `[payproof] exited (${exit.signal ?? exit.code}); restarting`);
       await sleep(Math.min(2_000, 200 * 2 ** Math.min(p.restarts, 4)));
       if (this.#stopping || !p.supervised) return;
+      // A free port is only free when chosen: another program may have taken it since (then this
+      // process would fail to listen on every restart, and a scrape would reach the other program).
+      if (p.kind !== 'api' && !(await portFree(p.metricsPort))) {
+        this.#opts.onLog?.(p.name, `[payproof] metrics port ${p.metricsPort} is taken; moving`);
+        p.metricsPort = await freePort();
+        this.#syncTargets();
+      }
       p.restarts++;
       this.restarts++;
       this.#spawn(p);
@@ -139,6 +165,7 @@ export class RunningSystem {
     const metricsPort = kind === 'api' ? this.#apiPort : await freePort();
     const p = this.#spawn({ kind, name, metricsPort, restarts: 0, supervised: true });
     this.processes.push(p);
+    this.#syncTargets();
     return p;
   }
 
@@ -163,6 +190,27 @@ export class RunningSystem {
     p.supervised = false;
     await p.proc.stop(20_000);
     this.processes.splice(this.processes.indexOf(p), 1);
+    this.#syncTargets();
+  }
+
+  /** Prometheus follows the processes: one target per instance (a restart keeps its port). */
+  #syncTargets(): void {
+    this.prometheus?.writeTargets(scrapeTargets(this.processes));
+  }
+
+  /** Starts Prometheus on this system's processes (startSystem does it when asked). */
+  async startPrometheus(o: PrometheusOptions): Promise<PrometheusService> {
+    const intervalS = o.intervalS ?? 5;
+    const prom = new PrometheusService({
+      runDir: this.#opts.runDir,
+      port: o.port === 'free' ? await freePort() : o.port,
+      rules: renderRules({ timeScale: o.timeScale ?? 1, faults: o.faults ?? [] }),
+      scrapeIntervalS: intervalS,
+      evaluationIntervalS: intervalS,
+    });
+    await prom.start(scrapeTargets(this.processes));
+    this.prometheus = prom;
+    return prom;
   }
 
   /** Pids of every running process, by name. */
@@ -225,6 +273,7 @@ export class RunningSystem {
     // API first (no new work), then the workers and the relay, all gracefully.
     await Promise.allSettled(this.ofKind('api').map((p) => p.proc.stop(10_000)));
     await Promise.allSettled(this.processes.filter((p) => p.kind !== 'api').map((p) => p.proc.stop(20_000)));
+    await this.prometheus?.stop();
   }
 }
 
@@ -247,6 +296,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     for (const kind of processKinds) for (let i = 0; i < counts[kind]; i++) await sys.add(kind);
     await sys.waitReady();
+    if (opts.prometheus) await sys.startPrometheus(opts.prometheus);
     return sys;
   } catch (err) {
     await sys.stop();

@@ -19,7 +19,7 @@ export const bootstrapCommand: CommandSpec = {
     'Installs the pinned toolchain (toolchain.json) from package registries only: PostgreSQL, Redis, Prometheus\nand Chromium from Debian, Kafka from Maven Central, Toxiproxy and actionlint from the Go module proxy,\ninto ~/.cache/payproof (PAYPROOF_CACHE). A second run does nothing.',
   usage: ['[--minimal]'],
   options: {
-    minimal: { type: 'boolean', description: 'only what a run needs (no prometheus, chromium, actionlint)' },
+    minimal: { type: 'boolean', description: 'only what a run needs (no chromium, actionlint)' },
   },
   examples: ['npm run bootstrap', 'npm run bootstrap -- --minimal'],
   exits: '0 installed (or already there), 1 an install failed, 64 usage error',
@@ -74,8 +74,8 @@ async function ensureApt(tc: Toolchain, includeOptional: boolean) {
     .map(([pkg]) => pkg);
   if (missing.length === 0)
     return say(
-      'apt: postgresql, redis-server' +
-        (includeOptional ? ', prometheus, chromium' : '') +
+      'apt: postgresql, redis-server, prometheus' +
+        (includeOptional ? ', chromium' : '') +
         ' already installed',
     );
   if (process.getuid?.() !== 0) {

@@ -95,6 +95,7 @@ export function assertToolchainReady(paths: ToolPaths = toolPaths()): void {
   const missing: string[] = [];
   if (!paths.postgresBin) missing.push('PostgreSQL (Debian package postgresql)');
   if (!existsSync(paths.redisServer)) missing.push('Redis (Debian package redis-server)');
+  if (!existsSync('/usr/bin/prometheus')) missing.push('Prometheus (Debian package prometheus)');
   if (!isComplete(paths.kafkaDir)) missing.push(`Kafka jars (${paths.kafkaDir})`);
   if (!isComplete(paths.toxiproxyDir)) missing.push(`Toxiproxy server (${paths.toxiproxyServer})`);
   if (missing.length > 0) {

@@ -15,6 +15,7 @@ import { isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics, registry } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { devSecrets, type Secrets } from '../lib/secrets.ts';
 import { authenticator } from './auth.ts';
 import { registerDashboardRoutes } from './dashboard.ts';
@@ -33,6 +34,10 @@ export interface AppDeps {
   readonly paymentBatchSlots?: number;
   /** Planted bugs (PAYPROOF_FAULTS); none by default. */
   readonly faults?: FaultSet;
+  /** Level of the one line per payment request (`info`; `debug` turns it off at LOG_LEVEL=info). */
+  readonly requestLogLevel?: 'info' | 'debug' | 'trace';
+  /** Dependency probes behind /readyz; default: the database and Redis of these deps. */
+  readonly readiness?: Readiness;
   /** Webhook and token secrets; the public dev ones by default (tests). */
   readonly secrets?: Secrets;
   /** Provider webhooks signed further than this from now are stale (default 300 s, Stripe's). */
@@ -72,11 +77,31 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  const requestLogLevel = deps.requestLogLevel ?? 'info';
   app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { method: req.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    // One line per request about a payment, with its id as the correlation id (every event the
+    // payment causes carries it): the first hop of `npm run trace`. A 5xx is always logged.
+    const id = (req.params as { id?: unknown } | undefined)?.id;
+    if (route.startsWith('/payments/') && typeof id === 'string') {
+      const level = reply.statusCode >= 500 ? 'warn' : requestLogLevel;
+      if (deps.log.isLevelEnabled(level))
+        deps.log[level](
+          {
+            correlationId: id,
+            requestId: req.id,
+            method: req.method,
+            route,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime * 10) / 10,
+          },
+          'request',
+        );
+    }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -109,7 +134,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, err.statusCode, 'validation_failed', err.message);
     }
-    req.log.error({ err }, 'unhandled error');
+    req.log.error(
+      { err, correlationId: (req.params as { id?: unknown } | undefined)?.id, requestId: req.id },
+      'unhandled error',
+    );
     return sendError(reply, 500, 'internal', 'internal error');
   });
 
@@ -134,13 +162,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return undefined;
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Readiness: the database (without it nothing works); Redis only degrades the dashboards, so it
+  // is reported (and in payproof_dependency_up) but does not make the API unready.
+  const readiness =
+    deps.readiness ??
+    new Readiness({ database: () => deps.pool.query('SELECT 1'), redis: () => deps.redis.ping() });
   app.get('/readyz', async (_req, reply) => {
-    try {
-      await deps.pool.query('SELECT 1');
-      return { status: 'ready' };
-    } catch {
-      return sendError(reply, 503, 'database_unavailable', 'the database is unavailable');
-    }
+    const state = await readiness.check();
+    if (state.dependencies.database?.up) return { status: 'ready', dependencies: state.dependencies };
+    return sendError(reply, 503, 'database_unavailable', 'the database is unavailable');
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);

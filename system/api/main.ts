@@ -1,8 +1,10 @@
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
+import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { createRedis } from '../lib/redis.ts';
 import { loadSecrets } from '../lib/secrets.ts';
 import { runService } from '../lib/service.ts';
@@ -30,6 +32,10 @@ await runService('api', log, async () => {
     log.warn(
       'USING THE PUBLIC DEV SECRETS (WEBHOOK_SECRET / AUTH_JWT_SECRET unset): never do this in production',
     );
+  // Probed every 2 s as well, so payproof_dependency_up moves even when nobody asks /readyz.
+  const readiness = new Readiness({ database: () => pool.query('SELECT 1'), redis: () => redis.ping() });
+  const watching = new AbortController();
+  const watch = readiness.watch(watching.signal);
   const app = buildApp({
     pool,
     redis,
@@ -38,6 +44,8 @@ await runService('api', log, async () => {
     webhookToleranceS: intFromEnv(process.env, 'WEBHOOK_TOLERANCE_S', 300, 1, 86_400),
     rateLimitPerMinute: intFromEnv(process.env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
     requestTimeoutMs: intFromEnv(process.env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    readiness,
+    requestLogLevel: eventLogLevel(process.env),
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
     faults: config.faults,
   });
@@ -45,6 +53,8 @@ await runService('api', log, async () => {
   log.info({ address }, 'listening');
   return async () => {
     await app.close();
+    watching.abort();
+    await watch;
     redis.disconnect();
     await pool.end().catch(() => {});
   };

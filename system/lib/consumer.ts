@@ -13,7 +13,7 @@ import {
 import { backoffMs, sleep } from './backoff.ts';
 import { beginAt } from './clock.ts';
 import type { Pool, PoolClient } from './db.ts';
-import { isTransient, sqlState } from './errors.ts';
+import { AppError, isTransient, sqlState } from './errors.ts';
 import type { FaultSet } from './faults.ts';
 import {
   type ChunkContext,
@@ -41,12 +41,24 @@ export interface ConsumerDeps {
   readonly chunkSize?: number;
   /** Attempts of a handler error that is not transient before the event is dead-lettered. */
   readonly maxAttempts?: number;
+  /**
+   * Attempts of a chunk failing for a logical transient reason (isLogicalTransient) before the
+   * event still failing is dead-lettered as retries_exhausted (default 100, ~2.5 min of backoff).
+   */
+  readonly maxTransientAttempts?: number;
+  /**
+   * Level of the one line logged per processed event (correlation id, outcome, processing and
+   * end-to-end time): `info` by default, `debug` (or a LOG_LEVEL above it) turns it off under load.
+   */
+  readonly eventLogLevel?: 'info' | 'debug' | 'trace';
 }
 
 interface DeadLetter {
   readonly message: KafkaMessage;
   readonly reason: string;
   readonly detail: string;
+  /** The parsed event, when the message was one (its ids go on the log line). */
+  readonly event?: DomainEvent;
 }
 
 type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
@@ -70,26 +82,44 @@ class PermanentHandlerError extends Error {
 export async function processChunk(
   deps: ConsumerDeps,
   events: readonly Parsed[],
+  { exhausted = false }: { exhausted?: boolean } = {},
 ): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
+  // Retries of a condition only time can fix ran out: each event alone, and the one still
+  // contended goes to the dead-letter topic (reason retries_exhausted) instead of holding the partition.
+  if (exhausted) return inTransaction(deps, events, true, true);
   try {
     return await inTransaction(deps, events, false);
   } catch (err) {
     if (!(err instanceof PermanentHandlerError)) throw err;
-    deps.log.warn({ err: err.message }, 'handler failed; replaying the chunk one event at a time');
+    deps.log.warn(
+      { err: err.message, correlationIds: events.slice(0, 10).map((e) => e.event.correlationId) },
+      'handler failed; replaying the chunk one event at a time',
+    );
     return inTransaction(deps, events, true);
   }
+}
+
+/**
+ * A transient condition of the data, not of the infrastructure: every trainer with room locked
+ * by another allocator (`capacity_contended`), a cause not visible yet. Retried, but not forever
+ * (the database or Kafka being away is retried without bound: dead-lettering then would be wrong).
+ */
+export function isLogicalTransient(err: unknown): boolean {
+  return err instanceof AppError && err.retriable && err.code !== 'transient_cache';
 }
 
 async function inTransaction(
   deps: ConsumerDeps,
   events: readonly Parsed[],
   careful: boolean,
+  exhausted = false,
 ): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
   const maxAttempts = deps.maxAttempts ?? 3;
   const client: PoolClient = await deps.pool.connect();
   let broken: Error | undefined;
   try {
     const now = await beginAt(client, deps.clockSkewMs);
+    const begunAt = performance.now();
     const useInbox = !deps.faults.has('skip-inbox');
     // Planted bug dedupe-by-key: copies recognised by message key (the student) instead of event
     // id, so a second event of one student in a chunk is dropped unprocessed (and its offset committed).
@@ -155,11 +185,22 @@ async function inTransaction(
           await client.query('RELEASE SAVEPOINT ev');
           break;
         } catch (err) {
-          // A transient error aborts the whole chunk: the caller rolls back and retries it.
-          if (isTransient(err)) throw err;
+          // A transient error aborts the whole chunk: the caller rolls back and retries it (once its
+          // retries ran out, a logical one is this event's alone: it is dead-lettered below).
+          const gaveUp = exhausted && isLogicalTransient(err);
+          if (isTransient(err) && !gaveUp) throw err;
           await client.query('ROLLBACK TO SAVEPOINT ev');
           log.warn({ err, attempt }, 'handler failed');
-          if (attempt >= maxAttempts) {
+          if (attempt >= maxAttempts || gaveUp) {
+            const reason = gaveUp ? 'retries_exhausted' : 'handler_error';
+            metrics.retriesExhausted.inc({ component: deps.group, reason });
+            const state = sqlState(err);
+            // A constraint the handler did not absorb: a bug or corrupt data, never "already done".
+            if (state?.startsWith('23'))
+              metrics.constraintViolations.inc({
+                group: deps.group,
+                constraint: (err as { constraint?: string }).constraint ?? state,
+              });
             // Rolled back with the savepoint: take the inbox row out too, so a redelivery retries it.
             if (useInbox)
               await client.query('DELETE FROM processed_events WHERE consumer = $1 AND event_id = $2', [
@@ -168,7 +209,8 @@ async function inTransaction(
               ]);
             dead.push({
               message,
-              reason: 'handler_error',
+              event,
+              reason,
               detail: `${sqlState(err) ?? ''} ${(err as Error).message}`.trim(),
             });
             outcomes[i] = 'dead-lettered';
@@ -181,9 +223,18 @@ async function inTransaction(
     // events come again and the effect is repeated (it is idempotent); never the reverse.
     await deps.dashboards.invalidate([...dashboards['before-commit']]);
     await client.query('COMMIT');
-    // Committed: this can no longer roll back, so it is retried until it succeeds (bounded).
+    observeCommitted(deps, events, outcomes, now.getTime() + (performance.now() - begunAt), begunAt);
+    // Committed: this can no longer roll back. The workers' cache parks what Redis refuses (in
+    // pending_invalidations, delivered by its sweeper), so this never retries inside the consume loop.
     const after = [...dashboards['after-commit']];
-    if (after.length > 0) await retryAfterCommit(deps, () => deps.dashboards.invalidate(after));
+    if (after.length > 0)
+      await deps.dashboards.invalidate(after).catch((err: Error) => {
+        metrics.retriesExhausted.inc({ component: deps.group, reason: 'after_commit_invalidation' });
+        deps.log.error(
+          { err: err.message, students: after.length },
+          'after-commit invalidation failed and could not be parked (the cache TTL bounds the staleness)',
+        );
+      });
     return { outcomes, dead };
   } catch (err) {
     broken = err as Error;
@@ -191,6 +242,43 @@ async function inTransaction(
     throw err;
   } finally {
     client.release(broken);
+  }
+}
+
+/**
+ * After a commit: the end-to-end latency of every event handled (not of duplicates), from its own
+ * timestamp (when its cause committed, on the app clock) to this commit on the same clock, and one
+ * log line per event with its ids, outcome and times.
+ */
+function observeCommitted(
+  deps: ConsumerDeps,
+  events: readonly Parsed[],
+  outcomes: readonly ChunkOutcome[],
+  committedAtMs: number,
+  begunAt: number,
+) {
+  const processingMs = Math.round((performance.now() - begunAt) * 10) / 10;
+  const level = deps.eventLogLevel ?? 'info';
+  const logging = deps.log.isLevelEnabled(level);
+  for (const [i, { event, message }] of events.entries()) {
+    const outcome = outcomes[i]!;
+    const e2eMs = committedAtMs - Date.parse(event.timestamp);
+    if (outcome !== 'duplicate' && outcome !== 'dead-lettered' && Number.isFinite(e2eMs))
+      metrics.e2eSeconds.observe({ group: deps.group }, Math.max(0, e2eMs) / 1000);
+    if (logging)
+      deps.log[level](
+        {
+          correlationId: event.correlationId,
+          eventId: event.eventId,
+          causationId: event.causationId,
+          eventType: event.eventType,
+          offset: message.offset,
+          outcome,
+          processingMs,
+          e2eMs: Math.round(e2eMs),
+        },
+        'event processed',
+      );
   }
 }
 
@@ -206,24 +294,6 @@ function laterOfSameKey(events: readonly Parsed[]): Set<number> {
   return later;
 }
 // Stryker restore all
-
-async function retryAfterCommit(deps: ConsumerDeps, fn: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 30) {
-        deps.log.error(
-          { err: (err as Error).message },
-          'after-commit action failed 30 times; giving up (the cache TTL bounds the staleness)',
-        );
-        return;
-      }
-      metrics.retries.inc({ component: deps.group, reason: 'after_commit' });
-      await sleep(backoffMs(attempt, { maxMs: 2_000 }));
-    }
-  }
-}
 
 async function sendDeadLetters(
   deps: ConsumerDeps,
@@ -248,32 +318,66 @@ async function sendDeadLetters(
       },
     })),
   });
-  for (const l of letters) metrics.deadLetters.inc({ group: deps.group, reason: l.reason });
-  deps.log.warn(
-    { topic, partition, count: letters.length, reasons: letters.map((l) => l.reason) },
-    'dead-lettered',
-  );
+  for (const l of letters) {
+    metrics.deadLetters.inc({ group: deps.group, reason: l.reason });
+    deps.log.warn(
+      {
+        correlationId: l.event?.correlationId ?? correlationOf(l.message),
+        eventId: l.event?.eventId,
+        causationId: l.event?.causationId,
+        eventType: l.event?.eventType,
+        topic,
+        partition,
+        offset: l.message.offset,
+        reason: l.reason,
+        detail: l.detail.slice(0, 200),
+      },
+      'dead-lettered',
+    );
+  }
 }
 
-/** Retries `fn` on transient errors with backoff + jitter, forever, while the batch is still ours. */
+/** Best effort for a message that failed validation: its correlationId if it is JSON carrying one. */
+function correlationOf(message: KafkaMessage): string | undefined {
+  try {
+    const v = JSON.parse(message.value?.toString() ?? '') as { correlationId?: unknown };
+    return typeof v?.correlationId === 'string' ? v.correlationId.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Retries `fn` on transient errors with backoff + jitter while the batch is still ours, heartbeating
+ * between attempts; `onRetry` sees each error first (to count the logical ones).
+ */
 async function retrying<T>(
   deps: ConsumerDeps,
   what: string,
   payload: EachBatchPayload,
   fn: () => Promise<T>,
+  onRetry?: (err: unknown) => void,
+  /** The events at stake, for the log line (correlation ids of the chunk). */
+  correlationIds: readonly (string | undefined)[] = [],
 ): Promise<T | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (!isTransient(err)) throw err;
+      onRetry?.(err);
       if (!payload.isRunning() || payload.isStale()) return undefined;
       metrics.retries.inc({
         component: deps.group,
         reason: sqlState(err) ?? (err as { code?: string }).code ?? 'transient',
       });
       deps.log.warn(
-        { err: (err as Error).message, code: sqlState(err), attempt },
+        {
+          err: (err as Error).message,
+          code: sqlState(err),
+          attempt,
+          correlationIds: correlationIds.slice(0, 10),
+        },
         `${what}: transient error, retrying`,
       );
       await sleep(backoffMs(attempt, { maxMs: 2_000 }));
@@ -336,6 +440,7 @@ export class OffsetCommitter {
 export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter(deps, 0)) {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
   const chunkSize = deps.chunkSize ?? 100;
+  const maxLogical = deps.maxTransientAttempts ?? 100;
   return async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     const started = performance.now();
@@ -351,7 +456,17 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
       }
       let dead: DeadLetter[] = [];
       if (valid.length > 0) {
-        const result = await retrying(deps, 'process chunk', payload, () => processChunk(deps, valid));
+        let logical = 0;
+        const result = await retrying(
+          deps,
+          'process chunk',
+          payload,
+          () => processChunk(deps, valid, { exhausted: logical >= maxLogical }),
+          (err) => {
+            if (isLogicalTransient(err)) logical++;
+          },
+          valid.map((e) => e.event.correlationId),
+        );
         if (!result) return; // lost the partition or stopping: the next owner gets these again
         dead = result.dead;
         // Counted per chunk (one labelled increment per type and outcome), not per event.
@@ -366,10 +481,17 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
           if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group }, n);
         }
       }
-      const sent = await retrying(deps, 'dead-letter', payload, async () => {
-        await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
-        return true;
-      });
+      const sent = await retrying(
+        deps,
+        'dead-letter',
+        payload,
+        async () => {
+          await sendDeadLetters(deps, batch.topic, batch.partition, [...invalid, ...dead]);
+          return true;
+        },
+        undefined,
+        [...invalid, ...dead].map((l) => l.event?.correlationId),
+      );
       if (!sent) return;
       const last = slice[slice.length - 1]!;
       payload.resolveOffset(last.offset);

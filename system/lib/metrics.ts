@@ -51,6 +51,50 @@ export const metrics = {
     ['group'],
     latencyBuckets,
   ),
+  // End to end: the event's own timestamp (when its cause committed, on the app clock) to the commit
+  // of this group's transaction that handled it. Includes the outbox, the relay, Kafka, the wait in
+  // a partition and the retries; duplicates (inbox hits) are not observed.
+  e2eSeconds: make.histogram(
+    'payproof_event_e2e_seconds',
+    "Event timestamp to the commit of the group's handling of it",
+    ['group'],
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+  ),
+  groupLag: make.gauge(
+    'payproof_consumer_group_lag',
+    "Messages the group's committed offsets are behind the topic's end, read from the broker on a timer",
+    ['group', 'topic'],
+  ),
+  lagReadAt: make.gauge(
+    'payproof_consumer_group_lag_timestamp_seconds',
+    'Unix time of the last successful read of payproof_consumer_group_lag',
+    ['group'],
+  ),
+  dlqMessages: make.gauge(
+    'payproof_dlq_messages',
+    "Messages in the group's dead-letter topic (high minus low watermark), read from the broker on a timer",
+    ['group'],
+  ),
+  retriesExhausted: make.counter(
+    'payproof_retries_exhausted_total',
+    'Retry loops that gave up (the event went to the dead-letter topic, or the action was parked)',
+    ['component', 'reason'],
+  ),
+  constraintViolations: make.counter(
+    'payproof_constraint_violations_total',
+    'Integrity-constraint errors (SQLSTATE class 23) a handler threw and that were dead-lettered',
+    ['group', 'constraint'],
+  ),
+  dependencyUp: make.gauge(
+    'payproof_dependency_up',
+    '1 when the last readiness probe of the dependency (database, kafka, redis) succeeded',
+    ['dependency'],
+  ),
+  pendingInvalidations: make.gauge(
+    'payproof_pending_invalidations',
+    'Dashboard invalidations parked in the database after Redis refused them, waiting for a retry',
+    [],
+  ),
   consumerLag: make.gauge('payproof_consumer_lag', 'Messages behind the high watermark (queue depth)', [
     'group',
     'topic',
@@ -71,7 +115,16 @@ export const metrics = {
     ['group', 'constraint'],
   ),
   retries: make.counter('payproof_retries_total', 'Retries after a transient error', ['component', 'reason']),
-  outboxBacklog: make.gauge('payproof_outbox_backlog', 'Unpublished outbox rows seen by the relay', []),
+  outboxBacklog: make.gauge(
+    'payproof_outbox_backlog',
+    'Unpublished outbox rows, counted by the relay every second',
+    [],
+  ),
+  outboxOldestSeconds: make.gauge(
+    'payproof_outbox_oldest_age_seconds',
+    'Age of the oldest unpublished outbox row (0 when none), read by the relay every second',
+    [],
+  ),
   httpDuration: make.histogram(
     'payproof_http_request_duration_seconds',
     'HTTP request latency',
@@ -91,14 +144,27 @@ export const metrics = {
   up: make.gauge('payproof_up', '1 while the process runs', ['service']),
 };
 
-/** A tiny /metrics server for processes that have no HTTP server of their own. */
-export function startMetricsServer(port: number, host = '127.0.0.1'): Promise<Server> {
+/**
+ * A tiny /metrics server for processes that have no HTTP server of their own. `/healthz` is
+ * liveness (the process runs: a supervisor must not restart a process only because its database is
+ * away); `/readyz` is readiness: 503 with each dependency's state while one does not answer.
+ */
+export function startMetricsServer(
+  port: number,
+  host = '127.0.0.1',
+  readiness?: { state(): { ready: boolean } },
+): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('content-type', registry.contentType);
       res.end(await registry.metrics());
     } else if (req.url === '/healthz') {
       res.end('ok');
+    } else if (req.url === '/readyz') {
+      const state = readiness?.state() ?? { ready: true };
+      res.statusCode = state.ready ? 200 : 503;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(state));
     } else {
       res.statusCode = 404;
       res.end();

@@ -1,5 +1,6 @@
 import { type DomainEvent, topics } from '../contracts/index.ts';
 import type { PoolClient } from './db.ts';
+import { metrics } from './metrics.ts';
 
 /**
  * Puts events into the outbox, in ONE statement. Must run in the same transaction as the changes
@@ -21,6 +22,11 @@ export async function enqueueEvents(client: PoolClient, events: readonly DomainE
       events.map((e) => JSON.stringify(e)),
     ],
   );
+  // Counted when written, by type (a transaction that rolls back afterwards is counted too: the
+  // emission rate, not an exact tally; the relay's payproof_events_published_total is exact).
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.eventType, (counts.get(e.eventType) ?? 0) + 1);
+  for (const [type, n] of counts) metrics.eventsEmitted.inc({ type }, n);
   return r.rowCount ?? 0;
 }
 

@@ -4,11 +4,15 @@ import { intFromEnv, loadBaseConfig } from './config.ts';
 import { startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
+import { eventLogLevel } from './event-log-level.ts';
 import { announceFaults, type FaultSet } from './faults.ts';
+import { watchGroup } from './group-lag.ts';
 import type { DashboardCache, EventHandler } from './inbox.ts';
 import { createKafka } from './kafka.ts';
 import { createLogger, type Logger } from './log.ts';
 import { metrics, startMetricsServer } from './metrics.ts';
+import { ParkingDashboardCache } from './pending-invalidations.ts';
+import { Readiness } from './readiness.ts';
 import { createRedis } from './redis.ts';
 import { runService } from './service.ts';
 
@@ -35,14 +39,16 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     metrics.up.set({ service: spec.group }, 1);
     announceFaults(log, config.faults);
     const concurrency = intFromEnv(env, 'PARTITIONS_CONCURRENCY', 3, 1, 32);
-    const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 1), {
+    const pool = createPool(config.databaseUrl, Math.max(config.pgPoolSize, concurrency + 3), {
       name: `${spec.group}-${config.instanceId}`,
     });
     const redis = createRedis(config.redisUrl, log);
     // Planted bug skip-cache-invalidation: no writer invalidates (the top-up job included).
+    // Invalidations Redis refuses are parked in the database and delivered by the sweeper below.
+    const parking = new ParkingDashboardCache(redisDashboardCache(redis), pool, log);
     const dashboards = config.faults.has('skip-cache-invalidation')
       ? { invalidate: async () => {} }
-      : redisDashboardCache(redis);
+      : parking;
     const { handler, close } = await spec.setup({
       pool,
       dashboards,
@@ -77,7 +83,20 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const metricsServer = await startMetricsServer(config.metricsPort);
+    // Lag, DLQ size and readiness on timers: they keep moving when the consume loop does not.
+    const admin = kafka.admin();
+    const watching = new AbortController();
+    const readiness = new Readiness({
+      database: () => pool.query('SELECT 1'),
+      kafka: () => admin.describeCluster(),
+      redis: () => redis.ping(),
+    });
+    const watchers = Promise.all([
+      watchGroup(admin, spec.group, log, watching.signal),
+      readiness.watch(watching.signal),
+      parking.watch(watching.signal),
+    ]);
+    const metricsServer = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
     const committer = await startConsuming(
       {
         group: spec.group,
@@ -89,6 +108,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
         faults: config.faults,
         log,
         clockSkewMs: config.clockSkewMs,
+        eventLogLevel: eventLogLevel(env),
+        maxTransientAttempts: intFromEnv(env, 'MAX_TRANSIENT_ATTEMPTS', 100, 1, 100_000),
       },
       { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
     );
@@ -100,6 +121,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       await committer.flush();
       await consumer.disconnect();
       await close?.();
+      watching.abort();
+      await watchers;
       redis.disconnect();
       await producer.disconnect().catch(() => {});
       await pool.end().catch(() => {});

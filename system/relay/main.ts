@@ -1,10 +1,12 @@
 import type { Producer } from 'kafkajs';
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
+import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
 import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
+import { Readiness } from '../lib/readiness.ts';
 import { runService } from '../lib/service.ts';
 import { runExpiry } from './expiry.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
@@ -45,12 +47,21 @@ await runService('relay', log, async () => {
     producer: await connected(),
     faults: config.faults,
     log,
+    eventLogLevel: eventLogLevel(process.env),
     renewProducer: async () => {
       await deps.producer.disconnect().catch(() => {});
       return connected();
     },
   };
-  const server = await startMetricsServer(config.metricsPort);
+  const admin = kafka.admin();
+  const readiness = new Readiness({
+    database: () => pool.query('SELECT 1'),
+    kafka: async () => {
+      await admin.connect();
+      await admin.describeCluster();
+    },
+  });
+  const server = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
   const stop = new AbortController();
   const loops = Promise.all([
     runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),
@@ -59,11 +70,13 @@ await runService('relay', log, async () => {
       afterMs: intFromEnv(process.env, 'PAYMENT_EXPIRY_MS', 30 * 60_000, 1_000, 30 * 86_400_000),
       everyMs: intFromEnv(process.env, 'EXPIRY_INTERVAL_MS', 10_000, 100, 3_600_000),
     }),
+    readiness.watch(stop.signal),
   ]);
   return async () => {
     stop.abort();
     await loops;
     await deps.producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
     await pool.end().catch(() => {});
     server.close();
   };

@@ -11,6 +11,8 @@ import { metrics } from '../lib/metrics.ts';
 
 interface OutboxRow {
   id: number;
+  event_id: string;
+  correlation_id: string | null;
   event_type: string;
   topic: string;
   message_key: string;
@@ -25,6 +27,8 @@ export interface RelayDeps {
   readonly faults: FaultSet;
   readonly log: Logger;
   readonly batchSize?: number;
+  /** Level of the one line per published event (EVENT_LOG_LEVEL). */
+  readonly eventLogLevel?: 'info' | 'debug' | 'trace';
 }
 
 async function publish(producer: Producer, rows: readonly OutboxRow[]) {
@@ -52,7 +56,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
   let broken: Error | undefined;
   try {
     const claimed = (await client.query(
-      `BEGIN; SELECT id, event_type, topic, message_key, envelope::text AS value FROM outbox
+      `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value FROM outbox
        WHERE published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
     )) as unknown as { rows: OutboxRow[] }[];
     const rows = claimed[1]!.rows;
@@ -71,6 +75,19 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
       await client.query(markAndCommit);
     }
     for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
+    const level = deps.eventLogLevel ?? 'info';
+    if (deps.log.isLevelEnabled(level))
+      for (const row of rows)
+        deps.log[level](
+          {
+            correlationId: row.correlation_id,
+            eventId: row.event_id,
+            eventType: row.event_type,
+            topic: row.topic,
+            batch: rows.length,
+          },
+          'event published',
+        );
     return rows.length;
   } catch (err) {
     broken = err as Error;
@@ -95,7 +112,11 @@ async function markThenPublish(
     return true;
   } catch (err) {
     deps.log.error(
-      { err: (err as Error).message, count: rows.length },
+      {
+        err: (err as Error).message,
+        count: rows.length,
+        correlationIds: rows.slice(0, 20).map((r) => r.correlation_id),
+      },
       'publish failed after commit (events lost)',
     );
     return false;
@@ -187,10 +208,14 @@ export function watchBacklog(pool: Pool, signal: AbortSignal, everyMs = 1_000): 
   return (async () => {
     while (!signal.aborted) {
       try {
-        const r = await pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        // Both from the partial index of unpublished rows; the age on the database's clock.
+        const r = await pool.query<{ n: number; age: number | null }>(
+          `SELECT count(*)::int AS n,
+             extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age
+           FROM outbox WHERE published_at IS NULL`,
         );
         metrics.outboxBacklog.set(r.rows[0]?.n ?? 0);
+        metrics.outboxOldestSeconds.set(Math.max(0, r.rows[0]?.age ?? 0));
       } catch {
         // the database is away; the relay loop reports it
       }

@@ -30,6 +30,13 @@ describe('chaos: partition-kafka', () => {
       Number(result.figures.before_outbox_backlog_max),
     );
     expect(result.figures.time_to_recover_s).not.toBeNull();
+    // Prometheus paged on the growing backlog during the fault, cleared after, and was quiet before.
+    const alerts = result.criteria.filter((c) => /alert|false positives/.test(c.name));
+    expect(alerts.map((c) => [c.name.replace(/ \(.*$/, ''), c.pass])).toEqual([
+      ['no alert firing in the steady state before the first fault: alert-seconds', true],
+      ['alert PayproofOutboxBacklogGrowing fired after the first fault', true],
+      ['alert PayproofOutboxBacklogGrowing cleared after the last heal', true],
+    ]);
     for (const name of [
       'nothing-lost',
       'outbox-drained',

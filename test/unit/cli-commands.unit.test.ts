@@ -19,6 +19,7 @@ const commands: Record<string, string> = {
   verify: 'harness/cli/verify.ts',
   report: 'harness/cli/report.ts',
   check: 'harness/cli/check.ts',
+  trace: 'harness/cli/trace.ts',
   migrate: 'harness/cli/migrate.ts',
   mutate: 'harness/cli/mutate.ts',
   bootstrap: 'harness/toolchain/bootstrap.ts',

@@ -50,7 +50,9 @@ export async function startBenchEnv(
   try {
     log('[bench] starting the system (api, relay, 4 workers)...');
     const e = stack.endpoints;
-    const env: Record<string, string> = { ...opts.env };
+    // The per-event and per-request log lines (npm run trace's) are off: a benchmark measures the
+    // pipeline, not its logging.
+    const env: Record<string, string> = { EVENT_LOG_LEVEL: 'debug', ...opts.env };
     // An experiment's extra Node flags (e.g. --max-semi-space-size=8) for every system process.
     if (opts.nodeOptions) env.NODE_OPTIONS = `--disable-warning=TimeoutNegativeWarning ${opts.nodeOptions}`;
     sys = await startSystem({
@@ -64,7 +66,7 @@ export async function startBenchEnv(
         : e,
       runDir: join(stack.endpoints.runDir, 'system'),
       apiPort: 'free',
-      ...(Object.keys(env).length > 0 ? { env } : {}),
+      env,
     });
     const { courses } = await seed(stack.endpoints.direct.databaseUrl, {
       students: 0,

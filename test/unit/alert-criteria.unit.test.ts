@@ -1,0 +1,100 @@
+// The alert criteria of a chaos run, on recorded samples: fired-within, cleared-within (and still
+// clear at the end), no alert in the steady state before the first fault; each can fail.
+import { describe, expect, it } from 'vitest';
+import {
+  alertCriteria,
+  alertIntervals,
+  alertNames,
+  alertSample,
+  clearedAfter,
+  firedAfter,
+} from '../../harness/chaos/alert-criteria.ts';
+
+const k = 'alert_PayproofWorkerRestarted';
+/** One sample a second from t = 0; `on` lists the seconds the alert fires. */
+const samples = (n: number, on: (t: number) => boolean) =>
+  Array.from({ length: n }, (_, t) => ({ t, [k]: on(t) ? 1 : 0, alert_PayproofWorkerDown: 0 }));
+const names = ['PayproofWorkerRestarted', 'PayproofWorkerDown'];
+const expected = [{ alert: 'PayproofWorkerRestarted', within: '5s', clearWithin: '10s' }];
+
+describe('alert criteria', () => {
+  it('pass when the alert fires within its bound after the fault and clears within its bound after the heal', () => {
+    const s = samples(40, (t) => t >= 13 && t < 25);
+    expect(firedAfter(s, 'PayproofWorkerRestarted', 10)).toBe(3);
+    expect(clearedAfter(s, 'PayproofWorkerRestarted', 20)).toBe(5);
+    const c = alertCriteria({ samples: s, names, expected, loadStartS: 0, firstFaultS: 10, lastHealS: 20 });
+    expect(c.map((x) => [x.measured, x.pass])).toEqual([
+      [0, true],
+      [3, true],
+      [5, true],
+    ]);
+  });
+
+  it('fail when the alert is late, never clears, or fired before the fault', () => {
+    const late = alertCriteria({
+      samples: samples(40, (t) => t >= 18),
+      names,
+      expected,
+      loadStartS: 0,
+      firstFaultS: 10,
+      lastHealS: 20,
+    });
+    expect(late.map((x) => x.pass)).toEqual([true, false, false]);
+    const noisy = alertCriteria({
+      samples: samples(40, (t) => (t >= 4 && t < 6) || (t >= 12 && t < 22)),
+      names,
+      expected,
+      loadStartS: 0,
+      firstFaultS: 10,
+      lastHealS: 20,
+    });
+    expect(noisy[0]).toMatchObject({ measured: 2, pass: false });
+    // Flapping back on after clearing is not cleared.
+    expect(
+      clearedAfter(
+        samples(40, (t) => t === 25),
+        'PayproofWorkerRestarted',
+        20,
+      ),
+    ).toBe(26 - 20);
+    expect(
+      clearedAfter(
+        samples(40, (t) => t >= 25),
+        'PayproofWorkerRestarted',
+        20,
+      ),
+    ).toBeUndefined();
+  });
+
+  it('judge nothing when Prometheus was never read, and expect nothing when no fault was injected', () => {
+    expect(
+      alertCriteria({ samples: [{ t: 1 }], names, expected, loadStartS: 0, firstFaultS: 10, lastHealS: 20 }),
+    ).toEqual([]);
+    const none = alertCriteria({
+      samples: samples(10, () => false),
+      names,
+      expected,
+      loadStartS: 0,
+      firstFaultS: undefined,
+      lastHealS: undefined,
+    });
+    expect(none).toEqual([]);
+  });
+
+  it('reads every alert of the rules file and turns /api/v1/alerts into one sample', () => {
+    expect(alertNames()).toContain('PayproofOutboxBacklogGrowing');
+    expect(alertNames()).toHaveLength(10);
+    const s = alertSample(names, [
+      { labels: { alertname: 'PayproofWorkerRestarted', instance: 'a' }, state: 'firing' },
+      { labels: { alertname: 'PayproofWorkerRestarted', instance: 'b' }, state: 'firing' },
+      { labels: { alertname: 'PayproofWorkerDown', instance: 'a' }, state: 'pending' },
+    ]);
+    expect(s).toEqual({ alert_PayproofWorkerRestarted: 2, alert_PayproofWorkerDown: 0 });
+    expect(
+      alertIntervals(
+        samples(10, (t) => t >= 3 && t < 6),
+        names,
+      ),
+    ).toBe('PayproofWorkerRestarted 3-6 s');
+  });
+});
