@@ -86,8 +86,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     );
     // One line per request about a payment, with its id as the correlation id (every event the
     // payment causes carries it): the first hop of `npm run trace`. A 5xx is always logged.
-    const id = (req.params as { id?: unknown } | undefined)?.id;
-    if (route.startsWith('/payments/') && typeof id === 'string') {
+    // The provider's webhook names its payment in the body (read only after the signature was valid).
+    const id =
+      route === '/webhooks/provider'
+        ? (req.body as { data?: { paymentId?: unknown } } | undefined)?.data?.paymentId
+        : (req.params as { id?: unknown } | undefined)?.id;
+    if ((route.startsWith('/payments/') || route === '/webhooks/provider') && typeof id === 'string') {
       const level = reply.statusCode >= 500 ? 'warn' : requestLogLevel;
       if (deps.log.isLevelEnabled(level))
         deps.log[level](
