@@ -559,6 +559,7 @@ describe('when Postgres is unreachable', () => {
         payload: good(),
       });
       expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
       expect(res.json()).toEqual({
         error: { code: 'database_unavailable', message: 'the database is unavailable; retry later' },
       });

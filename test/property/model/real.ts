@@ -217,25 +217,25 @@ export class RealFlow {
       event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
       this.#captureEvents.set(payment, event);
     }
-    const w = signedWebhook(event);
-    return this.world.call('confirm', 'POST', w.path, w.json, w.headers, {
-      paymentId,
-      providerPaymentId,
-      providerEventId: event.id,
-      providerEventType: event.type,
-      capturedCents: String(event.data.amountCents),
-    });
+    return this.#deliver(event);
   }
 
   /** A provider event capturing `thief` under `victim`'s providerPaymentId. */
   confirmWithStolenId(thief: number, victim: number) {
-    const paymentId = this.paymentIds[thief]!;
-    const providerPaymentId = this.providerIds[victim]!;
-    const event = providerEvent({ id: paymentId, amountCents: 4900, currency: 'EUR' }, { providerPaymentId });
+    return this.#deliver(
+      providerEvent(
+        { id: this.paymentIds[thief]!, amountCents: 4900, currency: 'EUR' },
+        { providerPaymentId: this.providerIds[victim]! },
+      ),
+    );
+  }
+
+  /** POSTs a provider event, signed, recorded as a confirm with the capture's ids. */
+  #deliver(event: ProviderWebhook) {
     const w = signedWebhook(event);
     return this.world.call('confirm', 'POST', w.path, w.json, w.headers, {
-      paymentId,
-      providerPaymentId,
+      paymentId: event.data.paymentId,
+      providerPaymentId: event.data.providerPaymentId,
       providerEventId: event.id,
       providerEventType: event.type,
       capturedCents: String(event.data.amountCents),
