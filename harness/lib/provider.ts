@@ -1,11 +1,15 @@
 // The fake payment provider: the harness's stand-in for Stripe & co. It captures a payment and
-// tells the system with a signed webhook (system/api/signature.ts, Stripe's scheme), the way real
+// tells the system with a signed webhook (system/contracts/webhook.ts, Stripe's scheme), the way real
 // providers do: at least once (redeliveries carry the same event id), sometimes twice at once,
 // late, or out of order. Every workload confirms payments through it; nothing else can.
 import { randomUUID } from 'node:crypto';
-import { signatureHeader, signatureHeaderValue } from '../../system/api/signature.ts';
-import type { PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
-import { devSecrets } from '../../system/lib/secrets.ts';
+import {
+  devSecrets,
+  type PaymentView,
+  type ProviderWebhook,
+  signatureHeader,
+  signatureHeaderValue,
+} from '../../system/contracts/index.ts';
 
 export const webhookPath = '/webhooks/provider';
 

@@ -2,7 +2,7 @@
 // the dev key, or AUTH_JWT_SECRET / AUTH_ISSUER / AUTH_AUDIENCE when the system under test uses
 // others. Tokens are made once per student and reused (like a browser session).
 import { SignJWT } from 'jose';
-import { devSecrets } from '../../system/lib/secrets.ts';
+import { devSecrets } from '../../system/contracts/index.ts';
 
 export interface IssuerOptions {
   readonly secret?: string;

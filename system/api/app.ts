@@ -16,7 +16,7 @@ import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics, registry } from '../lib/metrics.ts';
 import { Readiness } from '../lib/readiness.ts';
-import { devSecrets, type Secrets } from '../lib/secrets.ts';
+import { loadSecrets, type Secrets } from '../lib/secrets.ts';
 import { authenticator } from './auth.ts';
 import { registerDashboardRoutes } from './dashboard.ts';
 import { sendError } from './errors.ts';
@@ -47,15 +47,6 @@ export interface AppDeps {
   /** A request must arrive whole within this (default 10 s). */
   readonly requestTimeoutMs?: number;
 }
-
-const testSecrets: Secrets = {
-  webhookSecrets: [devSecrets.webhookSecret],
-  jwtSecret: devSecrets.jwtSecret,
-  issuer: devSecrets.issuer,
-  audience: devSecrets.audience,
-  adminToken: undefined,
-  usesDevDefaults: true,
-};
 
 /** Loopback callers: the operator's own machine or a sidecar (Prometheus, the harness). */
 function isLoopback(ip: string): boolean {
@@ -154,7 +145,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // Operational endpoints are not on the public surface: loopback callers only, or a caller with
   // ADMIN_TOKEN (e.g. a Prometheus scraping from another host).
-  const secrets = deps.secrets ?? testSecrets;
+  const secrets = deps.secrets ?? loadSecrets({});
   const internalOnly = async (req: FastifyRequest, reply: FastifyReply) => {
     if (isLoopback(req.ip)) return undefined;
     if (secrets.adminToken && req.headers.authorization === `Bearer ${secrets.adminToken}`) return undefined;

@@ -11,6 +11,7 @@ import {
   type PaymentView,
   type ProviderWebhook,
   refundIdFor,
+  signatureHeader,
   topics,
   type WebhookAnswer,
   type WebhookOutcome,
@@ -24,7 +25,7 @@ import type { Secrets } from '../lib/secrets.ts';
 import type { Authenticator } from './auth.ts';
 import { sendError } from './errors.ts';
 import { createPaymentBody, idempotencyKeyPattern, providerWebhookBody, uuidParam } from './schemas.ts';
-import { signatureHeader, verifySignature } from './signature.ts';
+import { verifySignature } from './signature.ts';
 
 interface PaymentRow {
   id: string;

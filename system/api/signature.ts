@@ -1,25 +1,14 @@
-// Provider webhook signatures, Stripe's scheme: header `Payproof-Signature: t=<unix seconds>,v1=<hex>`
-// where v1 = HMAC-SHA256(secret, `${t}.${raw body}`). Several v1 entries are allowed (the provider
-// signs with every active secret during a rotation); one valid entry is enough. Comparison is
+// Verifying provider webhook signatures (the scheme: system/contracts/webhook.ts). Several v1
+// entries are allowed (the provider signs with every active secret during a rotation); one valid
+// entry is enough. Comparison is
 // constant-time; a timestamp outside the tolerance is refused, so a captured webhook cannot be
 // replayed later (and a replay inside the window is harmless: the event id makes it idempotent).
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
-export const signatureHeader = 'payproof-signature';
+import { timingSafeEqual } from 'node:crypto';
+import { sign } from '../contracts/webhook.ts';
 
 export type SignatureVerdict =
   | { readonly ok: true; readonly timestamp: number }
   | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
-
-/** The v1 signature of a body at a time: hex HMAC-SHA256 over `${t}.${body}`. */
-export function sign(secret: string, timestamp: number, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
-}
-
-/** The header value a provider sends: `t=...,v1=...` (one v1 per secret). */
-export function signatureHeaderValue(secrets: readonly string[], timestamp: number, body: string): string {
-  return [`t=${timestamp}`, ...secrets.map((s) => `v1=${sign(s, timestamp, body)}`)].join(',');
-}
 
 export function verifySignature(
   header: string | string[] | undefined,

@@ -51,7 +51,7 @@ export interface PaymentView {
 }
 
 /**
- * What the payment provider POSTs to /webhooks/provider, signed (system/api/signature.ts). `id` is
+ * What the payment provider POSTs to /webhooks/provider, signed (system/contracts/webhook.ts). `id` is
  * the provider's event id: the same event delivered again answers the same and changes nothing.
  */
 export interface ProviderWebhook {

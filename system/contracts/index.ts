@@ -4,3 +4,4 @@ export * from './ids.ts';
 export * from './schedule.ts';
 export * from './topics.ts';
 export * from './validate.ts';
+export * from './webhook.ts';

@@ -1,15 +1,8 @@
 // The secrets of the payment API: the provider's webhook signing secret and the key that signs
 // students' tokens. Production refuses to start without them; elsewhere they default to public dev
 // values (the harness's dev issuer and fake provider use the same ones) and the log says so loudly.
+import { devSecrets } from '../contracts/webhook.ts';
 import { AppError } from './errors.ts';
-
-/** Dev-only values, public on purpose: never valid in production (NODE_ENV=production refuses them). */
-export const devSecrets = {
-  webhookSecret: 'whsec_payproof_dev_only_0123456789abcdef',
-  jwtSecret: 'payproof-dev-only-jwt-signing-key-0123456789abcdef',
-  issuer: 'payproof-dev-issuer',
-  audience: 'payproof-api',
-} as const;
 
 export interface Secrets {
   /** HMAC-SHA256 secrets of the provider's webhooks; several during a rotation (comma separated). */

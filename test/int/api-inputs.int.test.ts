@@ -12,12 +12,11 @@ import { providerEvent, signedWebhook } from '../../harness/lib/provider.ts';
 import { tokenFor } from '../../harness/lib/tokens.ts';
 import { seed } from '../../harness/system/seed.ts';
 import { buildApp } from '../../system/api/app.ts';
-import { signatureHeaderValue } from '../../system/api/signature.ts';
 import type { PaymentView } from '../../system/contracts/index.ts';
+import { devSecrets, signatureHeaderValue } from '../../system/contracts/index.ts';
 import { createPool } from '../../system/lib/db.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { createRedis } from '../../system/lib/redis.ts';
-import { devSecrets } from '../../system/lib/secrets.ts';
 import { expirePending } from '../../system/relay/expiry.ts';
 
 const stack = inject('stack');
