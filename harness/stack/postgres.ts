@@ -100,6 +100,7 @@ export class PostgresService {
         'log_min_error_statement=panic',
         '-c',
         'deadlock_timeout=100ms',
+        ...diagnosticSettings(process.env),
       ],
       logFile: this.logFile,
       cwd: '/',
@@ -152,4 +153,28 @@ export class PostgresService {
     this.#proc.signal('SIGQUIT');
     await this.#proc.exited;
   }
+}
+
+/**
+ * Opt-in diagnostics for finding where PostgreSQL's time goes (docs/benchmarks.md): with
+ * PAYPROOF_PG_STATS=1, pg_stat_statements is loaded (CREATE EXTENSION it, then read
+ * pg_stat_statements); PAYPROOF_PG_EXPLAIN_MS=N also logs the analysed plan of every statement
+ * slower than N ms to the stack's postgres.log (auto_explain; costs CPU on every statement).
+ */
+export function diagnosticSettings(env: NodeJS.ProcessEnv): string[] {
+  const libs: string[] = [];
+  const settings: string[] = [];
+  if (env.PAYPROOF_PG_STATS === '1') libs.push('pg_stat_statements');
+  const explainMs = Number(env.PAYPROOF_PG_EXPLAIN_MS);
+  if (env.PAYPROOF_PG_EXPLAIN_MS && Number.isFinite(explainMs) && explainMs >= 0) {
+    libs.push('auto_explain');
+    settings.push(
+      `auto_explain.log_min_duration=${explainMs}ms`,
+      'auto_explain.log_analyze=on',
+      'auto_explain.log_nested_statements=on',
+      'auto_explain.log_level=warning',
+    );
+  }
+  if (libs.length > 0) settings.unshift(`shared_preload_libraries=${libs.join(',')}`);
+  return settings.flatMap((s) => ['-c', s]);
 }
