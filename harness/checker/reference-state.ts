@@ -268,6 +268,11 @@ export class ReferenceWorld {
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
         [allocationId, a.trainer_id, a.student_id, seq, sessionDate(a.start_date, seq), sessionTime],
       );
+    // As the session worker leaves it: the next session to create, none once all exist.
+    await this.db.query('UPDATE trainer_allocations SET next_session_on = $2 WHERE id = $1', [
+      allocationId,
+      due >= a.session_count ? null : sessionDate(a.start_date, due + 1),
+    ]);
     return due;
   }
 

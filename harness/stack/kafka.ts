@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../lib/wait-for.ts';
-import { ManagedProcess } from './process.ts';
+import { ManagedProcess, pipelineNice } from './process.ts';
 
 export interface KafkaOptions {
   readonly runDir: string;
@@ -150,6 +150,9 @@ export class KafkaService {
       command: 'java',
       args: this.#java(['kafka.Kafka', this.configFile]),
       logFile: this.logFile,
+      // The broker serves only the asynchronous side (the relay and the workers; the API writes
+      // the outbox): it yields the CPU to the API like they do.
+      nice: pipelineNice,
     });
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../lib/wait-for.ts';
-import { ManagedProcess } from './process.ts';
+import { ManagedProcess, pipelineNice } from './process.ts';
 
 export const prometheusBin = '/usr/bin/prometheus';
 
@@ -111,6 +111,8 @@ export class PrometheusService {
         '--log.level=warn',
       ],
       logFile: this.logFile,
+      // An observer: it yields the CPU to the system it watches.
+      nice: pipelineNice,
     });
     await waitFor(
       'prometheus to be ready',

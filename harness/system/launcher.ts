@@ -7,7 +7,7 @@ import { type consumerGroups, groupNames } from '../../system/contracts/index.ts
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort, portFree } from '../stack/ports.ts';
-import { ManagedProcess } from '../stack/process.ts';
+import { ManagedProcess, pipelineNice } from '../stack/process.ts';
 import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
@@ -123,14 +123,12 @@ export class RunningSystem {
   #spawn(sp: Omit<SystemProcess, 'proc'> & { proc?: ManagedProcess }): SystemProcess {
     const proc = ManagedProcess.start({
       name: sp.name,
-      // The API keeps the CPU first: the relay and the workers run at a lower priority, so a
-      // pipeline catching up on a backlog slows itself, not the confirmations (nice execs node:
-      // the pid is node's).
-      command: sp.kind === 'api' ? process.execPath : 'nice',
-      args:
-        sp.kind === 'api'
-          ? [join(repoRoot, entry[sp.kind])]
-          : ['-n', '5', process.execPath, join(repoRoot, entry[sp.kind])],
+      // The API keeps the CPU first: the relay and the workers run at a lower priority (nice and
+      // autogroup, see lowerPriority), so a pipeline catching up on a backlog slows itself, not
+      // the confirmations.
+      command: process.execPath,
+      args: [join(repoRoot, entry[sp.kind])],
+      ...(sp.kind === 'api' ? {} : { nice: pipelineNice }),
       cwd: repoRoot,
       env: this.#env(sp.kind, sp.name, sp.metricsPort),
       logFile: join(this.#opts.runDir, 'logs', `${sp.name.replace('#', '-')}.log`),

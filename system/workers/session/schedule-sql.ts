@@ -12,7 +12,8 @@ export interface LiveAllocation {
 }
 
 /**
- * Creates every session due at `now` that does not exist yet, for every allocation given;
+ * Creates every session due at `now` that does not exist yet, for every allocation given, and moves
+ * each allocation's `next_session_on` (what the top-up sweep looks for) past them;
  * returns how many were created per allocation id (absent: none). An allocation given twice is
  * filled once (the slot's unique constraint skips the second copy's rows).
  */
@@ -30,7 +31,16 @@ export async function fillWindows(
               AS a(id, trainer_id, student_id, start_date, due)
        CROSS JOIN LATERAL generate_series(1, a.due) AS s
        ON CONFLICT DO NOTHING
-       RETURNING allocation_id)
+       RETURNING allocation_id
+     ), advanced AS (
+       -- Sessions 1..due now exist: the next one to create is seq due + 1 (none past session_count).
+       -- Only forwards, and only rows that move: a redelivery that creates nothing locks nothing.
+       UPDATE trainer_allocations t
+       SET next_session_on = CASE WHEN a.due >= t.session_count THEN NULL ELSE t.start_date + a.due * $6::int END
+       FROM unnest($1::uuid[], $5::int[]) AS a(id, due)
+       WHERE t.id = a.id AND t.next_session_on IS NOT NULL
+         AND (a.due >= t.session_count OR t.next_session_on < t.start_date + a.due * $6::int)
+       RETURNING 1)
      SELECT allocation_id, count(*)::int AS n FROM ins GROUP BY allocation_id`,
     [
       allocations.map((a) => a.id),

@@ -2,7 +2,7 @@
 // instances running it at once: allocations are claimed FOR NO KEY UPDATE SKIP LOCKED (NO KEY, so
 // the foreign-key checks of concurrent session inserts are not blocked), and the unique slot
 // constraint makes a double insert impossible anyway.
-import { cadenceDays, isoDate, windowDays } from '../../contracts/index.ts';
+import { isoDate, windowDays } from '../../contracts/index.ts';
 import { appNow } from '../../lib/clock.ts';
 import { type Pool, withTransaction } from '../../lib/db.ts';
 import type { DashboardCache } from '../../lib/inbox.ts';
@@ -32,14 +32,16 @@ export async function topUp(
       const now = await appNow(client, skewMs);
       const horizon = isoDate(new Date(now.getTime() + windowDays * 86_400_000));
       const r = await client.query<LiveAllocation>(
+        // Due: the next session's date is inside the window (next_session_on <= horizon; it is
+        // '-infinity' before the first session). A range scan of the partial index
+        // trainer_allocations_topup: the allocations that are due, not every live one.
         `SELECT a.id, a.trainer_id, a.student_id, a.start_date, a.session_count FROM trainer_allocations a
-         WHERE a.status IN ('approved', 'active')
-           AND (SELECT count(*) FROM tutoring_sessions s WHERE s.allocation_id = a.id)
-               < LEAST(a.session_count, GREATEST(1, ($1::date - a.start_date) / $2::int + 1))
-           AND (a.created_at < now() - make_interval(secs => $4::int / 1000.0)
-                OR EXISTS (SELECT 1 FROM tutoring_sessions s WHERE s.allocation_id = a.id))
-         ORDER BY a.id LIMIT $3 FOR NO KEY UPDATE OF a SKIP LOCKED`,
-        [horizon, cadenceDays, batch, minAgeMs],
+         WHERE a.status IN ('approved', 'active') AND a.next_session_on IS NOT NULL
+           AND a.next_session_on <= $1::date
+           AND (a.next_session_on > '-infinity'::date
+                OR a.created_at < now() - make_interval(secs => $3::int / 1000.0))
+         ORDER BY a.id LIMIT $2 FOR NO KEY UPDATE OF a SKIP LOCKED`,
+        [horizon, batch, minAgeMs],
       );
       const made = await fillWindows(client, r.rows, now);
       let n = 0;
