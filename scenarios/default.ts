@@ -17,6 +17,8 @@ const profile: LoadProfile = {
     // A few attacks among the users: forged provider webhooks, reads of another student's dashboard.
     forgedWebhook: 0.01,
     foreignRead: 0.01,
+    // The provider's realism: a capture delivered again later, and a payment_failed after it.
+    lateProviderEvents: 0.01,
   },
   thresholds: seedThresholds,
 };

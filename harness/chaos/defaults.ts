@@ -26,6 +26,8 @@ export function chaosProfile(name: string, spec: LoadSpec = {}, expect: Expectat
       dashboardRead: 0.5,
       forgedWebhook: 0.02,
       foreignRead: 0.02,
+      // The provider's realism: a capture delivered again later, and a payment_failed after it.
+      lateProviderEvents: 0.02,
       ...spec.workload,
     },
     http: { timeout: '5s' },

@@ -29,6 +29,8 @@ export const WorkloadSchema = Type.Object(
     dashboardRead: Type.Optional(Fraction),
     forgedWebhook: Type.Optional(Fraction),
     foreignRead: Type.Optional(Fraction),
+    lateProviderEvents: Type.Optional(Fraction),
+    providerAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
     thinkTime: Type.Optional(Duration),
     thinkJitter: Type.Optional(Fraction),
     students: Type.Optional(Count),

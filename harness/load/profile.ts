@@ -119,6 +119,13 @@ export interface Workload {
   readonly forgedWebhook?: number;
   /** The student also asks for another student's dashboard with its own token (must be a 403). */
   readonly foreignRead?: number;
+  /**
+   * After a capture was confirmed, the provider later (50-500 ms) delivers the capture again and a
+   * `payment_failed` of the same payment, in either order (both must answer 200 and change nothing).
+   */
+  readonly lateProviderEvents?: number;
+  /** Deliveries of one provider event at most: again after a 5xx, a 429 or no answer; default 3. */
+  readonly providerAttempts?: number;
   /** Sleep at the end of each iteration (k6's `sleep(1)`); default '0s'. Meant for closed-model executors. */
   readonly thinkTime?: Duration;
   /** Think time is drawn uniformly within ±thinkJitter of thinkTime, so VUs do not march in lockstep; default 0.25. */
@@ -213,6 +220,8 @@ export interface ResolvedWorkload {
   readonly dashboardRead: number;
   readonly forgedWebhook: number;
   readonly foreignRead: number;
+  readonly lateProviderEvents: number;
+  readonly providerAttempts: number;
   readonly thinkTimeMs: number;
   readonly thinkJitter: number;
   readonly students: number | undefined;
@@ -336,6 +345,9 @@ export function resolveWorkload(w: Workload = {}, where = 'workload'): ResolvedW
     dashboardRead: fraction(w.dashboardRead, `${where}.dashboardRead`, 0),
     forgedWebhook: fraction(w.forgedWebhook, `${where}.forgedWebhook`, 0),
     foreignRead: fraction(w.foreignRead, `${where}.foreignRead`, 0),
+    lateProviderEvents: fraction(w.lateProviderEvents, `${where}.lateProviderEvents`, 0),
+    providerAttempts:
+      w.providerAttempts === undefined ? 3 : positiveInt(w.providerAttempts, `${where}.providerAttempts`),
     thinkTimeMs: parseDurationMs(w.thinkTime ?? '0s', `${where}.thinkTime`),
     thinkJitter: fraction(w.thinkJitter, `${where}.thinkJitter`, 0.25),
     students: w.students === undefined ? undefined : positiveInt(w.students, `${where}.students`),

@@ -2,7 +2,7 @@
 // → think. Knobs add the risky paths on purpose: a second payment for a pair that already bought,
 // a confirm sent twice at once, a create resent with the same Idempotency-Key.
 import { randomUUID } from 'node:crypto';
-import type { DashboardView, PaymentView } from '../../system/contracts/index.ts';
+import type { DashboardView, PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
 import { idempotencyHeader } from '../../system/contracts/index.ts';
 import { type ProviderOptions, providerEvent, providerFromEnv, signedWebhook } from '../lib/provider.ts';
 import type { TokenBook } from '../lib/tokens.ts';
@@ -29,6 +29,8 @@ export const checkNames = {
   dashboardStatus: 'dashboard: status 200',
   dashboardBody: "dashboard: the student's view",
   forgedRefused: 'forged webhook: refused (401)',
+  lateRedelivery: 'late redelivery: the same answer, nothing changed',
+  lateFailure: 'payment_failed after the capture: ignored (200, still succeeded)',
   foreignRefused: "another student's dashboard: refused (403)",
 } as const;
 
@@ -144,6 +146,9 @@ export function paymentWorkload(
     const forge = random() < w.forgedWebhook;
     const readForeign = random() < w.foreignRead;
     const thinkMs = w.thinkTimeMs * (1 + w.thinkJitter * (2 * random() - 1));
+    const late = random() < w.lateProviderEvents;
+    const lateDelayMs = 50 + 450 * random();
+    const failureFirst = random() < 0.5;
 
     const idempotencyKey = randomUUID();
     const authorization = tokens.bearer(pair.studentId);
@@ -234,29 +239,49 @@ export function paymentWorkload(
         });
         check(rec, checkNames.forgedRefused, r.status === 401);
       }
-      const confirm = (proc: string | number) => {
-        const webhook = signedWebhook(event, provider);
-        return recordedRequest(rec, {
-          op: 'confirm',
-          process: proc,
-          method: 'POST',
-          path: webhook.path,
-          json: webhook.json,
-          headers: webhook.headers,
-          signal,
-          ids: {
-            paymentId: payment.id,
-            studentId: pair.studentId,
-            courseId: pair.courseId,
-            providerPaymentId,
-            providerEventId: event.id,
-            providerEventType: event.type,
-            capturedCents: String(event.data.amountCents),
-          },
-          note: { capture: { amountCents: payment.amountCents, currency: payment.currency } },
-          excerpt: paymentExcerpt,
-        });
+      // One delivery as the provider makes it: again (same event id, fresh signature) after a 5xx,
+      // a 429 or no answer, up to providerAttempts times with backoff; every attempt is in the history.
+      const deliver = async (
+        proc: string | number,
+        e: ProviderWebhook,
+        extra: { tag?: string; ids?: Record<string, string>; note?: Record<string, unknown> } = {},
+      ): Promise<RecordedResult> => {
+        let r: RecordedResult | undefined;
+        for (let attempt = 1; attempt <= w.providerAttempts; attempt++) {
+          if (attempt > 1) await sleep(100 * 2 ** (attempt - 2), signal);
+          if (signal.aborted && r) return r;
+          const webhook = signedWebhook(e, provider);
+          r = await recordedRequest(rec, {
+            op: 'confirm',
+            ...(extra.tag ? { tag: extra.tag } : {}),
+            process: proc,
+            method: 'POST',
+            path: webhook.path,
+            json: webhook.json,
+            headers: webhook.headers,
+            signal,
+            ids: {
+              paymentId: payment.id,
+              studentId: pair.studentId,
+              courseId: pair.courseId,
+              providerPaymentId,
+              providerEventId: e.id,
+              providerEventType: e.type,
+              attempt: String(attempt),
+              ...extra.ids,
+            },
+            ...(extra.note ? { note: extra.note } : {}),
+            excerpt: paymentExcerpt,
+          });
+          if (r.status !== 0 && r.status < 500 && r.status !== 429) return r;
+        }
+        return r!;
       };
+      const confirm = (proc: string | number) =>
+        deliver(proc, event, {
+          ids: { capturedCents: String(event.data.amountCents) },
+          note: { capture: { amountCents: payment.amountCents, currency: payment.currency } },
+        });
       const results = doubleConfirm
         ? await Promise.all([confirm(vu), confirm(`${vu}b`)])
         : [await confirm(vu)];
@@ -288,6 +313,35 @@ export function paymentWorkload(
       if (succeeded) {
         rec.metrics.addCount('payments_confirmed', {}, 1, ctx.scheduledAtMs / 1_000);
         if (intent === 'fresh' && state.bought.length < boughtCap) state.bought.push(pair);
+      }
+      if (succeeded && late && !signal.aborted) {
+        // Later, as real providers do: the capture delivered again (same event id), and a failure
+        // of the same payment out of order (a payment_failed after the payment_succeeded), in
+        // either order. Both are answered 200 and change nothing (docs/payments.md, outcomes).
+        const captured = results.find((r) => r.status === 200)!.body as PaymentView;
+        await sleep(lateDelayMs, signal);
+        const failure = providerEvent(payment, { type: 'payment_failed', providerPaymentId });
+        const redeliver = () =>
+          deliver(vu, event, {
+            tag: 'late-provider-event',
+            ids: { capturedCents: String(event.data.amountCents), late: 'true' },
+          });
+        const fail = () => deliver(vu, failure, { tag: 'late-provider-event', ids: { late: 'true' } });
+        const [a, b] = failureFirst ? [fail, redeliver] : [redeliver, fail];
+        const first = await a();
+        const second = signal.aborted ? undefined : await b();
+        const [again, failed] = failureFirst ? [second, first] : [first, second];
+        const same = (r: RecordedResult | undefined) => {
+          const p = r?.body as Partial<PaymentView> | undefined;
+          return (
+            r?.status === 200 &&
+            p?.status === 'succeeded' &&
+            p.providerPaymentId === providerPaymentId &&
+            p.confirmedAt === captured.confirmedAt
+          );
+        };
+        if (again) check(rec, checkNames.lateRedelivery, same(again));
+        if (failed) check(rec, checkNames.lateFailure, same(failed));
       }
     }
     if (readDashboard && !signal.aborted) {

@@ -55,6 +55,7 @@ const profile: LoadProfile = {
     idempotentRetry: 0.3,
     concurrentRetry: 0.5,
     dashboardRead: 0.5,
+    lateProviderEvents: 0.3,
   },
   thresholds: { checks: ['rate==1'], http_req_failed: ['rate==0'], payments_confirmed: ['count>10'] },
 };
@@ -104,6 +105,18 @@ describe('runLoad against the real API', () => {
         .map((r) => r.id)
         .sort(),
     ).toEqual([...confirmed].sort());
+    // Late provider events reached the real API (a capture again, a payment_failed after it) and
+    // changed nothing: the statuses above are still succeeded, and each failure was recorded once
+    // as ignored.
+    const failures = completions.filter(
+      (o) => o.op === 'confirm' && o.ids!.providerEventType === 'payment_failed',
+    );
+    expect(failures.length).toBeGreaterThan(0);
+    const ignored = await direct.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM provider_events WHERE type = 'payment_failed' AND outcome = 'ignored_succeeded' AND id = ANY($1::text[])",
+      [failures.map((f) => f.ids!.providerEventId!)],
+    );
+    expect(ignored.rows[0]!.n).toBe(new Set(failures.map((f) => f.ids!.providerEventId)).size);
     // Double confirms emitted one event each: exactly one outbox row per confirmed payment.
     const outbox = await direct.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM outbox WHERE event_id = ANY($1::uuid[])',

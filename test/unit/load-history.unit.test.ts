@@ -1,7 +1,8 @@
 // Every request of the payment workload lands in history.jsonl as invoke → ok / fail / info, with
 // the ids and response fields the checker needs. The API here is a tiny in-memory stand-in served
-// by node:http (the real API is tested elsewhere); it answers some confirmations too late on
-// purpose (timeouts) and refuses one student's dashboard (a definite failure).
+// by node:http (the real API is tested elsewhere); it answers the first delivery of some provider
+// events too late (timeouts) or with a 503 on purpose, so the fake provider must deliver them
+// again, and refuses one student's dashboard (a definite failure).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -21,6 +22,8 @@ const dir = mkdtempSync(join(tmpdir(), 'payproof-load-history-'));
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const payments = new Map<string, Mutable<PaymentView> & { seq: number }>();
 const keys = new Map<string, { body: string; view: PaymentView }>();
+/** Deliveries seen per provider event id. */
+const deliveries = new Map<string, number>();
 
 function send(res: import('node:http').ServerResponse, status: number, body: unknown, delayMs = 0) {
   const t = setTimeout(() => {
@@ -60,9 +63,23 @@ beforeAll(async () => {
         return send(res, 201, view);
       }
       if (req.method === 'POST' && url === '/webhooks/provider') {
-        const { data } = JSON.parse(raw) as { data: { paymentId: string; providerPaymentId: string } };
+        const { id, type, data } = JSON.parse(raw) as {
+          id: string;
+          type: string;
+          data: { paymentId: string; providerPaymentId: string };
+        };
         const p = payments.get(data.paymentId);
         if (!p) return send(res, 404, { error: { code: 'payment_not_found', message: '' } });
+        const delivery = (deliveries.get(id) ?? 0) + 1;
+        deliveries.set(id, delivery);
+        // The first delivery of every fifth payment's capture fails with a 503 (nothing changes).
+        if (type === 'payment_succeeded' && delivery === 1 && p.seq % 5 === 4)
+          return send(res, 503, { error: { code: 'database_unavailable', message: '' } });
+        // A failure after the capture changes nothing (as the real API's outcome ignored_succeeded).
+        if (type === 'payment_failed') {
+          const { seq: _seq, ...unchanged } = p;
+          return send(res, 200, unchanged);
+        }
         const { providerPaymentId } = data;
         if (p.status === 'succeeded' && p.providerPaymentId !== providerPaymentId) {
           return send(res, 409, { error: { code: 'provider_payment_id_conflict', message: '' } });
@@ -73,8 +90,8 @@ beforeAll(async () => {
           p.confirmedAt = new Date().toISOString();
         }
         const { seq, ...view } = p;
-        // Every third payment is confirmed but answered after the client's deadline.
-        return send(res, 200, view, seq % 3 === 2 ? 5_000 : 0);
+        // Every third payment is confirmed at its first delivery but answered after the client's deadline.
+        return send(res, 200, view, seq % 3 === 2 && delivery === 1 ? 5_000 : 0);
       }
       const dash = /^\/students\/([^/]+)\/dashboard$/.exec(url);
       if (req.method === 'GET' && dash) {
@@ -105,6 +122,7 @@ const profile: LoadProfile = {
     doubleConfirm: 0.5,
     dashboardRead: 1,
     repeatPurchase: 0.3,
+    lateProviderEvents: 0.5,
   },
   // Far from both the on-time answers (immediate) and the late ones (5 s), so a loaded machine
   // cannot turn one into the other.
@@ -170,7 +188,9 @@ describe('the payment workload records every operation for the checker', () => {
     // Concurrent retries run as a second process of the VU.
     expect(creates.some((c) => String(c.process).endsWith('b'))).toBe(true);
 
-    // Confirms: ok with the succeeded view, or info 'timeout' when answered too late; never fail.
+    // Provider deliveries: ok with the succeeded view, info 'timeout' when answered too late, or a
+    // 503; the provider delivers an unanswered or 5xx event again (same event id, next attempt)
+    // until it is answered, so every event's last delivery is ok.
     const confirms = done.filter((o) => o.op === 'confirm');
     expect(confirms.length).toBeGreaterThanOrEqual(12);
     for (const c of confirms) {
@@ -178,17 +198,47 @@ describe('the payment workload records every operation for the checker', () => {
         paymentId: expect.any(String),
         providerPaymentId: expect.stringMatching(/^pi_/),
         providerEventId: expect.stringMatching(/^evt_/),
+        providerEventType: expect.stringMatching(/^payment_(succeeded|failed)$/),
+        attempt: expect.stringMatching(/^[123]$/),
       });
       if (c.type === 'ok')
         expect(c.value).toMatchObject({
           response: { status: 'succeeded', providerPaymentId: c.ids!.providerPaymentId },
         });
-      else expect([c.type, c.error, c.status]).toEqual(['info', 'timeout', undefined]);
+      // A 5xx is indeterminate too (the system may have done it): info with its status.
+      else
+        expect([c.type, c.error, c.status]).toSatisfy(
+          (x: unknown[]) =>
+            JSON.stringify(x) === JSON.stringify(['info', 'timeout', undefined]) ||
+            JSON.stringify(x) === JSON.stringify(['info', 'database_unavailable', 503]),
+        );
     }
-    expect(confirms.filter((c) => c.type === 'info').length).toBeGreaterThan(0);
-    // Double confirms: the same providerPaymentId from two processes.
-    const byProvider = Map.groupBy(confirms, (c) => c.ids!.providerPaymentId!);
-    expect([...byProvider.values()].some((g) => g.length === 2)).toBe(true);
+    const unanswered = confirms.filter((c) => c.type !== 'ok');
+    expect(unanswered.some((c) => c.type === 'info')).toBe(true);
+    expect(unanswered.some((c) => c.status === 503)).toBe(true);
+    // Each delivery of one process is retried with the same event id and the next attempt number.
+    const byDelivery = Map.groupBy(
+      confirms,
+      (c) => `${c.process}/${c.ids!.providerEventId}/${c.ids!.late ?? ''}`,
+    );
+    for (const [, attempts] of byDelivery) {
+      const sorted = attempts.sort((a, b) => a.index - b.index);
+      expect(sorted.map((a) => a.ids!.attempt)).toEqual(sorted.map((_, i) => String(i + 1)));
+      expect(sorted.at(-1)!.type).toBe('ok');
+      for (const a of sorted.slice(0, -1)) expect(a.type).not.toBe('ok');
+    }
+    // Double confirms: the same capture event delivered by two processes at once.
+    const byEvent = Map.groupBy(
+      confirms.filter((c) => c.ids!.providerEventType === 'payment_succeeded'),
+      (c) => c.ids!.providerEventId!,
+    );
+    expect([...byEvent.values()].some((g) => new Set(g.map((c) => c.process)).size === 2)).toBe(true);
+    // Late provider events: the capture again, and a payment_failed of a confirmed payment.
+    const failures = confirms.filter((c) => c.ids!.providerEventType === 'payment_failed');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((f) => f.ids!.capturedCents === undefined)).toBe(true);
+    expect(summary.checks.find((c) => c.name === checkNames.lateFailure)).toMatchObject({ fails: 0 });
+    expect(summary.checks.find((c) => c.name === checkNames.lateRedelivery)).toMatchObject({ fails: 0 });
 
     // Dashboards: s2's is refused with a definite 404 → fail with the API's error code.
     const dashboards = done.filter((o) => o.op === 'dashboard');
@@ -202,7 +252,8 @@ describe('the payment workload records every operation for the checker', () => {
     const check = (name: string) => summary.checks.find((c) => c.name === name);
     expect(check(checkNames.createStatus)).toMatchObject({ fails: 0 });
     expect(check(checkNames.retrySame)).toMatchObject({ fails: 0 });
-    expect(check(checkNames.confirmStatus)!.fails).toBe(confirms.filter((c) => c.type === 'info').length);
+    // The provider delivered again until answered: every capture ended confirmed.
+    expect(check(checkNames.confirmStatus)).toMatchObject({ fails: 0 });
     expect(check(checkNames.dashboardStatus)!.fails).toBe(dashboards.filter((d) => d.type === 'fail').length);
     expect(summary.metrics['http_req_indeterminate{op:confirm}']).toMatchObject({
       type: 'counter',

@@ -99,6 +99,10 @@ describe('profiles are validated before anything runs', () => {
       /scenario.stages: must NOT have fewer than 1 items/,
     );
     expect(bad({ workload: { doubleConfirm: 1.5 } })).toThrow(/workload.doubleConfirm: must be <= 1/);
+    expect(bad({ workload: { lateProviderEvents: -0.1 } })).toThrow(
+      /workload.lateProviderEvents: must be >= 0/,
+    );
+    expect(bad({ workload: { providerAttempts: 0 } })).toThrow(/workload.providerAttempts: must be >= 1/);
     // Amounts are the server's prices: a profile cannot choose them.
     expect(bad({ workload: { amountCents: { min: 1, max: 10 } } as never })).toThrow(/amountCents/);
     expect(bad({ thresholds: { http_req_duration: ['p95<100'] } })).toThrow(/did you mean p\(95\)/);
