@@ -104,7 +104,7 @@ const paymentColumns = [
 // PURCHASE_CONFIRMED for a confirmation and PAYMENT_REFUND_REQUESTED for money that cannot become a
 // purchase, all in one commit. FOR UPDATE serialises two deliveries of events for one payment; an
 // event id seen before inserts nothing and is answered from provider_events.
-const webhookBatchSql = `
+export const webhookBatchSql = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::uuid[], $8::uuid[], $9::uuid[])
     AS i(event_id, payment_id, type, provider_payment_id, amount_cents, currency, confirm_event_id, refund_id, refund_event_id)

@@ -8,50 +8,57 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { webhookBatchSql } from '../../../system/api/payments.ts';
 import { topics } from '../../../system/contracts/index.ts';
 import { Trend } from '../../load/histogram.ts';
 import { migrate } from '../../stack/migrate.ts';
 import { seed } from '../../system/seed.ts';
 import { pgbenchPath } from './machine.ts';
-import { insertPendingPayments } from './payments.ts';
+import { benchPriceCents, insertPendingPayments } from './payments.ts';
 import { parseTimes, timedShellArgs } from './procmon.ts';
 
-/**
- * The API's confirm statement (system/api/payments.ts `confirmBatchSql`, in its one-payment form) as a pgbench script. The
- * parameters $1..$4 become: the payment id and the event id md5-derived from the client's next
- * payment number (pgbench's \set only computes integers), the provider id from the same number,
- * the topic as a literal, the timestamp format as a variable (pgbench would read its colons as
- * variables). Client c confirms payments c*per+1, c*per+2, ... (variables persist
- * across a client's transactions), so no two transactions touch the same payment.
- */
 /** The API's to_char format for the envelope's timestamp. */
 export const timestampFormat = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
 
+/**
+ * The API's confirm statement, the provider webhook's (system/api/payments.ts `webhookBatchSql`,
+ * imported, not copied), as a pgbench script: each $n becomes a one-element array computed from the
+ * client's next payment number (pgbench's \set only computes integers): the payment id and the
+ * event ids md5-derived from it, the capture of the bench price in EUR. The timestamp format is
+ * passed as a variable (pgbench would read its colons as variables). Client c confirms payments
+ * c*per+1, c*per+2, ... (variables persist across a client's transactions), so no two transactions
+ * touch the same payment.
+ */
 export function confirmScript(): string {
-  const id = `md5('bench-payment:' || :tag || ':' || :k)::uuid`;
-  const eventId = `md5('bench-event:' || :tag || ':' || :k)::uuid`;
+  const k = `:tag || ':' || :k`;
+  const params: Record<number, string> = {
+    1: `ARRAY['evt_pgb_' || :tag || '_' || :k]`,
+    2: `ARRAY[md5('bench-payment:' || ${k})::uuid]`,
+    3: `ARRAY['payment_succeeded']`,
+    4: `ARRAY['pgb_' || :tag || '_' || :k]`,
+    5: `ARRAY[${benchPriceCents}]`,
+    6: `ARRAY['EUR']`,
+    7: `ARRAY[md5('bench-event:' || ${k})::uuid]`,
+    8: `ARRAY[md5('bench-refund:' || ${k})::uuid]`,
+    9: `ARRAY[md5('bench-refund-event:' || ${k})::uuid]`,
+    10: `'${topics.PURCHASE_CONFIRMED}'`,
+    11: 'false',
+    12: `'${topics.PAYMENT_REFUND_REQUESTED}'`,
+  };
+  const sql = webhookBatchSql
+    .replaceAll(`'${timestampFormat}'`, ':tsformat')
+    .replace(/\$(\d+)/g, (_, n: string) => {
+      const v = params[Number(n)];
+      if (v === undefined) throw new Error(`confirmScript: no value for $${n} of the webhook statement`);
+      return `(${v})`;
+    })
+    // pgbench ends a command at any ';' (even in a comment): the statement without its comments.
+    .replace(/--[^\n]*/g, '')
+    .replace(/\n\s*\n/g, '\n')
+    .trim();
   return `\\set i :i + 1
 \\set k :client_id * :per + :i
-WITH upd AS (
-  UPDATE payments SET status = 'succeeded', provider_payment_id = 'pgb_' || :tag || '_' || :k, confirmed_at = now()
-  WHERE id = ${id} AND status = 'pending'
-  RETURNING *
-), ev AS (
-  INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
-  SELECT ${eventId}, 'PURCHASE_CONFIRMED', '${topics.PURCHASE_CONFIRMED}', upd.student_id::text, jsonb_build_object(
-    'eventId', (${eventId})::text,
-    'correlationId', upd.id::text,
-    'causationId', NULL,
-    'eventType', 'PURCHASE_CONFIRMED',
-    'version', 1,
-    'timestamp', to_char(upd.confirmed_at AT TIME ZONE 'UTC', :tsformat),
-    'payload', jsonb_build_object(
-      'paymentId', upd.id::text, 'studentId', upd.student_id::text, 'courseId', upd.course_id::text,
-      'amountCents', upd.amount_cents, 'metadata', jsonb_build_object('currency', upd.currency::text)))
-  FROM upd
-  RETURNING 1
-)
-SELECT upd.* FROM upd;
+${sql};
 `;
 }
 
@@ -85,6 +92,8 @@ export interface PgbenchResult {
   /** Confirmations that really happened per second (rows turned succeeded): equals tps unless a client ran out of payments. */
   readonly effectiveTps: number;
   readonly transactions: number;
+  /** Payments the run turned succeeded (one per transaction when none ran out of payments). */
+  readonly confirmed: number;
   readonly failed: number;
   readonly latencyAvgMs: number | null;
   readonly p50: number | null;
@@ -245,6 +254,7 @@ export async function runPgbench(o: PgbenchOptions): Promise<PgbenchResult> {
       tps,
       effectiveTps: confirmed / measuredS,
       transactions,
+      confirmed,
       failed,
       latencyAvgMs,
       p50: trend.percentile(50),
