@@ -2,7 +2,7 @@
 // confirms them with a signed webhook (docs/payments.md). Applying a provider event is ONE
 // statement: the event's record, the status change and the outbox event commit together or not
 // at all, and nothing else (no Kafka, no Redis) is on the path.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   type CreatePaymentRequest,
@@ -36,7 +36,6 @@ interface PaymentRow {
   status: 'pending' | 'succeeded' | 'failed' | 'flagged';
   provider_payment_id: string | null;
   idempotency_key: string | null;
-  request_hash: string | null;
   created_at: Date;
   confirmed_at: Date | null;
 }
@@ -58,16 +57,6 @@ function view(row: PaymentRow): PaymentView {
 /** The answer to a create: the payment as it was created, so a retried create answers identically. */
 function creationView(row: PaymentRow): PaymentView {
   return { ...view(row), status: 'pending', providerPaymentId: null, confirmedAt: null };
-}
-
-function requestHash(body: CreatePaymentRequest, studentId: string): string {
-  const canonical = JSON.stringify([
-    studentId,
-    body.courseId,
-    body.amountCents ?? null,
-    body.currency ?? null,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /**
@@ -93,7 +82,6 @@ const paymentColumns = [
   'status',
   'provider_payment_id',
   'idempotency_key',
-  'request_hash',
   'created_at',
   'confirmed_at',
 ];
@@ -197,13 +185,13 @@ JOIN payments p ON p.id = pe.payment_id`;
 // Creation, of one payment or a batch: one statement; the amount and currency are the course's.
 // A key used twice by one student inserts once. A client-sent amount or currency that is not the
 // course's inserts nothing (the caller answers 422).
-const createBatchSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key, request_hash)
-SELECT i.id, i.student_id, i.course_id, CASE WHEN $9::boolean THEN coalesce(i.amount, c.price_cents) ELSE c.price_cents END,
-       coalesce(i.currency, c.currency), i.key, i.hash
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::int[])
-  AS i(id, student_id, course_id, amount, currency, key, hash, ord)
+const createBatchSql = `INSERT INTO payments (id, student_id, course_id, amount_cents, currency, idempotency_key)
+SELECT i.id, i.student_id, i.course_id, CASE WHEN $8::boolean THEN coalesce(i.amount, c.price_cents) ELSE c.price_cents END,
+       coalesce(i.currency, c.currency), i.key
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::int[])
+  AS i(id, student_id, course_id, amount, currency, key, ord)
 JOIN courses c ON c.id = i.course_id
-WHERE $9::boolean OR ((i.amount IS NULL OR i.amount = c.price_cents) AND (i.currency IS NULL OR i.currency = c.currency::text))
+WHERE $8::boolean OR ((i.amount IS NULL OR i.amount = c.price_cents) AND (i.currency IS NULL OR i.currency = c.currency::text))
 ORDER BY i.ord
 ON CONFLICT (student_id, idempotency_key) DO NOTHING RETURNING *`;
 
@@ -214,7 +202,6 @@ interface NewPayment {
   readonly amountCents: number | null;
   readonly currency: string | null;
   readonly key: string | null;
-  readonly hash: string;
 }
 
 /** A LEFT JOIN's missing side: every column null. */
@@ -298,7 +285,6 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
       all.map((p) => p.amountCents),
       all.map((p) => p.currency),
       all.map((p) => p.key),
-      all.map((p) => p.hash),
       all.map((_, i) => i),
       trustAmount,
     ]);
@@ -384,7 +370,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           'Idempotency-Key must be 1-200 printable ASCII characters',
         );
       }
-      const hash = requestHash(body, studentId);
       let row: PaymentRow | undefined;
       try {
         row = await creates.submit({
@@ -394,7 +379,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           amountCents: body.amountCents ?? null,
           currency: body.currency ?? null,
           key: key ?? null,
-          hash,
         });
         if (!row && key) {
           const existing = await pool.query<PaymentRow>(
