@@ -52,8 +52,12 @@ export interface SpawnSpec {
   readonly nice?: number;
 }
 
-/** The nice value of the asynchronous side: relay, workers, the Kafka broker, Prometheus. */
-export const pipelineNice = 5;
+/**
+ * The nice value of the asynchronous side: relay, workers, the Kafka broker, Prometheus. 10 rather
+ * than 5: users-1000 confirm p95 17-24 ms against 34-82 ms at 5, with the pipeline's backlog and
+ * lag no larger (docs/benchmarks.md, fourth round).
+ */
+export const pipelineNice = 10;
 
 /**
  * With autogroup scheduling (Linux's default for desktops and many servers:
