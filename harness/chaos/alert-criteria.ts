@@ -70,6 +70,8 @@ export interface AlertJudgement {
   readonly samples: readonly Sample[];
   readonly names: readonly string[];
   readonly expected: readonly AlertExpectation[];
+  /** Alerts that must not fire from the first fault to the end of the run. */
+  readonly silent?: readonly string[];
   /** The load's start (the steady state is judged from here) and the first injection; undefined: none. */
   readonly loadStartS: number;
   readonly firstFaultS: number | undefined;
@@ -96,6 +98,25 @@ export function alertCriteria(j: AlertJudgement): Criterion[] {
       measured: firingS,
       pass: firingS === 0,
       phase: 'before',
+      unit: 's',
+    });
+  }
+  const silent = j.silent ?? [];
+  if (j.firstFaultS !== undefined && silent.length > 0) {
+    const wrong = firingBetween(sampled, silent, j.firstFaultS, Number.POSITIVE_INFINITY);
+    const firingS = Object.values(wrong).reduce((a, b) => a + b, 0);
+    out.push({
+      name: `alerts declared silent did not fire from the first fault on: alert-seconds (${
+        firingS
+          ? Object.entries(wrong)
+              .map(([n, sec]) => `${n} ${sec} s`)
+              .join(', ')
+          : `${silent.length} alerts`
+      })`,
+      threshold: '==0',
+      measured: firingS,
+      pass: firingS === 0,
+      phase: 'during',
       unit: 's',
     });
   }

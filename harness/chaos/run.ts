@@ -109,6 +109,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const timeline = o.timeline ?? s.timeline;
   // A replaced timeline (random nemesis, a replayed schedule) is not what the scenario's alerts are about.
   const expectedAlerts = o.timeline ? [] : (s.alerts?.fire ?? []);
+  const silentAlerts = o.timeline ? [] : (s.alerts?.silent ?? []);
   const log = o.log ?? ((l: string) => console.error(l));
   const planted = [...(o.plantedFaults ?? [])];
   // Planted bugs in the alert rules go to Prometheus, the others to the system's processes.
@@ -344,6 +345,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         samples: recorded,
         names,
         expected: expectedAlerts,
+        silent: silentAlerts,
         loadStartS,
         firstFaultS: controller.intervals[0]?.startS,
         lastHealS: Number.isFinite(lastHealS) ? lastHealS : undefined,

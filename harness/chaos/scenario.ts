@@ -163,7 +163,16 @@ export interface ChaosScenario {
    * within `within` of the first fault's start and clears within `clearWithin` of the last heal.
    * Whether declared or not, no alert may fire in the steady state before the first fault.
    */
-  readonly alerts?: { readonly fire: readonly AlertExpectation[] };
+  readonly alerts?: {
+    /** Alerts the fault must raise, each within its bound, and clear after the heal. */
+    readonly fire: readonly AlertExpectation[];
+    /**
+     * Alerts that must stay silent from the first fault to the end of the run (a page for the wrong
+     * cause is a false positive too). Alerts in neither list may fire: secondary effects a fault
+     * may or may not have on this machine (e.g. lag while a rebalance settles).
+     */
+    readonly silent?: readonly string[];
+  };
   readonly checker?: {
     /** Largest clock skew of any process, ms. */
     readonly clockToleranceMs?: number;
@@ -188,6 +197,9 @@ export function defineScenario(s: ChaosScenario): ChaosScenario {
     if (step.for !== undefined) parseDurationMs(step.for, `${s.name}.timeline[${i}].for`);
   }
   parseDurationMs(s.recoverWithin, `${s.name}.recoverWithin`);
+  for (const name of s.alerts?.silent ?? [])
+    if ((s.alerts?.fire ?? []).some((a) => a.alert === name))
+      throw new Error(`${s.name}.alerts: ${name} is declared both to fire and to stay silent`);
   for (const [i, a] of (s.alerts?.fire ?? []).entries()) {
     parseDurationMs(a.within, `${s.name}.alerts.fire[${i}].within`);
     parseDurationMs(a.clearWithin, `${s.name}.alerts.fire[${i}].clearWithin`);

@@ -81,6 +81,36 @@ describe('alert criteria', () => {
     expect(none).toEqual([]);
   });
 
+  it('fail when an alert declared silent fires after the first fault; pass while it stays silent', () => {
+    const k2 = 'alert_PayproofWorkerDown';
+    const s = (on: (t: number) => boolean) =>
+      Array.from({ length: 40 }, (_, t) => ({ t, [k]: 0, [k2]: on(t) ? 1 : 0 }));
+    const judge = (on: (t: number) => boolean) =>
+      alertCriteria({
+        samples: s(on),
+        names,
+        expected: [],
+        silent: ['PayproofWorkerDown'],
+        loadStartS: 0,
+        firstFaultS: 10,
+        lastHealS: 20,
+      }).find((c) => c.name.startsWith('alerts declared silent'));
+    expect(judge(() => false)).toMatchObject({ measured: 0, pass: true });
+    // During the fault, and after the heal: both count.
+    expect(judge((t) => t >= 12 && t < 15)).toMatchObject({ measured: 3, pass: false });
+    expect(judge((t) => t >= 30 && t < 32)).toMatchObject({ measured: 2, pass: false });
+    expect(judge((t) => t >= 30 && t < 32)!.name).toContain('PayproofWorkerDown 2 s');
+  });
+
+  it('every alert a scenario declares (to fire or to stay silent) is a rule of the rules file', async () => {
+    const { loadCatalogue } = await import('../../harness/chaos/catalogue.ts');
+    const rules = new Set(alertNames());
+    for (const sc of await loadCatalogue()) {
+      for (const a of sc.alerts?.fire ?? []) expect(rules, `${sc.name} fires ${a.alert}`).toContain(a.alert);
+      for (const a of sc.alerts?.silent ?? []) expect(rules, `${sc.name} keeps ${a} silent`).toContain(a);
+    }
+  });
+
   it('reads every alert of the rules file and turns /api/v1/alerts into one sample', () => {
     expect(alertNames()).toContain('PayproofOutboxBacklogGrowing');
     expect(alertNames()).toHaveLength(10);
