@@ -5,7 +5,7 @@
 // are waitlisted with a reason.
 import {
   apiUnaffected,
-  noLostAnswers,
+  notAboutRedelivery,
   ranAtAll,
   standardProbes,
   steadyAfter,
@@ -27,6 +27,6 @@ export default defineScenario({
   steadyState: { probes: standardProbes({ lag: 3_000, during: { confirmP95Ms: 5000 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
-  invariants: { mayBeUnexercised: noLostAnswers },
+  invariants: { mayBeUnexercised: notAboutRedelivery },
   mustExercise: { capacityReached: 1, transactionsRolledBack: 1 },
 });

@@ -109,3 +109,12 @@ export const apiUnaffected: Thresholds = {
 
 /** Invariants a run without any 5xx or timeout cannot exercise (no answer was lost). */
 export const noLostAnswers = ['no-half-done'] as const;
+
+/**
+ * For scenarios about latency, bandwidth, one dependency's outage or the clock: nothing in them
+ * has to redeliver a TRAINER_ALLOCATED (no restart, no rebalance, no duplicate in that topic), so
+ * the session duplicate guard may go unexercised; the run reports that without counting it. The
+ * scenarios about redelivery (kills, pauses, rebalances, Kafka partitions and restarts, the
+ * duplicate flood) keep it deciding.
+ */
+export const notAboutRedelivery = [...noLostAnswers, 'no-duplicate-sessions'] as const;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { interleave } from '../../harness/chaos/flood-fault.ts';
 import {
   badKinds,
   dueByRate,
@@ -148,5 +149,20 @@ describe('flood plans: duplicates, bounded reordering, bad messages', () => {
     expect(dueByRate(1_000, 100, 1_000)).toBe(101);
     expect(dueByRate(60_000, 100, 1_000)).toBe(1_000);
     expect(() => dueByRate(0, 0, 1)).toThrow(/rate/);
+  });
+});
+
+describe('the duplicate flood takes every topic in turn', () => {
+  it('interleaves the topics: any prefix of the flood holds events of every topic read', () => {
+    expect(interleave<number | string>([[1, 2, 3], ['a'], [], ['x', 'y']])).toEqual([1, 'a', 'x', 2, 'y', 3]);
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.nat(), { maxLength: 20 }), { maxLength: 5 }), (lists) => {
+        const out = interleave(lists);
+        expect(out.length).toBe(lists.reduce((n, l) => n + l.length, 0));
+        const nonEmpty = lists.filter((l) => l.length > 0).length;
+        // The first `nonEmpty` items come one from each non-empty list.
+        expect(out.slice(0, nonEmpty)).toEqual(lists.filter((l) => l.length > 0).map((l) => l[0]));
+      }),
+    );
   });
 });
