@@ -3,6 +3,8 @@
 // does not notice; after the heal the backlog drains.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -22,4 +24,5 @@ export default defineScenario({
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

@@ -4,6 +4,8 @@
 // beyond it, never hold two sessions for one slot, and never lose one.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -36,4 +38,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
   checker: { clockToleranceMs: skewMs },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

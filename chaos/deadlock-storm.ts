@@ -5,6 +5,8 @@
 // are waitlisted with a reason.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -29,4 +31,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
   mustExercise: { capacityReached: 1, transactionsRolledBack: 1 },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

@@ -4,6 +4,8 @@
 // guards), with no second effect and no dead letter.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
   standardProbes,
@@ -30,4 +32,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { duplicatesDelivered: 1000, idempotencyHits: 1000 },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

@@ -4,6 +4,8 @@
 // Confirmations never wait for the relay.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
   standardProbes,
@@ -27,4 +29,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { restarts: 2 },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

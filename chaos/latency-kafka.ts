@@ -3,6 +3,8 @@
 // lag rise a little and drain after the heal.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -22,4 +24,5 @@ export default defineScenario({
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

@@ -2,7 +2,7 @@
 // (no request hangs on a dead pool), nothing may be half-applied (a payment answered with an error
 // has no effect or a complete one), the workers retry transient errors and never dead-letter
 // them; after the heal everything converges.
-import { ranAtAll, standardProbes, steadyAfter, steadyBefore } from '../harness/chaos/defaults.ts';
+import { bugAlerts, ranAtAll, standardProbes, steadyAfter, steadyBefore } from '../harness/chaos/defaults.ts';
 import { partition } from '../harness/chaos/network-faults.ts';
 import { defineScenario } from '../harness/chaos/scenario.ts';
 
@@ -16,6 +16,7 @@ export default defineScenario({
   steadyState: { probes: standardProbes() },
   recoverWithin: '30s',
   alerts: {
+    silent: bugAlerts,
     fire: [
       { alert: 'PayproofDependencyDown', within: '12s', clearWithin: '20s' },
       { alert: 'PayproofApiUnavailable', within: '12s', clearWithin: '20s' },

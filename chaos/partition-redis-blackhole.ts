@@ -3,6 +3,7 @@
 // here the bounded clients (commandTimeout) must keep the API answering and the cache worker
 // retrying; after the heal the caches converge.
 import {
+  bugAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -28,4 +29,8 @@ export default defineScenario({
     after: steadyAfter,
   },
   invariants: { mayBeUnexercised: notAboutRedelivery },
+  alerts: {
+    fire: [{ alert: 'PayproofDependencyDown', within: '15s', clearWithin: '30s' }],
+    silent: [...bugAlerts, 'PayproofApiUnavailable'],
+  },
 });

@@ -4,6 +4,7 @@
 // of Redis coming back: no dashboard stays stale (cache-converged), nothing waits for the 1 h TTL.
 import {
   apiUnaffected,
+  bugAlerts,
   noLostAnswers,
   ranAtAll,
   standardProbes,
@@ -26,5 +27,8 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   // Nothing here redelivers a TRAINER_ALLOCATED: the session duplicate guard may go unexercised.
   invariants: { mayBeUnexercised: [...noLostAnswers, 'no-duplicate-sessions'] },
-  alerts: { fire: [{ alert: 'PayproofDependencyDown', within: '15s', clearWithin: '20s' }] },
+  alerts: {
+    fire: [{ alert: 'PayproofDependencyDown', within: '15s', clearWithin: '20s' }],
+    silent: [...bugAlerts, 'PayproofApiUnavailable'],
+  },
 });

@@ -3,6 +3,7 @@
 // the heal every cached dashboard equals the database view.
 import {
   apiUnaffected,
+  bugAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -22,4 +23,8 @@ export default defineScenario({
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
+  alerts: {
+    fire: [{ alert: 'PayproofDependencyDown', within: '15s', clearWithin: '30s' }],
+    silent: [...bugAlerts, 'PayproofApiUnavailable'],
+  },
 });

@@ -24,5 +24,8 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   // Nothing here redelivers a TRAINER_ALLOCATED: the session duplicate guard is not exercised.
   invariants: { mayBeUnexercised: [...noLostAnswers, 'no-duplicate-sessions'] },
-  alerts: { fire: [{ alert: 'PayproofDeadLetterQueueGrowing', within: '15s', clearWithin: '45s' }] },
+  alerts: {
+    fire: [{ alert: 'PayproofDeadLetterQueueGrowing', within: '15s', clearWithin: '45s' }],
+    silent: ['PayproofConstraintViolations', 'PayproofApiUnavailable'],
+  },
 });

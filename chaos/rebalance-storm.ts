@@ -3,6 +3,8 @@
 // flow. Partitions move mid-batch; every revoked batch is redelivered to its new owner and absorbed.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
   standardProbes,
@@ -24,4 +26,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { rebalances: 6 },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

@@ -3,6 +3,7 @@
 // commit may or may not have happened), the workers see connection loss (transient: retried).
 // Nothing may be half-done, nothing lost, nothing dead-lettered.
 import {
+  bugAlerts,
   notAboutRedelivery,
   ranAtAll,
   standardProbes,
@@ -22,4 +23,5 @@ export default defineScenario({
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
+  alerts: { fire: [], silent: bugAlerts },
 });

@@ -3,6 +3,8 @@
 // re-publish), consumers lose their coordinator and rejoin. Confirmations do not depend on Kafka.
 import {
   apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
   standardProbes,
@@ -23,4 +25,5 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   checker: { convergenceTimeout: '90s' },
+  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
 });

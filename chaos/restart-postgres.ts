@@ -2,7 +2,7 @@
 // started 3 s later (crash recovery from the WAL). Every open transaction is lost mid-flight: a
 // confirmation in progress either committed whole (payment + outbox row, one statement) or not at
 // all; the API answers 503 meanwhile; the workers and the relay reconnect and retry.
-import { ranAtAll, standardProbes, steadyAfter, steadyBefore } from '../harness/chaos/defaults.ts';
+import { bugAlerts, ranAtAll, standardProbes, steadyAfter, steadyBefore } from '../harness/chaos/defaults.ts';
 import { defineScenario } from '../harness/chaos/scenario.ts';
 import { restartPostgres } from '../harness/chaos/service-faults.ts';
 
@@ -15,4 +15,5 @@ export default defineScenario({
   steadyState: { probes: standardProbes() },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, after: steadyAfter },
+  alerts: { fire: [], silent: bugAlerts },
 });

@@ -118,3 +118,18 @@ export const noLostAnswers = ['no-half-done'] as const;
  * duplicate flood) keep it deciding.
  */
 export const notAboutRedelivery = [...noLostAnswers, 'no-duplicate-sessions'] as const;
+
+/**
+ * Alerts that say the system is broken whatever the fault (issue 13: each scenario declares what
+ * must fire and what must not): a dead letter, or a constraint error thrown instead of absorbed,
+ * is a bug, not a symptom of a network fault. Only poison-flood, whose bad messages must be
+ * dead-lettered, expects the first.
+ */
+export const bugAlerts = ['PayproofDeadLetterQueueGrowing', 'PayproofConstraintViolations'] as const;
+
+/**
+ * While PostgreSQL is reachable, the API answers (no 5xx storm) and no retry loop gives up: Kafka,
+ * the workers, the clock and the cache are not the API's dependencies. Redis scenarios keep only
+ * the first (invalidations Redis refuses are parked, and may count as given up).
+ */
+export const databaseUpAlerts = ['PayproofApiUnavailable', 'PayproofRetriesExhausted'] as const;
