@@ -66,6 +66,13 @@ export function firingBetween(
   return out;
 }
 
+/** When the first fault was injected: the earliest start, whatever order the intervals were recorded in. */
+export function firstInjectionS(
+  intervals: readonly { readonly startS: number; readonly endS?: number | null }[],
+): number | undefined {
+  return intervals.length > 0 ? Math.min(...intervals.map((i) => i.startS)) : undefined;
+}
+
 export interface AlertJudgement {
   readonly samples: readonly Sample[];
   readonly names: readonly string[];

@@ -24,7 +24,14 @@ import {
   resultSchemaVersion,
 } from '../run/result.ts';
 import { type AlertFault, alertFaultNames } from '../system/alert-rules.ts';
-import { alertCriteria, alertIntervals, alertKey, alertNames, alertSample } from './alert-criteria.ts';
+import {
+  alertCriteria,
+  alertIntervals,
+  alertKey,
+  alertNames,
+  alertSample,
+  firstInjectionS,
+} from './alert-criteria.ts';
 import { createHolds, FaultController } from './controller.ts';
 import { dashboardSweep } from './dashboard-sweep.ts';
 import { chaosProfile } from './defaults.ts';
@@ -347,7 +354,11 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         expected: expectedAlerts,
         silent: silentAlerts,
         loadStartS,
-        firstFaultS: controller.intervals[0]?.startS,
+        // The earliest injection, not the first interval recorded: intervals are recorded as
+        // faults end, so a short fault injected later (slow-close's kill at 15 s) came first and
+        // moved the steady state's end past the 10 s injections (a lag alert of the fault was
+        // then judged a false positive).
+        firstFaultS: firstInjectionS(controller.intervals),
         lastHealS: Number.isFinite(lastHealS) ? lastHealS : undefined,
       }),
     );

@@ -15,7 +15,8 @@ describe('pgbench baseline', () => {
       serverUrl: stack.direct.databaseUrl,
       clients: 2,
       durationS: 2,
-      expectedTps: 2_000,
+      // Payments for 10,000/s: a quiet machine ran 3,400/s here, and a client that runs out confirms nothing.
+      expectedTps: 10_000,
     });
     expect(r.failed).toBe(0);
     expect(r.transactions).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import {
   alertSample,
   clearedAfter,
   firedAfter,
+  firstInjectionS,
 } from '../../harness/chaos/alert-criteria.ts';
 
 const k = 'alert_PayproofWorkerRestarted';
@@ -100,6 +101,18 @@ describe('alert criteria', () => {
     expect(judge((t) => t >= 12 && t < 15)).toMatchObject({ measured: 3, pass: false });
     expect(judge((t) => t >= 30 && t < 32)).toMatchObject({ measured: 2, pass: false });
     expect(judge((t) => t >= 30 && t < 32)!.name).toContain('PayproofWorkerDown 2 s');
+  });
+
+  it('the steady state ends at the earliest injection, not at the first interval recorded', () => {
+    // slow-close: three 20 s faults from 10 s, a kill at 15 s that ends first (and is recorded first).
+    expect(
+      firstInjectionS([
+        { startS: 15.5, endS: 18.5 },
+        { startS: 10.5, endS: 30.5 },
+        { startS: 10.4, endS: 30.5 },
+      ]),
+    ).toBe(10.4);
+    expect(firstInjectionS([])).toBeUndefined();
   });
 
   it('every alert a scenario declares (to fire or to stay silent) is a rule of the rules file', async () => {
