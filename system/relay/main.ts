@@ -9,6 +9,7 @@ import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { Readiness } from '../lib/readiness.ts';
 import { runService } from '../lib/service.ts';
 import { runExpiry } from './expiry.ts';
+import { checkedProducer } from './producer.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
 
 const config = loadBaseConfig(process.env, { pgPoolSize: 3 });
@@ -35,7 +36,9 @@ await runService('relay', log, async () => {
   if (acks === 1) log.warn('KAFKA_ACKS=1: events acknowledged by the leader alone can be lost on a failover');
   /** A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile). */
   const connected = async (): Promise<Producer> => {
-    const producer = kafka.producer({
+    // Checked: kafkajs can resolve a send that left out the partitions of a broker that died
+    // mid-request (system/relay/producer.ts); such a batch is not marked published.
+    const producer = checkedProducer(kafka, {
       idempotent: acks === -1,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
