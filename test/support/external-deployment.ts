@@ -7,11 +7,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { harnessKafka } from '../../harness/lib/kafka.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
+import { applicationDatabaseUrl } from '../../harness/system/plant.ts';
 import type { ServiceEndpoints } from '../../harness/target/target.ts';
 import type { TargetFile } from '../../harness/target/target-file.ts';
 import { repoRoot } from '../../harness/toolchain/toolchain.ts';
-import { instanceName, isProcessKind, type ProcessKind } from '../../system/contracts/processes.ts';
+import {
+  instanceName,
+  isProcessKind,
+  type ProcessKind,
+  type ProcessSpec,
+  processSpecs,
+} from '../../system/contracts/processes.ts';
 
 const main = join(repoRoot, 'system', 'main.ts');
 
@@ -56,6 +64,8 @@ export async function deploy(e: ServiceEndpoints, instances: readonly string[]):
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
   };
+  // provision migrates, so it connects as the owner; the processes connect as the application role
+  // the migrations create, as the harness's launcher and docker-compose.yml start them.
   const p = spawnSync(process.execPath, [main, 'provision'], { env, encoding: 'utf8', timeout: 120_000 });
   if (p.status !== 0) throw new Error(`provision failed (${p.status}): ${p.stdout}${p.stderr}`);
 
@@ -77,6 +87,7 @@ export async function deploy(e: ServiceEndpoints, instances: readonly string[]):
   const supervisor = spawn(process.execPath, [main, 'supervise', ...instances], {
     env: {
       ...env,
+      DATABASE_URL: applicationDatabaseUrl(e.databaseUrl),
       PORT: String(apiPort),
       METRICS_PORT_BASE: String(base),
       PAYPROOF_PID_DIR: join(dir, 'pids'),
@@ -134,9 +145,37 @@ export async function deploy(e: ServiceEndpoints, instances: readonly string[]):
       },
       { timeoutMs: 90_000, intervalMs: 250 },
     );
+    // Up means consuming, as the harness's launcher waits for it: on fresh services the group
+    // coordinator (__consumer_offsets) comes up after the processes answer /healthz, and a run whose
+    // workers have not joined yet measures no consumer lag and cannot judge its steady state.
+    await groupsStable(e.direct.kafkaBrokers, list);
   } catch (err) {
     await stop();
     throw err;
   }
   return { file, target, supervisor, log, stop };
+}
+
+/** Waits until every consumer group of `list` is Stable with one member per instance. */
+async function groupsStable(brokers: string, list: readonly { kind: ProcessKind }[]): Promise<void> {
+  const want = new Map<string, number>();
+  for (const { kind } of list) {
+    const spec: ProcessSpec = processSpecs[kind];
+    const group = spec.group;
+    if (group) want.set(group, (want.get(group) ?? 0) + 1);
+  }
+  const admin = harnessKafka(brokers, 'payproof-deploy').admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      'every consumer group of the deployment to be stable with all its instances',
+      async () => {
+        const { groups } = await admin.describeGroups([...want.keys()]);
+        return groups.every((g) => g.state === 'Stable' && g.members.length === want.get(g.groupId));
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
