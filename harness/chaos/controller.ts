@@ -194,10 +194,13 @@ export class FaultController {
   }
 
   async #lastResort(): Promise<void> {
-    try {
-      await resetAll(this.#o.toxiproxyUrl);
-    } catch (err) {
-      this.unhealed.push(`toxiproxy reset: ${(err as Error).message}`);
+    // A target without Toxiproxy (an external deployment with no proxies) has nothing to reset.
+    if (this.#o.toxiproxyUrl) {
+      try {
+        await resetAll(this.#o.toxiproxyUrl);
+      } catch (err) {
+        this.unhealed.push(`toxiproxy reset: ${(err as Error).message}`);
+      }
     }
     for (const pid of this.#o.pids()) {
       try {

@@ -131,6 +131,8 @@ export interface NemesisOptions {
   readonly log?: (line: string) => void;
   /** The faults to draw from (default: every nemesis fault). */
   readonly faults?: readonly string[];
+  /** What the system runs on (default native). */
+  readonly target?: ChaosRunOptions['target'];
 }
 
 export interface NemesisResult {
@@ -215,6 +217,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
       plantedFaults: o.plantedFaults,
       seed: o.seed,
       signal: o.signal,
+      ...(o.target ? { target: o.target } : {}),
       replay: replayCommand(schedule, o.plantedFaults, o.seed),
       log: (l) => (l.startsWith('[load]') || l.startsWith('[stack]') ? undefined : log(l)),
     });

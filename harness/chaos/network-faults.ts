@@ -2,40 +2,53 @@
 // and the other toxics (latency with jitter, reset_peer, bandwidth, slow_close). Overlapping
 // faults on one proxy are counted (Holds): a partition heals only when the last one ends, and each
 // fault's toxics carry its own id, so a heal never removes another fault's toxic.
-import type { ProxyName } from '../stack/stack.ts';
+// A fault names a logical proxy (`kafka`, `postgres`, `redis`, or one broker, `kafka-2`); the target
+// says which Toxiproxy proxies that is (`ctx.proxies`): every broker's proxy for `kafka` on a
+// three-broker cluster, the names of a target file on an external deployment.
 import { addToxic, blackHoleToxics, healProxy, type Stream, setEnabled, type Toxic } from './proxy.ts';
-import type { Fault, FaultContext, Heal } from './scenario.ts';
+import type { Fault, FaultContext, Heal, LogicalProxy } from './scenario.ts';
 
 const bothStreams: readonly Stream[] = ['upstream', 'downstream'];
 
 /** The proxy is disabled: listener closed, open connections cut, new connections refused. */
-export function partition(proxy: ProxyName): Fault {
+export function partition(proxy: LogicalProxy): Fault {
   return {
     label: `partition ${proxy}`,
     kind: 'partition',
     target: proxy,
+    needs: ['network'],
     async inject(ctx) {
-      const key = `disabled:${proxy}`;
-      if (ctx.holds.acquire(key) === 1) await setEnabled(ctx.toxiproxyUrl, proxy, false);
+      const names = ctx.proxies(proxy);
+      for (const name of names) {
+        if (ctx.holds.acquire(`disabled:${name}`) === 1) await setEnabled(ctx.toxiproxyUrl, name, false);
+      }
       return once(async () => {
-        if (ctx.holds.release(key) === 0)
-          await healProxy(ctx.toxiproxyUrl, proxy, { toxics: [], enable: true });
+        for (const name of names) {
+          if (ctx.holds.release(`disabled:${name}`) === 0)
+            await healProxy(ctx.toxiproxyUrl, name, { toxics: [], enable: true });
+        }
       });
     },
   };
 }
 
 /** Adds toxics (named after this fault instance) and returns the heal that removes exactly them. */
-async function withToxics(ctx: FaultContext, proxy: ProxyName, toxics: readonly Toxic[]): Promise<Heal> {
+async function withToxics(ctx: FaultContext, proxy: LogicalProxy, toxics: readonly Toxic[]): Promise<Heal> {
   const named = toxics.map((t) => ({ ...t, name: `${t.name}-${ctx.id}` }));
-  const added: string[] = [];
+  const added: { proxy: string; toxic: string }[] = [];
   const heal = once(async () => {
-    await healProxy(ctx.toxiproxyUrl, proxy, { toxics: added, enable: false });
+    for (const name of new Set(added.map((a) => a.proxy)))
+      await healProxy(ctx.toxiproxyUrl, name, {
+        toxics: added.filter((a) => a.proxy === name).map((a) => a.toxic),
+        enable: false,
+      });
   });
   try {
-    for (const t of named) {
-      await addToxic(ctx.toxiproxyUrl, proxy, t);
-      added.push(t.name);
+    for (const name of ctx.proxies(proxy)) {
+      for (const t of named) {
+        await addToxic(ctx.toxiproxyUrl, name, t);
+        added.push({ proxy: name, toxic: t.name });
+      }
     }
   } catch (err) {
     await heal();
@@ -45,20 +58,22 @@ async function withToxics(ctx: FaultContext, proxy: ProxyName, toxics: readonly 
 }
 
 /** Black hole: every byte dropped both ways, connections stay open: clients see timeouts, not errors. */
-export function blackHole(proxy: ProxyName): Fault {
+export function blackHole(proxy: LogicalProxy): Fault {
   return {
     label: `black hole ${proxy}`,
     kind: 'blackhole',
+    needs: ['network'],
     target: proxy,
     inject: (ctx) => withToxics(ctx, proxy, blackHoleToxics()),
   };
 }
 
 /** Latency (ms) with jitter (ms) on both directions: a round trip costs about 2 × latency. */
-export function latency(proxy: ProxyName, latencyMs: number, jitterMs = 0): Fault {
+export function latency(proxy: LogicalProxy, latencyMs: number, jitterMs = 0): Fault {
   return {
     label: `latency ${proxy} ${latencyMs}±${jitterMs}ms`,
     kind: 'latency',
+    needs: ['network'],
     target: proxy,
     inject: (ctx) =>
       withToxics(
@@ -76,10 +91,11 @@ export function latency(proxy: ProxyName, latencyMs: number, jitterMs = 0): Faul
 }
 
 /** TCP RST: a share (`toxicity`) of connections is reset `afterMs` after it sends data. */
-export function resetPeer(proxy: ProxyName, afterMs: number, toxicity = 1): Fault {
+export function resetPeer(proxy: LogicalProxy, afterMs: number, toxicity = 1): Fault {
   return {
     label: `reset peer ${proxy} after ${afterMs}ms (${Math.round(toxicity * 100)}%)`,
     kind: 'reset_peer',
+    needs: ['network'],
     target: proxy,
     inject: (ctx) =>
       withToxics(ctx, proxy, [
@@ -95,10 +111,11 @@ export function resetPeer(proxy: ProxyName, afterMs: number, toxicity = 1): Faul
 }
 
 /** Bandwidth limit in KB/s on both directions. */
-export function bandwidth(proxy: ProxyName, rateKBps: number): Fault {
+export function bandwidth(proxy: LogicalProxy, rateKBps: number): Fault {
   return {
     label: `bandwidth ${proxy} ${rateKBps} KB/s`,
     kind: 'bandwidth',
+    needs: ['network'],
     target: proxy,
     inject: (ctx) =>
       withToxics(
@@ -116,10 +133,11 @@ export function bandwidth(proxy: ProxyName, rateKBps: number): Fault {
 }
 
 /** A closing connection lingers `delayMs` before it really closes (half-dead sockets). */
-export function slowClose(proxy: ProxyName, delayMs: number): Fault {
+export function slowClose(proxy: LogicalProxy, delayMs: number): Fault {
   return {
     label: `slow close ${proxy} ${delayMs}ms`,
     kind: 'slow_close',
+    needs: ['network'],
     target: proxy,
     inject: (ctx) =>
       withToxics(

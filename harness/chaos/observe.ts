@@ -171,7 +171,9 @@ export class Observer {
 
   async #scrapeAll(): Promise<{ figures: Record<string, number>; fallbackLag: Record<string, number> }> {
     const procs = this.#o.processes().filter((p) => p.running);
-    const pages = await Promise.all(procs.map(async (p) => ({ p, samples: await scrape(p.metricsPort) })));
+    const pages = await Promise.all(
+      procs.map(async (p) => ({ p, samples: await scrape(p.metricsUrl ?? p.metricsPort) })),
+    );
     const lag: Record<string, number> = {};
     for (const { p, samples } of pages) {
       if (!samples) continue;

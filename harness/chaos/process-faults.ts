@@ -3,6 +3,7 @@
 // registered with the heal guard, so it is resumed even if the runner dies.
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import type { ProcessKind } from '../system/launcher.ts';
+import { resumeByPid } from '../target/target.ts';
 import { once } from './network-faults.ts';
 import type { Fault, FaultContext, ProcessView } from './scenario.ts';
 
@@ -20,7 +21,9 @@ export async function waitRestarted(
   ctx: FaultContext,
   name: string,
   restartsBefore: number,
-  timeoutMs = 30_000,
+  // A restarted Node process needs about 1 s of CPU to load; on a 2-core machine at load 20 it gets
+  // a few percent of one core (measured: 20-28 s to serve /healthz again, state R, no socket yet).
+  timeoutMs = 60_000,
 ) {
   await waitFor(
     `${name} to be restarted`,
@@ -30,8 +33,8 @@ export async function waitRestarted(
       if (!p.running || p.restarts <= restartsBefore) return false;
       if (p.kind === 'api')
         return (await fetch(`${ctx.system.apiUrl}/readyz`, { signal: AbortSignal.timeout(500) })).ok;
-      return (await fetch(`http://127.0.0.1:${p.metricsPort}/healthz`, { signal: AbortSignal.timeout(500) }))
-        .ok;
+      const base = p.metricsUrl ?? `http://127.0.0.1:${p.metricsPort}`;
+      return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(500) })).ok;
     },
     { timeoutMs, intervalMs: 100 },
   );
@@ -70,26 +73,20 @@ export function pause(kinds: readonly ProcessKind[], pick: Which = 'first'): Fau
     async inject(ctx) {
       const victims = kinds.flatMap((k) => targets(ctx, k, pick));
       for (const v of victims) {
-        if (ctx.holds.acquire(`stopped:${v.pid}`) === 1) {
-          ctx.guard.paused(v.pid);
+        if (ctx.holds.acquire(`stopped:${v.pid || v.name}`) === 1) {
+          if (v.pid > 0) ctx.guard.paused(v.pid);
           ctx.log(`[chaos] SIGSTOP ${v.name} (pid ${v.pid})`);
           ctx.system.signal(v.name, 'SIGSTOP');
         }
       }
       return once(async () => {
         for (const v of victims) {
-          if (ctx.holds.release(`stopped:${v.pid}`) === 0) {
-            // By pid, not name: a process restarted meanwhile is a different pid and was never stopped.
-            try {
-              process.kill(-v.pid, 'SIGCONT');
-            } catch {
-              try {
-                process.kill(v.pid, 'SIGCONT');
-              } catch {
-                // Gone (killed and restarted meanwhile): nothing to resume.
-              }
-            }
-            ctx.guard.resumed(v.pid);
+          if (ctx.holds.release(`stopped:${v.pid || v.name}`) === 0) {
+            // By the view taken at the pause, not the name: a process restarted meanwhile is a
+            // different one and was never stopped.
+            if (ctx.system.resume) ctx.system.resume(v);
+            else resumeByPid(v);
+            if (v.pid > 0) ctx.guard.resumed(v.pid);
             ctx.log(`[chaos] SIGCONT ${v.name} (pid ${v.pid})`);
           }
         }

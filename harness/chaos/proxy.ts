@@ -2,7 +2,6 @@
 // a partition (proxy disabled), toxics (latency, timeout / black hole, reset_peer, bandwidth,
 // slow_close), and a heal that is itself bounded, because removing a toxic can hang
 // (Shopify/toxiproxy#412). POST /reset, with a timeout, is the last resort.
-import type { ProxyName } from '../stack/stack.ts';
 
 /** Bound on every Toxiproxy API call: a fault that cannot be injected or healed is an error, not a hang. */
 export const apiTimeoutMs = 5_000;
@@ -54,7 +53,7 @@ async function call(
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function proxyState(toxiproxyUrl: string, name: ProxyName): Promise<ProxyState> {
+export async function proxyState(toxiproxyUrl: string, name: string): Promise<ProxyState> {
   return (await call(toxiproxyUrl, 'GET', `/proxies/${name}`)) as ProxyState;
 }
 
@@ -63,17 +62,17 @@ export function isHealthy(s: Pick<ProxyState, 'enabled' | 'toxics'>): boolean {
 }
 
 /** Partition: Toxiproxy closes the listener and every open connection; new connects are refused. */
-export async function setEnabled(toxiproxyUrl: string, name: ProxyName, enabled: boolean): Promise<void> {
+export async function setEnabled(toxiproxyUrl: string, name: string, enabled: boolean): Promise<void> {
   const p = await proxyState(toxiproxyUrl, name);
   await call(toxiproxyUrl, 'POST', `/proxies/${name}`, { enabled, listen: p.listen, upstream: p.upstream });
 }
 
-export async function addToxic(toxiproxyUrl: string, proxy: ProxyName, toxic: Toxic): Promise<void> {
+export async function addToxic(toxiproxyUrl: string, proxy: string, toxic: Toxic): Promise<void> {
   await call(toxiproxyUrl, 'POST', `/proxies/${proxy}/toxics`, toxic);
 }
 
 /** Removes one toxic; a toxic that is already gone counts as removed. */
-export async function removeToxic(toxiproxyUrl: string, proxy: ProxyName, toxicName: string): Promise<void> {
+export async function removeToxic(toxiproxyUrl: string, proxy: string, toxicName: string): Promise<void> {
   try {
     await call(toxiproxyUrl, 'DELETE', `/proxies/${proxy}/toxics/${toxicName}`);
   } catch (err) {
@@ -109,7 +108,7 @@ export async function resetAll(toxiproxyUrl: string, timeoutMs = apiTimeoutMs): 
  */
 export async function healProxy(
   toxiproxyUrl: string,
-  name: ProxyName,
+  name: string,
   opts: { toxics?: readonly string[]; enable?: boolean } = {},
 ): Promise<'clean' | 'healed' | 'reset'> {
   const enable = opts.enable ?? opts.toxics === undefined;
@@ -133,11 +132,11 @@ export async function healProxy(
 }
 
 /** Compatibility helpers with the shape the fault tests use (an Endpoints-like object). */
-export const disableProxy = (stack: { toxiproxyUrl: string }, name: ProxyName) =>
+export const disableProxy = (stack: { toxiproxyUrl: string }, name: string) =>
   setEnabled(stack.toxiproxyUrl, name, false);
 
-export async function blackHole(stack: { toxiproxyUrl: string }, name: ProxyName): Promise<void> {
+export async function blackHole(stack: { toxiproxyUrl: string }, name: string): Promise<void> {
   for (const t of blackHoleToxics()) await addToxic(stack.toxiproxyUrl, name, t);
 }
 
-export const heal = (stack: { toxiproxyUrl: string }, name: ProxyName) => healProxy(stack.toxiproxyUrl, name);
+export const heal = (stack: { toxiproxyUrl: string }, name: string) => healProxy(stack.toxiproxyUrl, name);

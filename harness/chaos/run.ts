@@ -24,6 +24,8 @@ import {
   resultSchemaVersion,
 } from '../run/result.ts';
 import { type AlertFault, alertFaultNames } from '../system/alert-rules.ts';
+import { providerFor } from '../target/providers.ts';
+import { type Capability, missingCapabilities, type TargetProvider } from '../target/target.ts';
 import {
   alertCriteria,
   alertIntervals,
@@ -35,12 +37,7 @@ import {
 import { createHolds, FaultController } from './controller.ts';
 import { dashboardSweep } from './dashboard-sweep.ts';
 import { chaosProfile } from './defaults.ts';
-import {
-  type AttachOptions,
-  attachEnvironment,
-  type RunEnvironment,
-  startEnvironment,
-} from './environment.ts';
+import { type AttachOptions, attachProvider, type RunEnvironment } from './environment.ts';
 import { startHealGuard } from './heal-guard.ts';
 import { maxLag, Observer } from './observe.ts';
 import { type AlertExpectation, type ChaosScenario, needsOf, type TimelineStep } from './scenario.ts';
@@ -62,7 +59,14 @@ export interface ChaosRunOptions {
   readonly kind?: 'chaos' | 'load';
   /** Planted bugs (PAYPROOF_FAULTS) for the system this run starts. */
   readonly plantedFaults?: readonly string[];
-  /** Attach to a running stack and system instead of starting fresh ones. */
+  /**
+   * Extra environment for every process of the system this run starts: a planted
+   * misconfiguration (`KAFKA_ACKS=1`). Needs a target that starts the system, like planted bugs.
+   */
+  readonly systemEnv?: Readonly<Record<string, string>>;
+  /** What the system runs on (harness/target/); default native (a fresh stack and system). */
+  readonly target?: TargetProvider;
+  /** Attach to a running stack and system instead of starting fresh ones (an external target). */
   readonly attach?: AttachOptions;
   /** Seeds the load's choices (and the flood's). */
   readonly seed?: number;
@@ -129,23 +133,45 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const label = o.label ?? s.name;
   const startedAt = new Date();
   const wall0 = performance.now();
-  refuseWhatCannotRun(s.name, timeline, o);
-  if (o.attach && planted.length)
-    throw new Error('--faults plants bugs in a system this run starts: not with --attach');
+  const provider = o.attach ? attachProvider(o.attach) : (o.target ?? providerFor('native'));
+  const replay =
+    o.replay ??
+    `npm run chaos -- ${s.name} --seed ${seed}${planted.length ? ` --faults ${planted.join(',')}` : ''}${
+      o.systemEnv
+        ? ` --env ${Object.entries(o.systemEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`
+        : ''
+    }${provider.ref.provider === 'native' ? '' : ` --target ${provider.ref.text}`}`;
 
   const dir = createRunFolder(`${o.kind ?? 'chaos'}:${label}`, o.reportsRoot);
   log(`[chaos] ${label}: run folder ${dir}`);
-  const env: RunEnvironment = o.attach
-    ? await attachEnvironment(o.attach)
-    : await startEnvironment({
-        runDir: join(dir, 'stack'),
-        spec: s.system ?? {},
-        faults: systemFaults,
-        alertFaults,
-        log,
-        // Nothing to inject: no proxy on the path (a load run).
-        direct: timeline.length === 0,
-      });
+  // A fault the target cannot perform: UNKNOWN with the reason, before anything starts.
+  const misconfigured = Object.entries(o.systemEnv ?? {}).map(([k, v]) => `${k}=${v}`);
+  const cannot = cannotRun(timeline, [...planted, ...misconfigured], provider);
+  if (cannot) {
+    log(`[chaos] ${label}: UNKNOWN: ${cannot}`);
+    return unknownOutcome({
+      dir,
+      label,
+      kind: o.kind,
+      seed,
+      startedAt,
+      planted,
+      replay,
+      reason: cannot,
+      provider,
+    });
+  }
+  const env: RunEnvironment = await provider.open({
+    runDir: join(dir, 'stack'),
+    spec: o.systemEnv ? { ...s.system, env: { ...s.system?.env, ...o.systemEnv } } : (s.system ?? {}),
+    faults: systemFaults,
+    alertFaults,
+    log,
+    // Nothing to inject: no proxy on the path (a load run).
+    direct: timeline.length === 0,
+  });
   const guard = startHealGuard(env.endpoints.toxiproxyUrl);
   const samples = new SampleWriter(dir);
   const history = new History(join(dir, files.history));
@@ -190,7 +216,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       toxiproxyUrl: env.endpoints.toxiproxyUrl,
       kafka: { proxied: env.endpoints.kafkaBrokers, direct: env.endpoints.direct.kafkaBrokers },
       directDatabaseUrl: env.endpoints.direct.databaseUrl,
-      stack: env.stack,
+      services: env.services,
+      proxies: (logical) => env.proxies(logical),
       system: env.system,
       history,
       holds,
@@ -434,7 +461,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     criteria,
     invariants,
     exercised: exercised as Partial<Exercised>,
-    plantedFaults: planted,
+    plantedFaults: [...planted, ...misconfigured],
     faults: controller.intervals,
     figures: {
       ...(load?.figures ?? {}),
@@ -468,16 +495,16 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       loadavg: loadavg()
         .map((x) => x.toFixed(2))
         .join(' '),
-      stack: env.attached ? 'attached' : 'fresh (free ports)',
+      target: env.ref.text,
+      kafkaBrokers: String(env.endpoints.kafkaBrokers.split(',').length),
+      stack: env.owned ? 'fresh (free ports)' : 'attached (not started by this run)',
       stackRunDir: env.endpoints.runDir,
       servicesPath:
         env.path === 'direct'
           ? 'direct (no fault in the timeline: the system talks to PostgreSQL, Kafka and Redis without Toxiproxy)'
           : 'through Toxiproxy',
     },
-    replay:
-      o.replay ??
-      `npm run chaos -- ${s.name} --seed ${seed}${planted.length ? ` --faults ${planted.join(',')}` : ''}`,
+    replay,
   };
 
   try {
@@ -517,15 +544,68 @@ async function waitForAlertsToClear(
   }
 }
 
-/** Refuses, before anything starts, a timeline the chosen environment cannot apply. */
-function refuseWhatCannotRun(name: string, timeline: readonly TimelineStep[], o: ChaosRunOptions) {
-  if (!o.attach) return;
-  const needs = needsOf({ timeline });
-  if (needs.size > 0) {
-    throw new Error(
-      `${name} needs ${[...needs].join(', ')}: it restarts services or signals processes, which only a run that started its own stack and system may do (drop --attach)`,
-    );
+/** Why this target cannot run this timeline (or these planted bugs); undefined when it can. */
+export function cannotRun(
+  timeline: readonly TimelineStep[],
+  planted: readonly string[],
+  provider: Pick<TargetProvider, 'lacks' | 'unavailable' | 'ref'>,
+): string | undefined {
+  const unavailable = provider.unavailable();
+  if (unavailable) return unavailable;
+  const needs = new Set<Capability>(needsOf({ timeline }) as Set<Capability>);
+  if (planted.length) needs.add('planted-bugs');
+  const missing = missingCapabilities(needs, provider.lacks);
+  return missing.length ? `target ${provider.ref.text} ${missing.join('; ')}` : undefined;
+}
+
+/** The result of a run that could not start on its target: UNKNOWN, with the reason, nothing checked. */
+function unknownOutcome(a: {
+  dir: string;
+  label: string;
+  kind: ChaosRunOptions['kind'];
+  seed: number;
+  startedAt: Date;
+  planted: readonly string[];
+  replay: string;
+  reason: string;
+  provider: TargetProvider;
+}): ChaosOutcome {
+  const result: RunResult = {
+    schemaVersion: resultSchemaVersion,
+    verdict: 'UNKNOWN',
+    reason: a.reason,
+    scenario: `${a.kind ?? 'chaos'}:${a.label}`,
+    seed: a.seed,
+    startedAt: a.startedAt.toISOString(),
+    durationS: 0,
+    criteria: [],
+    invariants: [
+      {
+        name: 'chaos-faults-applied',
+        description:
+          'every fault of the timeline was injected and healed (else the run proves nothing about it)',
+        valid: 'unknown',
+        violations: 0,
+        examples: [],
+        checked: 0,
+        unknownReason: a.reason,
+      },
+    ],
+    exercised: {},
+    plantedFaults: [...a.planted],
+    faults: [],
+    figures: {},
+    environment: { node: process.version, target: a.provider.ref.text },
+    replay: a.replay,
+  };
+  writeResult(a.dir, result);
+  let page: string | undefined;
+  try {
+    page = finalizeRun(a.dir).page;
+  } catch {
+    // the result stands without its page
   }
+  return { result, load: undefined, dir: a.dir, page, exitCode: exitCodeFor('UNKNOWN') };
 }
 
 /** The measured load's planned length in seconds, when the executor has one. */

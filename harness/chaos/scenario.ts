@@ -7,9 +7,12 @@ import { parseDurationMs } from '../load/duration.ts';
 import type { LoadProfile, Workload } from '../load/profile.ts';
 import type { Thresholds } from '../load/thresholds.ts';
 import type { History } from '../run/history.ts';
-import type { Stack } from '../stack/stack.ts';
 import type { ProcessKind } from '../system/launcher.ts';
 import type { SeedOptions } from '../system/seed.ts';
+import type { Capability, ServiceControl } from '../target/target.ts';
+
+/** A proxy as faults name it: `kafka`, `postgres`, `redis`, or one broker (`kafka-2`). */
+export type LogicalProxy = string;
 
 /** One process of the system under test, as the faults see it. */
 export interface ProcessView {
@@ -18,6 +21,8 @@ export interface ProcessView {
   readonly pid: number;
   readonly running: boolean;
   readonly metricsPort: number;
+  /** Where its /metrics and /healthz answer (default http://127.0.0.1:<metricsPort>). */
+  readonly metricsUrl?: string;
   /** Restarts performed by the supervisor so far. */
   readonly restarts: number;
 }
@@ -28,6 +33,11 @@ export interface SystemControl {
   processes(): readonly ProcessView[];
   /** Sends a signal to one process's group; false when it is not running. */
   signal(name: string, sig: NodeJS.Signals): boolean;
+  /**
+   * Resumes a process paused by SIGSTOP, by the view taken when it was paused (a process restarted
+   * meanwhile is another one and was never stopped). Default: SIGCONT to that pid.
+   */
+  resume?(p: ProcessView): void;
   /** Starts one more instance of a kind, with extra environment; returns its name. Absent when attached. */
   add?(kind: ProcessKind, env?: NodeJS.ProcessEnv): Promise<string>;
   /** Stops one instance for good (scale down). Absent when attached. */
@@ -50,8 +60,10 @@ export interface FaultContext {
   /** Kafka bootstrap addresses: `proxied` is what the system uses, `direct` bypasses every fault. */
   readonly kafka: { readonly proxied: string; readonly direct: string };
   readonly directDatabaseUrl: string;
-  /** The stack, when this run started it (service restarts need it); undefined when attached. */
-  readonly stack: Stack | undefined;
+  /** Kill and start the infrastructure's services (brokers, PostgreSQL); undefined when the target cannot. */
+  readonly services: ServiceControl | undefined;
+  /** The Toxiproxy proxies behind a logical name (`kafka`: every broker's proxy on a cluster). */
+  proxies(logical: LogicalProxy): readonly string[];
   readonly system: SystemControl;
   readonly history: History;
   readonly holds: Holds;
@@ -77,8 +89,11 @@ export interface Fault {
   readonly kind: string;
   /** `kafka`, `postgres`, `redis`, a process kind or name. */
   readonly target: string;
-  /** What the run must provide: its own stack (restart a service) or control of the processes. */
-  readonly needs?: readonly ('own-stack' | 'processes' | 'scaling')[];
+  /**
+   * What the target must be able to do (harness/target/target.ts): a fault whose target cannot do
+   * it makes the scenario UNKNOWN with the reason, before anything runs.
+   */
+  readonly needs?: readonly Capability[];
   inject(ctx: FaultContext): Promise<Heal>;
 }
 

@@ -84,9 +84,11 @@ export class CounterTotals {
 }
 
 /** Fetches one /metrics page, bounded; undefined when the process does not answer (stopped, restarting). */
-export async function scrape(port: number, timeoutMs = 700): Promise<PromSample[] | undefined> {
+/** `port` on this machine, or a base URL (a process of an external target: `http://host:9401`). */
+export async function scrape(port: number | string, timeoutMs = 700): Promise<PromSample[] | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    const base = typeof port === 'number' ? `http://127.0.0.1:${port}` : port.replace(/\/$/, '');
+    const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return undefined;
     return parsePrometheus(await res.text());
   } catch {

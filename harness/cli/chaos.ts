@@ -6,6 +6,7 @@ import { type ChaosOutcome, runChaos } from '../chaos/run.ts';
 import { formatMarkdown, formatTable, summaryRow, worstExitCode } from '../chaos/summary-table.ts';
 import { parseDurationMs } from '../load/duration.ts';
 import { alertFaultNames } from '../system/alert-rules.ts';
+import { providerFor } from '../target/providers.ts';
 import {
   bool,
   type CommandSpec,
@@ -19,7 +20,15 @@ import {
 import { printOutcome } from './outcome.ts';
 import { Progress } from './progress.ts';
 import { formatRunProgress } from './run-progress.ts';
-import { durationFlag, exportPath, plantedFaultNames, plantedFrom } from './values.ts';
+import {
+  durationFlag,
+  exportPath,
+  plantedFaultNames,
+  plantedFrom,
+  targetFrom,
+  targetOption,
+} from './values.ts';
+import { chaosSelection } from './verify.ts';
 
 const scenarios = scenarioNames();
 const modes = ['all', 'random', 'schedule', 'list'];
@@ -29,7 +38,7 @@ export const chaosCommand: CommandSpec = {
   summary:
     'Runs one fault scenario (chaos/<name>.ts) under load on a fresh stack and system: steady state before,\nthe fault timeline, heal, convergence, every invariant, and reports/<stamp>-chaos-<name>/.',
   usage: [
-    '<scenario> [--seed N] [--faults a,b] [--attach [--stack stack.json] [--api URL]]',
+    '<scenario> [--seed N] [--faults a,b] [--target TARGET | --attach [--stack stack.json] [--api URL]]',
     'all [--markdown]',
     'random [--seed S] [--runs N] [--budget 15m]',
     "schedule '<json>'",
@@ -49,6 +58,13 @@ export const chaosCommand: CommandSpec = {
       description: 'planted bugs (PAYPROOF_FAULTS also works); alert-* ones go into the alert rules',
       choices: [...plantedFaultNames, ...alertFaultNames],
       list: true,
+    },
+    target: targetOption,
+    env: {
+      type: 'string',
+      value: 'K=V,...',
+      description:
+        'extra environment for every process of the system this run starts: a planted misconfiguration (KAFKA_ACKS=1)',
     },
     attach: {
       type: 'boolean',
@@ -95,6 +111,8 @@ export const chaosCommand: CommandSpec = {
     'npm run chaos -- all --markdown                  # every scenario, then one table',
     'npm run chaos -- random --seed 7 --runs 5        # generated fault schedules, shrunk on failure',
     'npm run chaos -- latency-kafka --attach          # against the running `npm run system`',
+    'npm run chaos -- kill-worker --target external:deploy.json   # a deployment described by a target file',
+    'npm run chaos -- kill-leader --target native-cluster --env KAFKA_ACKS=1   # planted acks=1: must FAIL',
   ],
 };
 
@@ -111,6 +129,10 @@ async function main(args: Parsed): Promise<number> {
         ...(str(args, 'api') ? { apiUrl: str(args, 'api')! } : {}),
       }
     : undefined;
+  if (attach && str(args, 'target') !== undefined)
+    throw new UsageError('--attach is an external target already: give --target or --attach, not both');
+  const target = attach ? undefined : targetFrom(str(args, 'target'));
+  const systemEnv = envPairs(str(args, 'env'));
   const summaryExport = exportPath(str(args, 'summary-export'));
   if (summaryExport && (modes.includes(command ?? '') || !command))
     throw new UsageError('--summary-export goes with one scenario');
@@ -150,7 +172,12 @@ async function main(args: Parsed): Promise<number> {
 
   if (command === 'all') {
     const outcomes: ChaosOutcome[] = [];
-    for (const name of scenarios) {
+    // The cluster scenarios need three brokers: on one they are listed, not run (verify does the same).
+    const { skip } = await chaosSelection(target ?? providerFor('native'));
+    if (skip?.size)
+      console.error(`not on one broker (--target native-cluster runs them): ${[...skip].join(', ')}`);
+    const names = scenarios.filter((n) => !skip?.has(n));
+    for (const name of names) {
       if (interrupt.signal.aborted) break;
       const scenario = await loadScenario(name);
       try {
@@ -159,6 +186,7 @@ async function main(args: Parsed): Promise<number> {
           scenario,
           plantedFaults: planted,
           seed,
+          target,
           signal: interrupt.signal,
           log: (line) => progress.log(line),
           onProgress: (p) => progress.update(formatRunProgress(p), p.phase),
@@ -173,16 +201,14 @@ async function main(args: Parsed): Promise<number> {
     const rows = outcomes.map((o) => summaryRow(o.result));
     console.log(`\n${formatTable(rows)}`);
     if (bool(args, 'markdown')) console.log(`\n${formatMarkdown(rows)}`);
-    return worstExitCode([
-      ...rows.map((r) => r.verdict),
-      ...(rows.length < scenarios.length ? ['UNKNOWN'] : []),
-    ]);
+    return worstExitCode([...rows.map((r) => r.verdict), ...(rows.length < names.length ? ['UNKNOWN'] : [])]);
   }
   if (command === 'random') {
     const r = await runNemesis({
       seed: seed ?? Date.now() % 1_000_000,
       runs: num(args, 'runs', 3),
       plantedFaults: planted,
+      target,
       budgetMs: parseDurationMs(budget),
       signal: interrupt.signal,
     });
@@ -199,6 +225,7 @@ async function main(args: Parsed): Promise<number> {
     }
     const o = await runSchedule(schedule as Parameters<typeof runSchedule>[0], {
       plantedFaults: planted,
+      target,
       seed,
       signal: interrupt.signal,
     });
@@ -212,6 +239,8 @@ async function main(args: Parsed): Promise<number> {
     plantedFaults: planted,
     seed,
     attach,
+    target,
+    ...(systemEnv ? { systemEnv } : {}),
     signal: interrupt.signal,
     log: (line) => progress.log(line),
     onProgress: (p) => progress.update(formatRunProgress(p), p.phase),
@@ -219,6 +248,18 @@ async function main(args: Parsed): Promise<number> {
   progress.done();
   printOutcome(o, { summaryExport });
   return o.exitCode;
+}
+
+/** `K=V,K2=V2` → an environment; undefined when absent. */
+function envPairs(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',').filter(Boolean)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!m) throw new UsageError(`--env ${pair}: expected NAME=value (upper-case name)`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
 if (import.meta.main) await runCommand(chaosCommand, main);

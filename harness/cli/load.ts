@@ -16,6 +16,8 @@ import {
   exportPath,
   plantedFaultNames,
   plantedFrom,
+  targetFrom,
+  targetOption,
   withoutFlag,
   workerCounts,
 } from './values.ts';
@@ -27,7 +29,7 @@ export const loadCommand: CommandSpec = {
   summary:
     'Runs a load profile (scenarios/<name>.ts, k6 vocabulary) against a fresh stack and system, waits for\nconvergence, checks every invariant and writes reports/<stamp>-load-<profile>/.',
   usage: [
-    '[--profile NAME] [--duration 30s] [--vus N] [--rate R] [--workers kind=N,...] [--seed N]',
+    '[--profile NAME] [--duration 30s] [--vus N] [--rate R] [--workers kind=N,...] [--seed N] [--target TARGET]',
     '--list',
   ],
   options: {
@@ -77,6 +79,7 @@ export const loadCommand: CommandSpec = {
       value: 'FILE',
       description: "write the end-of-test summary as JSON in k6's --summary-export shape",
     },
+    target: targetOption,
     list: { type: 'boolean', description: 'list the profiles and exit' },
   },
   positionals: { name: 'profile', max: 1, choices: profiles, description: 'same as --profile' },
@@ -111,6 +114,9 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
   const instances = workerCounts(str(args, 'workers'), processKinds);
   const seed = num(args, 'seed') ?? Date.now() % 1_000_000;
   const summaryExport = exportPath(str(args, 'summary-export'));
+  const target = targetFrom(str(args, 'target'));
+  if (target.ref.provider === 'external' && str(args, 'workers'))
+    throw new UsageError('--workers starts instances: an external target runs its own (drop --workers)');
 
   const scenario = defineScenario({
     name: `load-${profile.name}`,
@@ -162,6 +168,7 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
     plantedFaults: planted,
     signal: interrupt.signal,
     seed,
+    target,
     replay: `npm run load -- ${[...withoutFlag(argv, 'seed'), '--seed', String(seed)].join(' ')}`,
   });
   progress.done();

@@ -15,7 +15,7 @@ import {
 } from '../run/result.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { bool, type CommandSpec, parseOrExit, str, usageCheck } from './command.ts';
-import { plantedFaultNames, plantedFrom } from './values.ts';
+import { plantedFaultNames, plantedFrom, targetFrom, targetOption } from './values.ts';
 
 export const propertyCommand: CommandSpec = {
   invocation: 'npm run property --',
@@ -27,6 +27,7 @@ export const propertyCommand: CommandSpec = {
     '--seed S --path P [--model [--replay-path R] | --kafka]',
   ],
   options: {
+    target: targetOption,
     runs: {
       type: 'string',
       value: 'N',
@@ -90,6 +91,8 @@ const args = parseOrExit(propertyCommand);
 const planted = str(args, 'planted');
 const faults = usageCheck(propertyCommand, () => plantedFrom(str(args, 'faults')).join(','));
 const runs = str(args, 'runs') ?? '25';
+// Checked before anything runs; the test suite's global setup reads it as PAYPROOF_TARGET.
+const target = usageCheck(propertyCommand, () => targetFrom(str(args, 'target')));
 const name = planted ? 'property-planted' : faults ? `property-${faults.replace(/,/g, '+')}` : 'property';
 const runDir = createRunFolder(name);
 const startedAt = new Date();
@@ -124,6 +127,7 @@ const vitest = spawnSync(
       ...(str(args, 'seed') ? { PAYPROOF_PROPERTY_SEED: str(args, 'seed') } : {}),
       ...(str(args, 'path') ? { PAYPROOF_PROPERTY_PATH: str(args, 'path') } : {}),
       PAYPROOF_PROPERTY_OUT: out,
+      PAYPROOF_TARGET: target.ref.text,
       PAYPROOF_PROPERTY_HISTORY: join(runDir, 'history.jsonl'),
     },
   },
@@ -345,7 +349,7 @@ const result: RunResult = {
   plantedFaults: planted ? [planted] : faults.split(',').filter(Boolean),
   faults: [],
   figures,
-  environment: environment(),
+  environment: { ...environment(), target: target.ref.text },
   replay,
 };
 writeResult(runDir, result);

@@ -5,15 +5,19 @@ import { startStack, stopOnSignals } from '../stack/stack.ts';
 import { defaultInstances, processKinds, startSystem } from '../system/launcher.ts';
 import { metricsLines } from '../system/metrics-endpoints.ts';
 import { seed } from '../system/seed.ts';
+import type { TargetProvider } from '../target/target.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { bool, type CommandSpec, type Parsed, runCommand, str } from './command.ts';
-import { plantedFaultNames, plantedFrom, workerCounts } from './values.ts';
+import { plantedFaultNames, plantedFrom, targetFrom, targetOption, workerCounts } from './values.ts';
 
 export const systemCommand: CommandSpec = {
   invocation: 'npm run system --',
   summary:
     'Starts the stack (PostgreSQL, Kafka, Redis, Toxiproxy) and the reference system (API, relay, four workers)\non fixed ports, prints every address (API, DATABASE_URL, Kafka, Redis, each /metrics endpoint, Prometheus), shows\nthe logs; Ctrl-C stops everything.',
-  usage: ['[--workers kind=N,...] [--faults a,b] [--quiet]'],
+  usage: [
+    '[--workers kind=N,...] [--faults a,b] [--quiet] [--target native|native-cluster]',
+    '--target external:<file>   (checks a running deployment and prints its addresses)',
+  ],
   options: {
     workers: {
       type: 'string',
@@ -28,11 +32,14 @@ export const systemCommand: CommandSpec = {
       list: true,
     },
     quiet: { type: 'boolean', description: "do not echo the processes' logs (they stay in the run folder)" },
+    target: targetOption,
   },
   examples: [
     'npm run system                                   # API on http://127.0.0.1:3000 (PORT overrides it)',
     'npm run system -- --workers purchase=3,allocation=2',
     'npm run system -- --faults skip-inbox --quiet    # a planted bug, logs in .runs/ only',
+    'npm run system -- --target native-cluster        # three Kafka brokers (replication 3)',
+    'npm run system -- --target external:deploy.json  # is that deployment up? prints its addresses',
   ],
   exits: '0 after Ctrl-C, 64 usage error, 2 when the stack or the system cannot start',
 };
@@ -41,10 +48,23 @@ async function main(args: Parsed): Promise<number> {
   const instances = { ...defaultInstances, ...workerCounts(str(args, 'workers'), processKinds) };
   const faults = plantedFrom(str(args, 'faults'));
   const quiet = bool(args, 'quiet');
+  const target = targetFrom(str(args, 'target'));
+  const unavailable = target.unavailable();
+  if (unavailable) {
+    console.error(unavailable);
+    return 2;
+  }
+  if (target.ref.provider === 'external') return showExternal(target);
+  const brokers = target.ref.provider === 'native-cluster' ? 3 : 1;
   const runDir = join(repoRoot, '.runs', `system-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
   console.log(`starting stack and system (logs in ${runDir}/logs)`);
-  const stack = await startStack({ runDir, ports: 'fixed', onProgress: (l) => console.log(`  ${l}`) });
+  const stack = await startStack({
+    runDir,
+    ports: 'fixed',
+    brokers,
+    onProgress: (l) => console.log(`  ${l}`),
+  });
   let stopSystem: (() => Promise<void>) | undefined;
   stopOnSignals(async () => {
     await stopSystem?.();
@@ -90,6 +110,38 @@ function prometheusPort(env: NodeJS.ProcessEnv = process.env): number {
   if (!Number.isInteger(n) || n <= 0 || n > 65535)
     throw new Error(`PAYPROOF_PROMETHEUS_PORT=${raw} is not a port number`);
   return n;
+}
+
+/** An external deployment is not ours to start: say whether it answers, and where everything is. */
+async function showExternal(target: TargetProvider): Promise<number> {
+  const t = await target
+    .open({ runDir: '', spec: {}, faults: [], seed: false, log: (l) => console.log(l) })
+    .catch((err: Error) => err);
+  if (t instanceof Error) {
+    console.error(t.message);
+    return 2;
+  }
+  const e = t.endpoints;
+  console.log(`API            ${t.system.apiUrl}   ready
+DATABASE_URL=${e.databaseUrl}${e.direct.databaseUrl !== e.databaseUrl ? `   (direct ${e.direct.databaseUrl})` : ''}
+KAFKA_BROKERS=${e.kafkaBrokers}${e.direct.kafkaBrokers !== e.kafkaBrokers ? `   (direct ${e.direct.kafkaBrokers})` : ''}
+REDIS_URL=${e.redisUrl}${e.direct.redisUrl !== e.redisUrl ? `   (direct ${e.direct.redisUrl})` : ''}
+TOXIPROXY_URL=${e.toxiproxyUrl || '(none)'}
+processes:
+${t.system
+  .processes()
+  .map(
+    (p) =>
+      `  ${p.name.padEnd(22)} ${p.running ? 'running' : 'NOT RUNNING'}${p.pid ? ` pid ${p.pid}` : ''}${p.metricsUrl ? ` ${p.metricsUrl}/metrics` : ''}`,
+  )
+  .join('\n')}
+cannot: ${
+    Object.entries(t.lacks)
+      .map(([k, v]) => `${k} (${v})`)
+      .join('; ') || 'nothing'
+  }`);
+  await t.close();
+  return 0;
 }
 
 if (import.meta.main) await runCommand(systemCommand, main);

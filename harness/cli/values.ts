@@ -3,6 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDurationMs } from '../load/duration.ts';
+import { providerFor } from '../target/providers.ts';
+import { parseTargetRef, type TargetProvider } from '../target/target.ts';
 import { didYouMean, UsageError } from './command.ts';
 
 /**
@@ -91,4 +93,32 @@ export function exportPath(path: string | undefined): string | undefined {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UsageError(`--summary-export ${path}: no folder ${dir} to write it in`);
   return path;
+}
+
+/** `--target`, shared by every command (harness/target/, docs/targets.md). */
+export const targetOption = {
+  type: 'string',
+  value: 'TARGET',
+  description:
+    'what the system runs on: native (default), native-cluster, compose, testcontainers, external:<file> (PAYPROOF_TARGET also works)',
+} as const;
+
+/**
+ * `--target` or PAYPROOF_TARGET, parsed and (for external:<file>) read and checked before anything
+ * runs; a mistake is a usage error naming it.
+ */
+export function targetFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): TargetProvider {
+  const text = flag ?? env.PAYPROOF_TARGET;
+  try {
+    const ref = parseTargetRef(text);
+    if (ref.file && !existsSync(ref.file)) throw new Error(`--target ${ref.text}: no such file`);
+    return providerFor(ref);
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message.replace(
+        /^--target/,
+        flag === undefined && text ? 'PAYPROOF_TARGET' : '--target',
+      ),
+    );
+  }
 }

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scenarioNames } from '../chaos/catalogue.ts';
+import { loadCatalogue, scenarioNames } from '../chaos/catalogue.ts';
+import { needsOf } from '../chaos/scenario.ts';
 import { formatTable, summaryRow } from '../chaos/summary-table.ts';
 import { listProfiles } from '../load/profiles.ts';
 import { listRuns } from '../report/index-page.ts';
@@ -19,9 +20,11 @@ import {
   type RunResult,
   resultSchemaVersion,
 } from '../run/result.ts';
+import type { TargetProvider } from '../target/target.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { bool, type CommandSpec, closest, type Parsed, runCommand, str, UsageError } from './command.ts';
 import { about, clock, Progress } from './progress.ts';
+import { targetFrom, targetOption } from './values.ts';
 
 interface Step {
   readonly name: string;
@@ -35,7 +38,10 @@ export const verifyCommand: CommandSpec = {
   invocation: 'npm run verify --',
   summary:
     'The main job: the property suite and the planted-bug matrix, every chaos scenario, the 1000-user loads, one\nafter the other on fresh stacks; then one summary page (reports/<stamp>-verify/) and reports/index.html.',
-  usage: ['[--quick] [--load PROFILE] [--only step,...] [--verbose] [--mutate]', '--list [--quick]'],
+  usage: [
+    '[--quick] [--load PROFILE] [--only step,...] [--verbose] [--mutate] [--target TARGET]',
+    '--list [--quick]',
+  ],
   options: {
     quick: {
       type: 'boolean',
@@ -58,6 +64,7 @@ export const verifyCommand: CommandSpec = {
     },
     verbose: { type: 'boolean', description: "stream each step's output (it always goes to <step>.log too)" },
     list: { type: 'boolean', description: 'list the steps with their typical durations and exit' },
+    target: targetOption,
   },
   examples: [
     'npm run verify                                   # everything (~20 min on 2 cores)',
@@ -66,19 +73,45 @@ export const verifyCommand: CommandSpec = {
     'npm run verify -- --load default                 # the ~1000 payments/s stress profile',
     'npm run verify -- --list',
     'npm run verify -- --mutate                       # plus mutation testing of system/',
+    'npm run verify -- --quick --target external:deploy.json   # every step against a running deployment',
   ],
 };
 
+/** What the target decides about the chaos steps. */
+export interface ChaosSelection {
+  /** Scenarios of another shape of target (the cluster scenarios on one broker): not run, listed. */
+  readonly skip?: ReadonlySet<string>;
+  /** Added to the quick selection (kill-leader on a cluster). */
+  readonly quick?: readonly string[];
+}
+
+/**
+ * Scenarios that need a cluster (`brokers`) run only on a target that has one; on one broker they
+ * would only say UNKNOWN. Every other scenario a target cannot perform still runs and says UNKNOWN
+ * with the reason (never a silent skip).
+ */
+export async function chaosSelection(target: TargetProvider): Promise<ChaosSelection> {
+  const cluster = (await loadCatalogue()).filter((s) => needsOf(s).has('brokers')).map((s) => s.name);
+  return target.lacks.brokers === undefined ? { quick: ['kill-leader'] } : { skip: new Set(cluster) };
+}
+
 /** The steps of a verify run, in order. */
-export function verifySteps(quick: boolean, load: string | undefined, mutate = false): Step[] {
+export function verifySteps(
+  quick: boolean,
+  load: string | undefined,
+  mutate = false,
+  chaos: ChaosSelection = {},
+): Step[] {
   return [
     { name: 'property', script: 'property.ts', args: quick ? ['--runs', '10'] : ['--runs', '30'] },
     { name: 'property:planted', script: 'property.ts', args: ['--planted', 'all'] },
-    ...(quick ? quickChaos : scenarioNames()).map((s) => ({
-      name: `chaos:${s}`,
-      script: 'chaos.ts',
-      args: [s],
-    })),
+    ...(quick ? [...quickChaos, ...(chaos.quick ?? [])] : scenarioNames())
+      .filter((s) => !chaos.skip?.has(s))
+      .map((s) => ({
+        name: `chaos:${s}`,
+        script: 'chaos.ts',
+        args: [s],
+      })),
     // 1000 concurrent users at the pace this machine sustains (~100 payments/s), and 1000 payments
     // fired at the same instant. `--load default` runs the ~1000 payments/s stress profile instead,
     // which needs more than 2 cores (docs/benchmarks.md).
@@ -147,7 +180,10 @@ export function verifyStatus(a: {
 
 async function main(args: Parsed): Promise<number> {
   const quick = bool(args, 'quick');
-  const steps = verifySteps(quick, str(args, 'load'), bool(args, 'mutate'));
+  // Checked (and, for external:<file>, read) before anything runs; every step gets it as PAYPROOF_TARGET.
+  const target = targetFrom(str(args, 'target'));
+  const chaos = await chaosSelection(target);
+  const steps = verifySteps(quick, str(args, 'load'), bool(args, 'mutate'), chaos);
   const only = str(args, 'only')?.split(',').filter(Boolean);
   const names = steps.map((s) => s.name);
   for (const o of only ?? [])
@@ -164,6 +200,10 @@ async function main(args: Parsed): Promise<number> {
     return 0;
   }
   const verbose = bool(args, 'verbose');
+  if (chaos.skip?.size && !quick)
+    console.log(
+      `cluster scenarios not run on ${target.ref.text} (one broker): ${[...chaos.skip].join(', ')}; npm run verify -- --target native-cluster runs them`,
+    );
   const dir = createRunFolder(quick ? 'verify-quick' : 'verify');
   const t0 = performance.now();
   const elapsedS = () => (performance.now() - t0) / 1000;
@@ -183,7 +223,7 @@ async function main(args: Parsed): Promise<number> {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
         // Each step's own summary stays out of the CI page: verify writes one table of them all.
-        env: { ...env, PAYPROOF_FAULTS: '', PAYPROOF_PROGRESS: 'plain' },
+        env: { ...env, PAYPROOF_FAULTS: '', PAYPROOF_PROGRESS: 'plain', PAYPROOF_TARGET: target.ref.text },
       });
       let runDir: string | undefined;
       let partial = '';
@@ -346,7 +386,7 @@ async function main(args: Parsed): Promise<number> {
     plantedFaults: [],
     faults: [],
     figures: Object.fromEntries(outcomes.flatMap((o) => Object.entries(stepFigures(o)))),
-    environment: environment(),
+    environment: { ...environment(), target: target.ref.text },
     replay: `npm run verify${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   };
   writeResult(dir, result);

@@ -1,10 +1,18 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
+/** `a:1,b:2` → ['a:1', 'b:2']: one bootstrap address per broker of a cluster. */
+export function brokerList(brokers: string): string[] {
+  return brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+}
+
 /** A kafkajs client for the harness: quiet, short timeouts so a fault shows up as an error, not a hang. */
 export function harnessKafka(brokers: string, clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,
-    brokers: [brokers],
+    brokers: brokerList(brokers),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     requestTimeout: 10_000,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { brokerList } from '../lib/kafka.ts';
 import { waitFor } from '../lib/wait-for.ts';
 import { ManagedProcess, pipelineNice } from './process.ts';
 
@@ -22,10 +23,22 @@ export interface KafkaOptions {
   readonly advertisedPort: number;
   readonly partitions?: number;
   readonly heapMb?: number;
+  /** Process, log and data folder name: `kafka`, or `kafka-1`..`kafka-3` in a cluster. */
+  readonly name?: string;
+  /** KRaft node id (1 by default). */
+  readonly nodeId?: number;
+  /** `1@127.0.0.1:port,2@...`: every controller of the cluster (default: this node alone). */
+  readonly voters?: string;
+  /** Shared by every node of a cluster (StorageTool format -t). */
+  readonly clusterId?: string;
+  /** Replication of every topic, internal ones included (1, or 3 in a cluster: min ISR 2). */
+  readonly replication?: number;
+  /** Planted misconfiguration only: an out-of-sync replica may become leader. */
+  readonly uncleanLeaderElection?: boolean;
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
-function clusterId(): string {
+export function clusterId(): string {
   // As Kafka's own Uuid.randomUuid does: an id starting with '-' would be read as an option.
   for (;;) {
     const id = randomBytes(16).toString('base64url');
@@ -33,18 +46,25 @@ function clusterId(): string {
   }
 }
 
+function clusterIdOf(o: KafkaOptions): string {
+  return o.clusterId ?? clusterId();
+}
+
 export class KafkaService {
   readonly logFile: string;
   readonly configFile: string;
   readonly dataDir: string;
+  readonly name: string;
   #opts: KafkaOptions;
   #proc: ManagedProcess | undefined;
 
   constructor(opts: KafkaOptions) {
     this.#opts = opts;
-    this.dataDir = join(opts.dataRoot, 'kafka');
-    this.configFile = join(opts.runDir, 'kafka', 'server.properties');
-    this.logFile = join(opts.runDir, 'logs', 'kafka.log');
+    const name = opts.name ?? 'kafka';
+    this.name = name;
+    this.dataDir = join(opts.dataRoot, name);
+    this.configFile = join(opts.runDir, name, 'server.properties');
+    this.logFile = join(opts.runDir, 'logs', `${name}.log`);
   }
 
   get process(): ManagedProcess | undefined {
@@ -65,10 +85,14 @@ export class KafkaService {
     const o = this.#opts;
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(dirname(this.configFile), { recursive: true });
+    const id = o.nodeId ?? 1;
+    const rf = o.replication ?? 1;
+    // Three replicas: a write acknowledged with acks=all is on two of them at least.
+    const minIsr = String(rf >= 3 ? 2 : 1);
     const props = {
       'process.roles': 'broker,controller',
-      'node.id': '1',
-      'controller.quorum.voters': `1@127.0.0.1:${o.controllerPort}`,
+      'node.id': String(id),
+      'controller.quorum.voters': o.voters ?? `${id}@127.0.0.1:${o.controllerPort}`,
       listeners: `INTERNAL://127.0.0.1:${o.internalPort},EXTERNAL://127.0.0.1:${o.externalPort},CONTROLLER://127.0.0.1:${o.controllerPort}`,
       'advertised.listeners': `INTERNAL://127.0.0.1:${o.internalPort},EXTERNAL://127.0.0.1:${o.advertisedPort}`,
       'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -76,21 +100,24 @@ export class KafkaService {
       'controller.listener.names': 'CONTROLLER',
       'log.dirs': this.dataDir,
       'num.partitions': String(o.partitions ?? 6),
-      'default.replication.factor': '1',
-      'offsets.topic.replication.factor': '1',
+      'default.replication.factor': String(rf),
+      'offsets.topic.replication.factor': String(rf),
       'offsets.topic.num.partitions': '8',
-      'transaction.state.log.replication.factor': '1',
-      'transaction.state.log.min.isr': '1',
+      'transaction.state.log.replication.factor': String(rf),
+      'transaction.state.log.min.isr': minIsr,
       'transaction.state.log.num.partitions': '4',
-      'min.insync.replicas': '1',
+      'min.insync.replicas': minIsr,
       'group.initial.rebalance.delay.ms': '0',
       'auto.create.topics.enable': 'true',
       'log.flush.interval.messages': '9223372036854775807',
       'num.network.threads': '2',
       'num.io.threads': '4',
       'log.retention.hours': '24',
-      'share.coordinator.state.topic.replication.factor': '1',
-      'share.coordinator.state.topic.min.isr': '1',
+      'share.coordinator.state.topic.replication.factor': String(rf),
+      'share.coordinator.state.topic.min.isr': minIsr,
+      // A replica that fell out of sync never becomes leader: no acknowledged write is truncated
+      // away (the default; written out because the planted misconfiguration turns it on).
+      'unclean.leader.election.enable': String(o.uncleanLeaderElection ?? false),
     };
     writeFileSync(
       this.configFile,
@@ -126,7 +153,7 @@ export class KafkaService {
       'kafka.tools.StorageTool',
       'format',
       '-t',
-      clusterId(),
+      clusterIdOf(this.#opts),
       '-c',
       this.configFile,
       '-g',
@@ -146,7 +173,7 @@ export class KafkaService {
   async start(): Promise<void> {
     await this.format();
     this.#proc = ManagedProcess.start({
-      name: 'kafka',
+      name: this.name,
       command: 'java',
       args: this.#java(['kafka.Kafka', this.configFile]),
       logFile: this.logFile,
@@ -156,11 +183,16 @@ export class KafkaService {
     });
   }
 
+  /** Port of this node's INTERNAL listener (direct). */
+  get internalPort(): number {
+    return this.#opts.internalPort;
+  }
+
   /** Waits until the broker answers a metadata request on `brokers` (the proxy, normally). */
-  async waitReady(brokers: string, timeoutMs = 60_000): Promise<void> {
+  async waitReady(brokers: string, timeoutMs = 60_000, expectBrokers = 1): Promise<void> {
     const kafka = new Kafka({
       clientId: 'payproof-ready',
-      brokers: [brokers],
+      brokers: brokerList(brokers),
       logLevel: logLevel.NOTHING,
       retry: { retries: 0 },
       connectionTimeout: 1000,
@@ -173,7 +205,7 @@ export class KafkaService {
         try {
           await admin.connect();
           const c = await admin.describeCluster();
-          return c.brokers.length > 0 && c.controller !== null;
+          return c.brokers.length >= expectBrokers && c.controller !== null;
         } finally {
           await admin.disconnect().catch(() => {});
         }

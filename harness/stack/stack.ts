@@ -7,15 +7,18 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Proxy as ToxiProxy } from 'toxiproxy-node-client';
 import { allTopics, defaultPartitions } from '../../system/contracts/topics.ts';
+import { brokerList } from '../lib/kafka.ts';
+import { waitFor } from '../lib/wait-for.ts';
 import { ensureToolchain, toolPaths } from '../toolchain/toolchain.ts';
-import { KafkaService } from './kafka.ts';
+import { clusterId, type KafkaOptions, KafkaService } from './kafka.ts';
 import { migrate } from './migrate.ts';
-import { fixedPorts, freePorts, type Ports } from './ports.ts';
+import { fixedPorts, freePort, freePorts, type Ports } from './ports.ts';
 import { PostgresService, postgresUrl } from './postgres.ts';
 import { RedisService } from './redis.ts';
 import { ToxiproxyService } from './toxiproxy.ts';
 
-export type ProxyName = 'kafka' | 'postgres' | 'redis';
+/** A Toxiproxy proxy of the stack: `kafka` (one broker) or `kafka-1`..`kafka-3` (a cluster), `postgres`, `redis`. */
+export type ProxyName = string;
 
 /** Where clients reach the services. Everything but `direct` goes through Toxiproxy. */
 export interface Endpoints {
@@ -36,6 +39,12 @@ export interface StackOptions {
   readonly ports?: 'fixed' | 'free' | Ports;
   readonly migrate?: boolean;
   readonly partitions?: number;
+  /** Kafka brokers: 1 (default) or 3 (a KRaft cluster, replication 3, min.insync.replicas 2). */
+  readonly brokers?: number;
+  /** Planted misconfiguration of a cluster: unclean leader election allowed. */
+  readonly uncleanLeaderElection?: boolean;
+  /** Create the system's topics (default true; false leaves it to `node system/main.ts provision`). */
+  readonly topics?: boolean;
   /** Called with a line per milestone (service ready, with time). */
   readonly onProgress?: (line: string) => void;
 }
@@ -44,10 +53,23 @@ export interface StartTimings {
   readonly [service: string]: number;
 }
 
+/** Ports of one broker of a cluster beyond the first (the first uses the stack's own ports). */
+export interface BrokerPorts {
+  readonly internal: number;
+  readonly external: number;
+  readonly controller: number;
+  readonly proxy: number;
+}
+
 export class Stack {
   readonly endpoints: Endpoints;
   readonly postgres: PostgresService;
+  /** The first broker (the only one, unless the stack is a cluster). */
   readonly kafka: KafkaService;
+  /** Every broker: one, or three for `brokers: 3` (named kafka-1..kafka-3, proxies of the same names). */
+  readonly kafkas: readonly KafkaService[];
+  /** Toxiproxy proxy name of each broker, in broker order. */
+  readonly kafkaProxies: readonly string[];
   readonly redis: RedisService;
   readonly toxiproxy: ToxiproxyService;
   readonly proxies: Map<ProxyName, ToxiProxy> = new Map();
@@ -57,7 +79,7 @@ export class Stack {
   /** Data of every service: a temp folder, removed when the stack stops (logs stay in runDir). */
   readonly dataRoot: string;
 
-  constructor(runDir: string, ports: Ports, opts: StackOptions) {
+  constructor(runDir: string, ports: Ports, opts: StackOptions, extraBrokers: readonly BrokerPorts[] = []) {
     const paths = toolPaths();
     mkdirSync(join(runDir, 'logs'), { recursive: true });
     const dataRoot = mkdtempSync(join(tmpdir(), 'payproof-data-'));
@@ -66,25 +88,56 @@ export class Stack {
     this.postgres = new PostgresService({ runDir, dataRoot, port: ports.postgres, bin: paths.postgresBin });
     this.redis = new RedisService({ runDir, port: ports.redis, bin: paths.redisServer });
     this.toxiproxy = new ToxiproxyService({ runDir, port: ports.toxiproxy, bin: paths.toxiproxyServer });
-    this.kafka = new KafkaService({
-      runDir,
-      dataRoot,
-      classpath: paths.kafkaClasspath,
-      internalPort: ports.kafkaInternal,
-      externalPort: ports.kafkaExternal,
-      controllerPort: ports.kafkaController,
-      advertisedPort: ports.kafkaProxy,
-      partitions: opts.partitions ?? defaultPartitions,
-    });
+    const brokers: BrokerPorts[] = [
+      {
+        internal: ports.kafkaInternal,
+        external: ports.kafkaExternal,
+        controller: ports.kafkaController,
+        proxy: ports.kafkaProxy,
+      },
+      ...extraBrokers,
+    ];
+    const cluster = brokers.length > 1;
+    const id = clusterId();
+    const voters = brokers.map((b, i) => `${i + 1}@127.0.0.1:${b.controller}`).join(',');
+    this.kafkas = brokers.map(
+      (b, i) =>
+        new KafkaService({
+          runDir,
+          dataRoot,
+          classpath: paths.kafkaClasspath,
+          internalPort: b.internal,
+          externalPort: b.external,
+          controllerPort: b.controller,
+          advertisedPort: b.proxy,
+          partitions: opts.partitions ?? defaultPartitions,
+          ...(cluster
+            ? {
+                name: `kafka-${i + 1}`,
+                nodeId: i + 1,
+                voters,
+                clusterId: id,
+                replication: 3,
+                // Three JVMs on two cores: a smaller heap each (measured in docs/targets.md).
+                heapMb: 384,
+                uncleanLeaderElection: opts.uncleanLeaderElection === true,
+              }
+            : {}),
+        } as KafkaOptions),
+    );
+    this.kafka = this.kafkas[0]!;
+    this.kafkaProxies = cluster ? brokers.map((_, i) => `kafka-${i + 1}`) : ['kafka'];
+    const proxied = brokers.map((b) => `127.0.0.1:${b.proxy}`).join(',');
+    const direct = brokers.map((b) => `127.0.0.1:${b.internal}`).join(',');
     this.endpoints = {
       databaseUrl: postgresUrl(ports.postgresProxy),
-      kafkaBrokers: `127.0.0.1:${ports.kafkaProxy}`,
+      kafkaBrokers: proxied,
       redisUrl: `redis://127.0.0.1:${ports.redisProxy}`,
       toxiproxyUrl: `http://127.0.0.1:${ports.toxiproxy}`,
       direct: {
         databaseUrl: postgresUrl(ports.postgres),
         redisUrl: `redis://127.0.0.1:${ports.redis}`,
-        kafkaBrokers: `127.0.0.1:${ports.kafkaInternal}`,
+        kafkaBrokers: direct,
       },
       runDir,
       ports,
@@ -94,7 +147,7 @@ export class Stack {
   /** Pids of every process this stack started and that is still running. */
   pids(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const svc of [this.postgres, this.kafka, this.redis, this.toxiproxy]) {
+    for (const svc of [this.postgres, ...this.kafkas, this.redis, this.toxiproxy]) {
       const p = svc.process;
       if (p?.running) out[p.name] = p.pid;
     }
@@ -111,7 +164,7 @@ export class Stack {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       // Proxies first so that clients fail fast instead of hanging on half-stopped services.
-      await Promise.allSettled([this.kafka.stop(), this.redis.stop()]);
+      await Promise.allSettled([...this.kafkas.map((k) => k.stop()), this.redis.stop()]);
       await Promise.allSettled([this.postgres.stop(), this.toxiproxy.stop()]);
       if (!process.env.PAYPROOF_KEEP_DATA) rmSync(this.dataRoot, { recursive: true, force: true });
     })();
@@ -134,6 +187,8 @@ async function timed(
 
 /** Starts a whole stack and waits until every service answers real requests through its proxy. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const brokerCount = opts.brokers ?? 1;
+  if (brokerCount !== 1 && brokerCount !== 3) throw new Error(`brokers: 1 or 3, not ${brokerCount}`);
   ensureToolchain();
   const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'payproof-stack-'));
   mkdirSync(runDir, { recursive: true });
@@ -143,7 +198,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       : opts.ports === 'free' || opts.ports === undefined
         ? await freePorts()
         : opts.ports;
-  const stack = new Stack(runDir, ports, opts);
+  // Brokers 2 and 3 of a cluster always take free ports (the fixed defaults name one broker).
+  const extra: BrokerPorts[] = [];
+  const taken = new Set(Object.values(ports));
+  const next = async () => {
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
+    taken.add(p);
+    return p;
+  };
+  for (let i = 1; i < brokerCount; i++)
+    extra.push({
+      internal: await next(),
+      external: await next(),
+      controller: await next(),
+      proxy: await next(),
+    });
+  const stack = new Stack(runDir, ports, opts, extra);
   const say = opts.onProgress;
   const t0 = performance.now();
   try {
@@ -159,7 +230,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
             await stack.toxiproxy.createProxy(name, `127.0.0.1:${listen}`, `127.0.0.1:${upstream}`),
           );
         await mk('postgres', ports.postgresProxy, ports.postgres);
-        await mk('kafka', ports.kafkaProxy, ports.kafkaExternal);
+        const brokerPorts = [{ proxy: ports.kafkaProxy, external: ports.kafkaExternal }, ...extra];
+        for (const [i, name] of stack.kafkaProxies.entries())
+          await mk(name, brokerPorts[i]!.proxy, brokerPorts[i]!.external);
         await mk('redis', ports.redisProxy, ports.redis);
       },
       say,
@@ -170,9 +243,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         'kafka',
         t0,
         async () => {
-          await stack.kafka.start();
-          await stack.kafka.waitReady(stack.endpoints.kafkaBrokers);
-          await createTopics(stack.endpoints.kafkaBrokers, opts.partitions ?? defaultPartitions);
+          // The nodes of a cluster elect a controller among themselves: start them side by side.
+          await Promise.all(stack.kafkas.map((k) => k.start()));
+          await stack.kafka.waitReady(stack.endpoints.kafkaBrokers, 90_000, stack.kafkas.length);
+          if (opts.topics !== false)
+            await createTopics(
+              stack.endpoints.kafkaBrokers,
+              opts.partitions ?? defaultPartitions,
+              stack.kafkas.length,
+            );
         },
         say,
       ),
@@ -201,8 +280,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 }
 
-async function createTopics(brokers: string, partitions: number) {
-  const kafka = new Kafka({ clientId: 'payproof-stack', brokers: [brokers], logLevel: logLevel.NOTHING });
+async function createTopics(brokers: string, partitions: number, replication: number) {
+  const kafka = new Kafka({
+    clientId: 'payproof-stack',
+    brokers: brokerList(brokers),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -210,14 +293,27 @@ async function createTopics(brokers: string, partitions: number) {
     const missing = allTopics().filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // Waited for below: on a cluster, kafkajs's own wait fails while the new partitions'
+        // metadata reaches the other brokers ("does not host this topic-partition").
+        waitForLeaders: false,
         topics: missing.map((topic) => ({
           topic,
           numPartitions: topic.endsWith('.dlq') ? 1 : partitions,
-          replicationFactor: 1,
+          replicationFactor: replication,
+          ...(replication >= 3 ? { configEntries: [{ name: 'min.insync.replicas', value: '2' }] } : {}),
         })),
       });
     }
+    await waitFor(
+      'every partition of every topic to have a leader and its replicas in sync',
+      async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: allTopics() });
+        return topics.every((t) =>
+          t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length),
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
   } finally {
     await admin.disconnect();
   }

@@ -3,7 +3,15 @@
 // crashed process is restarted (the seed's "auto-restart"), every process is stopped by pid.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type consumerGroups, groupNames } from '../../system/contracts/index.ts';
+import {
+  type ConsumerGroup,
+  groupNames,
+  instanceName,
+  type ProcessKind,
+  type ProcessSpec,
+  processKinds,
+  processSpecs,
+} from '../../system/contracts/index.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort, portFree } from '../stack/ports.ts';
@@ -15,25 +23,20 @@ import { type AlertFault, renderRules } from './alert-rules.ts';
 import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
 import { scrapeTargets } from './scrape-targets.ts';
 
-export const processKinds = ['api', 'relay', 'purchase', 'allocation', 'session', 'cache'] as const;
-export type ProcessKind = (typeof processKinds)[number];
+// The process list is the system's (system/contracts/processes.ts): a new worker there is launched
+// here without a change.
+export { type ProcessKind, processKinds };
 
-const entry: Record<ProcessKind, string> = {
-  api: 'system/api/main.ts',
-  relay: 'system/relay/main.ts',
-  purchase: 'system/workers/purchase/main.ts',
-  allocation: 'system/workers/allocation/main.ts',
-  session: 'system/workers/session/main.ts',
-  cache: 'system/workers/cache/main.ts',
-};
+/** Every process starts through the system's own entry point, as a deployment starts it. */
+const systemMain = join(repoRoot, 'system', 'main.ts');
 
 /** Consumer group of each worker kind. */
-export const groupOf: Partial<Record<ProcessKind, keyof typeof consumerGroups>> = {
-  purchase: 'purchase-worker',
-  allocation: 'allocation-worker',
-  session: 'session-worker',
-  cache: 'cache-worker',
-};
+export const groupOf: Partial<Record<ProcessKind, ConsumerGroup>> = Object.fromEntries(
+  processKinds.flatMap((k) => {
+    const spec: ProcessSpec = processSpecs[k];
+    return spec.group ? [[k, spec.group]] : [];
+  }),
+);
 
 export interface SystemOptions {
   readonly endpoints: Endpoints;
@@ -125,9 +128,9 @@ export class RunningSystem {
       name: sp.name,
       // The API keeps the CPU first: the relay and the workers run at a lower priority (nice and
       // autogroup, see lowerPriority), so a pipeline catching up on a backlog slows itself, not
-      // the confirmations.
+      // the confirmations. Every process starts through system/main.ts, as a deployment does.
       command: process.execPath,
-      args: [join(repoRoot, entry[sp.kind])],
+      args: [systemMain, sp.kind],
       ...(sp.kind === 'api' ? {} : { nice: pipelineNice }),
       cwd: repoRoot,
       env: this.#env(sp.kind, sp.name, sp.metricsPort),
@@ -159,7 +162,7 @@ export class RunningSystem {
   async add(kind: ProcessKind): Promise<SystemProcess> {
     const n = (this.#seq[kind] ?? 0) + 1;
     this.#seq[kind] = n;
-    const name = kind === 'api' || kind === 'relay' ? `${kind}#${n}` : `${kind}-worker#${n}`;
+    const name = instanceName(kind, n);
     const metricsPort = kind === 'api' ? this.#apiPort : await freePort();
     const p = this.#spawn({ kind, name, metricsPort, restarts: 0, supervised: true });
     this.processes.push(p);
@@ -275,14 +278,11 @@ export class RunningSystem {
   }
 }
 
-export const defaultInstances: Record<ProcessKind, number> = {
-  api: 1,
-  relay: 1,
-  purchase: 1,
-  allocation: 1,
-  session: 1,
-  cache: 1,
-};
+/** One instance of every process kind. */
+export const defaultInstances = Object.fromEntries(processKinds.map((k) => [k, 1])) as Record<
+  ProcessKind,
+  number
+>;
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const apiPort = opts.apiPort === 'free' || opts.apiPort === undefined ? await freePort() : opts.apiPort;

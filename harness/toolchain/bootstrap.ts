@@ -69,6 +69,7 @@ async function ensureApt(tc: Toolchain, includeOptional: boolean) {
   const missing = Object.entries(wanted)
     .filter(([pkg, path]) => {
       if (pkg === 'postgresql') return !toolPaths(tc).postgresBin;
+      if (pkg === 'redis-server') return !existsSync(toolPaths(tc).redisServer);
       return !existsSync(path);
     })
     .map(([pkg]) => pkg);
@@ -78,13 +79,19 @@ async function ensureApt(tc: Toolchain, includeOptional: boolean) {
         (includeOptional ? ', chromium' : '') +
         ' already installed',
     );
+  if (!has('apt-get')) {
+    const required = missing.filter((m) => m in tc.apt.required);
+    if (required.length > 0)
+      throw new BootstrapError(
+        `no apt-get here and not on the PATH: ${required.map((m) => (m === 'postgresql' ? 'postgres + initdb (PostgreSQL)' : 'redis-server (Redis)')).join(', ')}. Install them so they are on the PATH (macOS: brew install postgresql@17 redis, then add $(brew --prefix postgresql@17)/bin to PATH; Fedora: dnf install postgresql-server redis), or run the deployment on Docker (docker compose up, then --target external:docs/targets/compose-docker.example.json)`,
+      );
+    return say(`apt: no apt-get here; optional ${missing.join(', ')} skipped`);
+  }
   if (process.getuid?.() !== 0) {
     throw new BootstrapError(
       `missing Debian packages: ${missing.join(' ')}. Install them: sudo apt-get install -y ${missing.join(' ')}`,
     );
   }
-  if (!has('apt-get'))
-    throw new BootstrapError(`missing packages ${missing.join(' ')} and no apt-get on this machine`);
   await run('apt', 'apt-get', ['update', '-q']);
   await run('apt', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },

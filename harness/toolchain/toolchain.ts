@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 /** Versions pinned in toolchain.json at the repository root: the one place they are set. */
 export interface Toolchain {
@@ -40,14 +40,33 @@ export interface ToolPaths {
   readonly redisServer: string;
 }
 
-/** Highest installed PostgreSQL major's bin folder (Debian layout), or '' when none is installed. */
-export function findPostgresBin(): string {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return '';
-  const majors = readdirSync(base)
-    .filter((d) => /^\d+$/.test(d) && existsSync(join(base, d, 'bin', 'postgres')))
-    .sort((a, b) => Number(b) - Number(a));
-  return majors[0] ? join(base, majors[0], 'bin') : '';
+/** The first folder of PATH holding every one of `names` (executables), or ''. */
+export function onPath(names: readonly string[], path = process.env.PATH ?? ''): string {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    if (names.every((n) => existsSync(join(dir, n)))) return dir;
+  }
+  return '';
+}
+
+/**
+ * PostgreSQL's bin folder: the highest major of the Debian layout, else a folder on the PATH with
+ * both `postgres` and `initdb` (Homebrew, other distributions), else ''.
+ */
+export function findPostgresBin(base = '/usr/lib/postgresql', path = process.env.PATH): string {
+  if (existsSync(base)) {
+    const majors = readdirSync(base)
+      .filter((d) => /^\d+$/.test(d) && existsSync(join(base, d, 'bin', 'postgres')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (majors[0]) return join(base, majors[0], 'bin');
+  }
+  return onPath(['postgres', 'initdb'], path);
+}
+
+/** redis-server: Debian's, else the one on the PATH, else Debian's path (reported missing). */
+export function findRedisServer(debian = '/usr/bin/redis-server', path = process.env.PATH): string {
+  if (existsSync(debian)) return debian;
+  const dir = onPath(['redis-server'], path);
+  return dir ? join(dir, 'redis-server') : debian;
 }
 
 export function toolPaths(tc: Toolchain = loadToolchain(), env: NodeJS.ProcessEnv = process.env): ToolPaths {
@@ -65,7 +84,7 @@ export function toolPaths(tc: Toolchain = loadToolchain(), env: NodeJS.ProcessEn
     toxiproxyDir,
     toxiproxyServer: join(toxiproxyDir, 'toxiproxy-server'),
     postgresBin: findPostgresBin(),
-    redisServer: '/usr/bin/redis-server',
+    redisServer: findRedisServer(),
   };
 }
 
@@ -93,8 +112,10 @@ export function ensureToolchain(paths: ToolPaths = toolPaths()): void {
 /** Throws a message naming the missing piece and the command that installs it. */
 export function assertToolchainReady(paths: ToolPaths = toolPaths()): void {
   const missing: string[] = [];
-  if (!paths.postgresBin) missing.push('PostgreSQL (Debian package postgresql)');
-  if (!existsSync(paths.redisServer)) missing.push('Redis (Debian package redis-server)');
+  if (!paths.postgresBin)
+    missing.push('PostgreSQL (Debian package postgresql, or postgres and initdb on the PATH)');
+  if (!existsSync(paths.redisServer))
+    missing.push('Redis (Debian package redis-server, or redis-server on the PATH)');
   if (!existsSync('/usr/bin/prometheus')) missing.push('Prometheus (Debian package prometheus)');
   if (!isComplete(paths.kafkaDir)) missing.push(`Kafka jars (${paths.kafkaDir})`);
   if (!isComplete(paths.toxiproxyDir)) missing.push(`Toxiproxy server (${paths.toxiproxyServer})`);

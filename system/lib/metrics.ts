@@ -151,7 +151,8 @@ export const metrics = {
  */
 export function startMetricsServer(
   port: number,
-  host = '127.0.0.1',
+  // METRICS_HOST: 0.0.0.0 in a container, where the scraper is on another network namespace.
+  host = process.env.METRICS_HOST ?? '127.0.0.1',
   readiness?: { state(): { ready: boolean } },
 ): Promise<Server> {
   const server = createServer(async (req, res) => {

@@ -96,7 +96,11 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       readiness.watch(watching.signal),
       parking.watch(watching.signal),
     ]);
-    const metricsServer = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
+    const metricsServer = await startMetricsServer(
+      config.metricsPort,
+      process.env.METRICS_HOST ?? '127.0.0.1',
+      readiness,
+    );
     const committer = await startConsuming(
       {
         group: spec.group,

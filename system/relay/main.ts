@@ -9,6 +9,7 @@ import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { Readiness } from '../lib/readiness.ts';
 import { runService } from '../lib/service.ts';
 import { runExpiry } from './expiry.ts';
+import { checkedProducer } from './producer.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
 
 const config = loadBaseConfig(process.env, { pgPoolSize: 3 });
@@ -22,10 +23,23 @@ await runService('relay', log, async () => {
     queryTimeoutMs: 20_000,
   });
   const kafka = createKafka(config.kafkaBrokers, `relay-${config.instanceId}`, log);
+  // KAFKA_ACKS=1: the leader alone acknowledges, and the producer cannot be idempotent (kafkajs
+  // refuses acks other than all for it). Loses acknowledged events on a leader failover: a
+  // misconfiguration, accepted so that a deployment's mistake can be reproduced and caught.
+  const acks = process.env.KAFKA_ACKS === '1' ? 1 : -1;
+  if (
+    process.env.KAFKA_ACKS !== undefined &&
+    process.env.KAFKA_ACKS !== '1' &&
+    process.env.KAFKA_ACKS !== 'all'
+  )
+    throw new Error(`KAFKA_ACKS=${process.env.KAFKA_ACKS}: expected all or 1`);
+  if (acks === 1) log.warn('KAFKA_ACKS=1: events acknowledged by the leader alone can be lost on a failover');
   /** A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile). */
   const connected = async (): Promise<Producer> => {
-    const producer = kafka.producer({
-      idempotent: true,
+    // Checked: kafkajs can resolve a send that left out the partitions of a broker that died
+    // mid-request (system/relay/producer.ts); such a batch is not marked published.
+    const producer = checkedProducer(kafka, {
+      idempotent: acks === -1,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
@@ -45,6 +59,7 @@ await runService('relay', log, async () => {
   const deps: RelayDeps = {
     pool,
     producer: await connected(),
+    acks,
     faults: config.faults,
     log,
     eventLogLevel: eventLogLevel(process.env),
@@ -61,7 +76,11 @@ await runService('relay', log, async () => {
       await admin.describeCluster();
     },
   });
-  const server = await startMetricsServer(config.metricsPort, '127.0.0.1', readiness);
+  const server = await startMetricsServer(
+    config.metricsPort,
+    process.env.METRICS_HOST ?? '127.0.0.1',
+    readiness,
+  );
   const stop = new AbortController();
   const loops = Promise.all([
     runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),

@@ -23,7 +23,17 @@ describe('kafka through the toxiproxy proxy (kafkajs against a KRaft broker from
     const kafka = harnessKafka(stack.kafkaBrokers, 'group-test');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    // kafkajs's own waitForLeaders fails at times with "does not host this topic-partition" while
+    // the new partitions' metadata settles: wait for the leaders ourselves.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: false });
+    await waitFor(
+      'the new topic to have a leader for every partition',
+      async () => {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        return md?.topics[0]?.partitions.length === 3 && md.topics[0].partitions.every((p) => p.leader >= 0);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     await admin.disconnect();
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -67,7 +77,17 @@ describe('kafka through the toxiproxy proxy (kafkajs against a KRaft broker from
     const kafka = harnessKafka(stack.kafkaBrokers, 'tx-test');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    // kafkajs's own waitForLeaders fails at times with "does not host this topic-partition" while
+    // the new partitions' metadata settles: wait for the leaders ourselves.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    await waitFor(
+      'the new topic to have a leader for every partition',
+      async () => {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        return md?.topics[0]?.partitions.length === 1 && md.topics[0].partitions.every((p) => p.leader >= 0);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     await admin.disconnect();
 
     const producer = kafka.producer({

@@ -13,7 +13,9 @@ import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
+import { checkedProducer } from '../../system/relay/producer.ts';
 import { relayOnce, runRelay, sequenceBroken, watchBacklog } from '../../system/relay/relay.ts';
+import { FailoverCluster, partitionByKey } from '../support/failover-cluster.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-loop', 'silent');
@@ -155,6 +157,31 @@ describe('the relay loop', { timeout: 20_000 }, () => {
     }
     const msgs = await readTopics({ brokers: stack.kafkaBrokers, topics: [ok] });
     expect(msgs.map((m) => m.key)).toEqual(['k']);
+  });
+
+  it('leaves a batch unpublished when a partition leader died mid-send and kafkajs answered for the other partitions only, and publishes all of it on the next cycle', async () => {
+    await until('an empty outbox', async () => (await unpublished()) === 0);
+    const type = `T_${randomUUID().slice(0, 8)}`;
+    // Keys name the partitions (0 led by broker 1, 1 by broker 2, which dies mid-request).
+    await enqueue(type, [
+      { topic: 'failover', key: '0', n: 0 },
+      { topic: 'failover', key: '1', n: 1 },
+    ]);
+    const c = new FailoverCluster();
+    const failover = checkedProducer(c.kafka, {}, partitionByKey);
+    await failover.connect();
+    c.killLeaderOf(1);
+    const deps = { pool, producer: failover, faults: new Set<never>(), log };
+    await expect(relayOnce(deps)).rejects.toThrow(/without partitions failover\/1/);
+    expect(await unpublished()).toBe(2);
+    expect(await relayOnce(deps)).toBe(2);
+    expect(await unpublished()).toBe(0);
+    // Partition 1's event is written at last; partition 0's twice (the inbox absorbs the copy).
+    expect(c.written.map((w) => [w.partition, w.key]).sort()).toEqual([
+      [0, '0'],
+      [0, '0'],
+      [1, '1'],
+    ]);
   });
 
   it('relayOnce refuses a batch size that is not a positive integer, and answers 0 on an empty outbox', async () => {

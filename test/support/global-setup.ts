@@ -1,9 +1,14 @@
 // Starts one real stack for the whole test run (free ports, so it never collides with a stack a
 // developer has running) and hands its endpoints to every test file. PAYPROOF_ATTACH=<stack.json>
-// reuses a stack that is already up instead.
+// reuses a stack that is already up instead. PAYPROOF_TARGET picks what the services run on
+// (harness/target/): native (default), native-cluster (three brokers), external:<file> (the
+// services of a running deployment: its direct addresses), testcontainers / compose (Docker).
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { type Endpoints, type Stack, startStack } from '../../harness/stack/stack.ts';
+import { providerFor } from '../../harness/target/providers.ts';
+import { parseTargetRef } from '../../harness/target/target.ts';
+import { readTargetFile } from '../../harness/target/target-file.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +29,39 @@ export async function setup(project: TestProject) {
     );
     return;
   }
-  stack = await startStack({ ports: 'free', onProgress: (l) => console.log(`[stack] ${l}`) });
+  const ref = parseTargetRef(process.env.PAYPROOF_TARGET);
+  const unavailable = providerFor(ref).unavailable();
+  if (unavailable)
+    throw new Error(`PAYPROOF_TARGET=${ref.text}: ${unavailable.replace(/^--target \S+ /, '')}`);
+  if (ref.provider === 'external') {
+    // The tests isolate themselves (fresh topics, groups, databases, key prefixes) on the
+    // deployment's services, through their direct addresses. Tests of the native stack itself
+    // (its ports, its processes) need the native target.
+    const t = readTargetFile(ref.file!);
+    const direct = {
+      databaseUrl: t.postgres.direct ?? t.postgres.url,
+      kafkaBrokers: t.kafka.direct ?? t.kafka.brokers,
+      redisUrl: t.redis.direct ?? t.redis.url,
+    };
+    project.provide('stack', {
+      databaseUrl: t.postgres.url,
+      kafkaBrokers: t.kafka.brokers,
+      redisUrl: t.redis.url,
+      toxiproxyUrl: t.toxiproxy?.url ?? '',
+      direct,
+      runDir: '',
+    } as unknown as Endpoints);
+    return;
+  }
+  if (ref.provider !== 'native' && ref.provider !== 'native-cluster')
+    throw new Error(
+      `PAYPROOF_TARGET=${ref.text}: the test suite runs on native, native-cluster or external:<file>`,
+    );
+  stack = await startStack({
+    ports: 'free',
+    ...(ref.provider === 'native-cluster' ? { brokers: 3 } : {}),
+    onProgress: (l) => console.log(`[stack] ${l}`),
+  });
   project.provide('stack', stack.endpoints);
   const stop = () => stack?.stop();
   process.once('SIGINT', stop);

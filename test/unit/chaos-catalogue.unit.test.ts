@@ -64,11 +64,18 @@ describe('the chaos catalogue', async () => {
     expect(s.checker?.clockToleranceMs).toBe(3 * 3_600_000);
   });
 
-  it('process and service faults declare what they need (refused with --attach)', async () => {
+  it('every fault declares what it needs from the target (a target that lacks it makes the run UNKNOWN)', async () => {
     const needs = (n: string) =>
       new Set(all.find((s) => s.name === n)!.timeline.flatMap((t) => t.fault.needs ?? []));
-    expect(needs('restart-kafka').has('own-stack')).toBe(true);
-    expect(needs('kill-worker').has('processes')).toBe(true);
-    expect(needs('partition-kafka').size).toBe(0);
+    expect(needs('restart-kafka')).toEqual(new Set(['services']));
+    expect(needs('kill-worker')).toEqual(new Set(['processes']));
+    expect(needs('partition-kafka')).toEqual(new Set(['network']));
+    expect(needs('rebalance-storm').has('scaling')).toBe(true);
+    // A flood writes into the topics through the direct address: every target can run it.
+    expect(needs('duplicate-flood').size).toBe(0);
+    const floods = (n: string) =>
+      all.find((s) => s.name === n)!.timeline.every((t) => t.fault.kind === 'flood');
+    for (const s of all.filter((x) => !floods(x.name)))
+      expect(needs(s.name).size, `${s.name} declares no need`).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,174 @@
+// The `native` target: a fresh stack on this machine (free ports, logs in the run folder) and the
+// system's processes started by the harness's launcher (through `node system/main.ts <kind>`),
+// supervised, seeded. It can do everything: proxies, signals, scaling, service restarts.
+
+// The stack, the launcher and the seed (kafkajs, pg, toxiproxy) are loaded when a target opens, not
+// when a command only parses its flags (`--help` stays fast).
+import { type ProcessKind, processKinds } from '../../system/contracts/processes.ts';
+import type { SystemControl } from '../chaos/scenario.ts';
+import type { Stack } from '../stack/stack.ts';
+import type { RunningSystem } from '../system/launcher.ts';
+import type { Capability, OpenOptions, ServiceControl, Target, TargetProvider, TargetRef } from './target.ts';
+
+/** `purchase-worker#2` → `purchase`, `api#1` → `api`. */
+export function kindOfName(name: string): ProcessKind | undefined {
+  const base = name.split('#')[0]!.replace(/-worker$/, '');
+  return (processKinds as readonly string[]).includes(base) ? (base as ProcessKind) : undefined;
+}
+
+/** A RunningSystem as SystemControl, with per-instance environment given when an instance is added. */
+export function controlOf(
+  sys: RunningSystem,
+  pendingEnv: Map<ProcessKind, NodeJS.ProcessEnv[]>,
+): SystemControl {
+  return {
+    apiUrl: sys.apiUrl,
+    processes: () =>
+      sys.processes.map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        pid: p.proc.pid,
+        running: p.proc.running,
+        metricsPort: p.metricsPort,
+        restarts: p.restarts,
+      })),
+    signal: (name, sig) => sys.signal(name, sig),
+    async add(kind, env) {
+      if (env) pendingEnv.set(kind, [...(pendingEnv.get(kind) ?? []), env]);
+      return (await sys.add(kind)).name;
+    },
+    remove: (name) => sys.remove(name),
+    settle: (timeoutMs) => sys.waitGroupsStable(timeoutMs),
+  };
+}
+
+/**
+ * The stack's brokers and PostgreSQL as services a fault may kill and start again: `kafka` is every
+ * broker (the whole cluster down), `kafka-N` one broker of a cluster, `postgres`.
+ */
+export function stackServices(stack: Stack): ServiceControl {
+  const brokers = (name: string) => {
+    if (name === 'kafka') return [...stack.kafkas];
+    const k = stack.kafkas.find((x) => x.name === name);
+    return k ? [k] : undefined;
+  };
+  const names = () => [
+    'kafka',
+    ...(stack.kafkas.length > 1 ? stack.kafkas.map((k) => k.name) : []),
+    'postgres',
+  ];
+  return {
+    names,
+    async kill(name) {
+      const ks = brokers(name);
+      if (ks) await Promise.all(ks.map((k) => k.kill()));
+      else if (name === 'postgres') await stack.postgres.crash();
+      else throw new Error(`no service ${name} (${names().join(', ')})`);
+    },
+    async start(name) {
+      const ks = brokers(name);
+      if (ks) {
+        await Promise.all(ks.map((k) => k.start()));
+        // Ready when the whole cluster answers again with every broker registered.
+        await stack.kafka.waitReady(stack.endpoints.kafkaBrokers, 90_000, stack.kafkas.length);
+      } else if (name === 'postgres') await stack.postgres.start();
+      else throw new Error(`no service ${name} (${names().join(', ')})`);
+    },
+  };
+}
+
+export interface NativeOptions {
+  /** Kafka brokers: 1 (native) or 3 (native-cluster). */
+  readonly brokers?: number;
+}
+
+function clusterLacks(brokers: number): Partial<Record<Capability, string>> {
+  return brokers > 1
+    ? {}
+    : {
+        brokers: 'a single broker has no follower to take over (use --target native-cluster: three brokers)',
+      };
+}
+
+export function nativeProvider(
+  ref: TargetRef = { provider: 'native', text: 'native' },
+  n: NativeOptions = {},
+): TargetProvider {
+  const lacks = clusterLacks(n.brokers ?? 1);
+  return {
+    ref,
+    lacks,
+    unavailable: () => undefined,
+    open: (o) => openNative(ref, n, o),
+  };
+}
+
+async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Promise<Target> {
+  const { startStack } = await import('../stack/stack.ts');
+  const { startSystem } = await import('../system/launcher.ts');
+  const { seed } = await import('../system/seed.ts');
+  const stack = await startStack({
+    ...(n.brokers ? { brokers: n.brokers } : {}),
+    ports: 'free',
+    runDir: o.runDir,
+    onProgress: (l) => o.log(`[stack] ${l}`),
+  });
+  try {
+    await seed(stack.endpoints.direct.databaseUrl, o.spec.seed);
+    // The environment of an instance is fixed when it is first started and kept across restarts.
+    const pendingEnv = new Map<ProcessKind, NodeJS.ProcessEnv[]>();
+    const assigned = new Map<string, NodeJS.ProcessEnv>();
+    const envFor = (name: string): NodeJS.ProcessEnv => {
+      const kind = kindOfName(name);
+      if (kind && !assigned.has(name)) {
+        const next = pendingEnv.get(kind)?.shift();
+        if (next) assigned.set(name, next);
+      }
+      return { ...o.spec.envFor?.(name), ...assigned.get(name) };
+    };
+    const t0 = performance.now();
+    const e = stack.endpoints;
+    const sys = await startSystem({
+      endpoints: o.direct
+        ? {
+            ...e,
+            databaseUrl: e.direct.databaseUrl,
+            kafkaBrokers: e.direct.kafkaBrokers,
+            redisUrl: e.direct.redisUrl,
+          }
+        : e,
+      runDir: o.runDir,
+      apiPort: 'free',
+      faults: o.faults,
+      instances: o.spec.instances,
+      env: { LOG_LEVEL: 'warn', TOPUP_INTERVAL_MS: '1000', ...o.spec.env },
+      envFor,
+      // Scraped every second, rules compressed 10x: a run lasts about 90 s (alert-rules.ts).
+      prometheus: { port: 'free', intervalS: 1, timeScale: 0.1, faults: o.alertFaults ?? [] },
+    });
+    o.log(
+      `[system] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${sys.processes.map((p) => p.name).join(', ')}`,
+    );
+    return {
+      ref,
+      endpoints: stack.endpoints,
+      system: controlOf(sys, pendingEnv),
+      services: stackServices(stack),
+      lacks: clusterLacks(n.brokers ?? 1),
+      // `kafka` is every broker's proxy; `kafka-N` one broker's (a cluster only).
+      proxies: (logical) => (logical === 'kafka' ? stack.kafkaProxies : [logical]),
+      path: o.direct ? 'direct' : 'proxied',
+      owned: true,
+      restarts: () => sys.restarts,
+      pids: () => Object.values(sys.pids()),
+      ...(sys.prometheus ? { prometheus: sys.prometheus } : {}),
+      close: async () => {
+        await sys.stop();
+        await stack.stop();
+      },
+    };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}

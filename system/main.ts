@@ -1,0 +1,32 @@
+// The one entry point of the system: `node system/main.ts <command>`.
+//
+//   node system/main.ts api | relay | purchase | allocation | session | cache   one process
+//   node system/main.ts provision                 migrations + topics + dead-letter topics, then exit
+//   node system/main.ts supervise [kind[=N] ...]  every process (or those named) as children,
+//                                                 restarted when they crash
+//
+// Configuration is the environment (system/lib/config.ts: DATABASE_URL, KAFKA_BROKERS, REDIS_URL,
+// PORT, METRICS_PORT, ...). The process list is data (system/contracts/processes.ts).
+import { isProcessKind, processKinds, processSpecs } from './contracts/processes.ts';
+
+const usage = `usage: node system/main.ts <${processKinds.join(' | ')} | provision | supervise [kind[=N] ...]>`;
+const [command, ...rest] = process.argv.slice(2);
+
+if (command === 'provision') {
+  await import('./provision/main.ts');
+} else if (command === 'supervise') {
+  const { supervise } = await import('./supervise.ts');
+  try {
+    await supervise(rest);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(64);
+  }
+} else if (command && isProcessKind(command) && rest.length === 0) {
+  await import(`./${processSpecs[command].module}`);
+} else {
+  process.stderr.write(
+    `${command === undefined || command === '--help' ? '' : `unknown command '${command}'\n`}${usage}\n`,
+  );
+  process.exit(command === '--help' ? 0 : 64);
+}
