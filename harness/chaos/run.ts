@@ -119,8 +119,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const s = o.scenario;
   const timeline = o.timeline ?? s.timeline;
   // A replaced timeline (random nemesis, a replayed schedule) is not what the scenario's alerts are about.
-  const expectedAlerts = o.timeline ? [] : (s.alerts?.fire ?? []);
-  const silentAlerts = o.timeline ? [] : (s.alerts?.silent ?? []);
+  const declaredAlerts = o.timeline ? undefined : s.alerts;
+  const expectedAlerts = declaredAlerts?.fire ?? [];
   const log = o.log ?? ((l: string) => console.error(l));
   const planted = [...(o.plantedFaults ?? [])];
   // Planted bugs in the alert rules go to Prometheus, the others to the system's processes.
@@ -379,7 +379,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         samples: recorded,
         names,
         expected: expectedAlerts,
-        silent: silentAlerts,
+        silent: declaredAlerts?.silent ?? [],
         loadStartS,
         // The earliest injection, not the first interval recorded: intervals are recorded as
         // faults end, so a short fault injected later (slow-close's kill at 15 s) came first and

@@ -66,6 +66,19 @@ export function signedWebhook(
 }
 
 /**
+ * A provider delivers an event again when it got no answer (status 0), a 5xx or a 429: the system
+ * may not have recorded it. Any other answer is final.
+ */
+export function providerRedelivers(status: number): boolean {
+  return status === 0 || status >= 500 || status === 429;
+}
+
+/** The wait before delivery `attempt` (1-based; 0 before the first): baseMs, then doubling. */
+export function redeliveryDelayMs(attempt: number, baseMs = 200): number {
+  return attempt <= 1 ? 0 : baseMs * 2 ** (attempt - 2);
+}
+
+/**
  * Delivers an event as a provider does: POST, and again (same event id, fresh signature) on a
  * network error or a 5xx / 429, up to `attempts` times. Returns the last answer.
  */
@@ -85,11 +98,11 @@ export async function deliverWebhook(
         body: req.body,
       });
       last = { status: res.status, body: (await res.json()) as Record<string, unknown> };
-      if (res.status < 500 && res.status !== 429) return last;
+      if (!providerRedelivers(res.status)) return last;
     } catch (err) {
       if (i === attempts - 1) throw err;
     }
-    await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 200) * 2 ** i));
+    await new Promise((r) => setTimeout(r, redeliveryDelayMs(i + 2, opts.backoffMs)));
   }
   return last!;
 }

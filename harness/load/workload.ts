@@ -4,7 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DashboardView, PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
 import { idempotencyHeader } from '../../system/contracts/index.ts';
-import { type ProviderOptions, providerEvent, providerFromEnv, signedWebhook } from '../lib/provider.ts';
+import {
+  type ProviderOptions,
+  providerEvent,
+  providerFromEnv,
+  providerRedelivers,
+  redeliveryDelayMs,
+  signedWebhook,
+} from '../lib/provider.ts';
 import type { TokenBook } from '../lib/tokens.ts';
 import type { IterationContext, IterationFn } from './executors.ts';
 import type { RecordedResult, Recorder } from './operation.ts';
@@ -248,7 +255,7 @@ export function paymentWorkload(
       ): Promise<RecordedResult> => {
         let r: RecordedResult | undefined;
         for (let attempt = 1; attempt <= w.providerAttempts; attempt++) {
-          if (attempt > 1) await sleep(100 * 2 ** (attempt - 2), signal);
+          await sleep(redeliveryDelayMs(attempt, 100), signal);
           if (signal.aborted && r) return r;
           const webhook = signedWebhook(e, provider);
           r = await recordedRequest(rec, {
@@ -273,7 +280,7 @@ export function paymentWorkload(
             ...(extra.note ? { note: extra.note } : {}),
             excerpt: paymentExcerpt,
           });
-          if (r.status !== 0 && r.status < 500 && r.status !== 429) return r;
+          if (!providerRedelivers(r.status)) return r;
         }
         return r!;
       };

@@ -10,6 +10,7 @@ import {
   firedAfter,
   firstInjectionS,
 } from '../../harness/chaos/alert-criteria.ts';
+import { loadCatalogue } from '../../harness/chaos/catalogue.ts';
 
 const k = 'alert_PayproofWorkerRestarted';
 /** One sample a second from t = 0; `on` lists the seconds the alert fires. */
@@ -116,7 +117,6 @@ describe('alert criteria', () => {
   });
 
   it('every alert a scenario declares (to fire or to stay silent) is a rule of the rules file', async () => {
-    const { loadCatalogue } = await import('../../harness/chaos/catalogue.ts');
     const rules = new Set(alertNames());
     for (const sc of await loadCatalogue()) {
       for (const a of sc.alerts?.fire ?? []) expect(rules, `${sc.name} fires ${a.alert}`).toContain(a.alert);
