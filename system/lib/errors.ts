@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'transient_db'
   | 'transient_cache'
   | 'transient_kafka'
+  | 'transient_stream'
   | 'capacity_contended'
   | 'handler_error'
   | 'config_invalid'

@@ -23,6 +23,9 @@ export const plantedFaults = [
   'absorb-repeat-capture',
   // Issue 12: the purchase names the wrong cause.
   'wrong-causation',
+  // Issue 15: the relay marks events that went through the Redis Streams fallback as in Kafka too,
+  // so they are never published to Kafka (Kafka's log misses every event of the outage).
+  'no-kafka-republish',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

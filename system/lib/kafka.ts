@@ -2,13 +2,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from './log.ts';
 
 /** A kafkajs client whose log lines go to pino, with bounded timeouts so faults surface as errors. */
-export function createKafka(brokers: readonly string[], clientId: string, log: Logger): Kafka {
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  log: Logger,
+  /** Fewer retries for a client whose calls must fail fast (the relay's probe of Kafka). */
+  { retries = 8 }: { retries?: number } = {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
     connectionTimeout: 3_000,
     requestTimeout: 15_000,
-    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 3_000 },
+    retry: { retries, initialRetryTime: 100, maxRetryTime: 3_000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>

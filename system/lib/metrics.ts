@@ -117,12 +117,12 @@ export const metrics = {
   retries: make.counter('payproof_retries_total', 'Retries after a transient error', ['component', 'reason']),
   outboxBacklog: make.gauge(
     'payproof_outbox_backlog',
-    'Unpublished outbox rows, counted by the relay every second',
+    'Outbox rows published to no transport yet (neither Kafka nor the Redis Streams fallback), counted by the relay every second',
     [],
   ),
   outboxOldestSeconds: make.gauge(
     'payproof_outbox_oldest_age_seconds',
-    'Age of the oldest unpublished outbox row (0 when none), read by the relay every second',
+    'Age of the oldest outbox row published to no transport yet (0 when none), read by the relay every second',
     [],
   ),
   httpDuration: make.histogram(
@@ -142,6 +142,37 @@ export const metrics = {
     ['group'],
   ),
   up: make.gauge('payproof_up', '1 while the process runs', ['service']),
+  // Issue 15: the fallback transport (Redis Streams).
+  transportActive: make.gauge(
+    'payproof_transport_active',
+    '1 for the transport the relay publishes to now (kafka, or stream: the Redis Streams fallback), 0 for the other',
+    ['transport'],
+  ),
+  transportSwitches: make.counter(
+    'payproof_transport_switches_total',
+    "The relay's circuit breaker moving between transports, by the transport moved to",
+    ['to'],
+  ),
+  transportEvents: make.counter(
+    'payproof_transport_events_total',
+    'Events by transport: published by the relay (outcome published), consumed by a worker (outcome applied, already-done, duplicate, dead-lettered)',
+    ['transport', 'stage', 'outcome'],
+  ),
+  outboxFallbackOnly: make.gauge(
+    'payproof_outbox_fallback_only',
+    'Outbox rows that went through the Redis Streams fallback and are not in Kafka yet, counted by the relay every second',
+    [],
+  ),
+  fallbackPending: make.gauge(
+    'payproof_fallback_pending_entries',
+    "Stream entries given to the group's consumers and not acknowledged yet (XINFO GROUPS pending), read every 2 s",
+    ['group', 'stream'],
+  ),
+  fallbackLag: make.gauge(
+    'payproof_fallback_lag_entries',
+    'Stream entries not given to any consumer of the group yet (XINFO GROUPS lag), read every 2 s',
+    ['group', 'stream'],
+  ),
 };
 
 /**

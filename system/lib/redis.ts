@@ -2,10 +2,15 @@ import { Redis } from 'ioredis';
 import type { Logger } from './log.ts';
 
 /** A Redis client that fails fast when Redis is unreachable (callers decide to retry or degrade). */
-export function createRedis(url: string, log: Logger): Redis {
+export function createRedis(
+  url: string,
+  log: Logger,
+  /** Longer for a connection that runs blocking commands (the fallback's XREADGROUP ... BLOCK). */
+  { commandTimeoutMs = 1_000 }: { commandTimeoutMs?: number } = {},
+): Redis {
   const redis = new Redis(url, {
     connectTimeout: 1_000,
-    commandTimeout: 1_000,
+    commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     // A command that timed out must not be re-sent after a reconnect: a late write could land

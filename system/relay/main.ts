@@ -7,7 +7,10 @@ import { createKafka } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { metrics, startMetricsServer } from '../lib/metrics.ts';
 import { Readiness } from '../lib/readiness.ts';
+import { createRedis } from '../lib/redis.ts';
 import { runService } from '../lib/service.ts';
+import { defaultMaxLen } from '../lib/streams.ts';
+import { TransportBreaker } from './breaker.ts';
 import { runExpiry } from './expiry.ts';
 import { checkedProducer } from './producer.ts';
 import { type RelayDeps, runRelay, watchBacklog } from './relay.ts';
@@ -34,8 +37,15 @@ await runService('relay', log, async () => {
   )
     throw new Error(`KAFKA_ACKS=${process.env.KAFKA_ACKS}: expected all or 1`);
   if (acks === 1) log.warn('KAFKA_ACKS=1: events acknowledged by the leader alone can be lost on a failover');
-  /** A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile). */
-  const connected = async (): Promise<Producer> => {
+  // The Redis Streams fallback (issue 15): RELAY_FALLBACK=off keeps the relay on Kafka alone.
+  if (process.env.RELAY_FALLBACK !== undefined && !['on', 'off'].includes(process.env.RELAY_FALLBACK))
+    throw new Error(`RELAY_FALLBACK=${process.env.RELAY_FALLBACK}: expected on or off`);
+  const fallbackOn = process.env.RELAY_FALLBACK !== 'off';
+  /**
+   * A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile), or
+   * `attempts` times: with the fallback, the relay must not wait for Kafka (the breaker decides).
+   */
+  const connected = async (attempts = Number.POSITIVE_INFINITY): Promise<Producer> => {
     // Checked: kafkajs can resolve a send that left out the partitions of a broker that died
     // mid-request (system/relay/producer.ts); such a batch is not marked published.
     const producer = checkedProducer(kafka, {
@@ -48,6 +58,7 @@ await runService('relay', log, async () => {
         await producer.connect();
         return producer;
       } catch (err) {
+        if (i + 1 >= attempts) return producer;
         log.warn(
           { err: (err as Error).message },
           'kafka not reachable yet; confirmations keep buffering in the outbox',
@@ -56,19 +67,38 @@ await runService('relay', log, async () => {
       }
     }
   };
+  const admin = kafka.admin();
+  // Probes with a client of their own: no retries, so an unreachable Kafka answers "no" at once.
+  const probeAdmin = createKafka(config.kafkaBrokers, `relay-probe-${config.instanceId}`, log, {
+    retries: 0,
+  }).admin();
+  const redis = fallbackOn ? createRedis(config.redisUrl, log) : undefined;
   const deps: RelayDeps = {
     pool,
-    producer: await connected(),
+    producer: await connected(fallbackOn ? 2 : undefined),
     acks,
     faults: config.faults,
     log,
     eventLogLevel: eventLogLevel(process.env),
     renewProducer: async () => {
       await deps.producer.disconnect().catch(() => {});
-      return connected();
+      return connected(fallbackOn ? 3 : undefined);
     },
+    ...(redis && {
+      fallback: {
+        redis,
+        breaker: new TransportBreaker({
+          openAfterMs: intFromEnv(process.env, 'RELAY_FALLBACK_AFTER_MS', 3_000, 0, 3_600_000),
+          closeAfterMs: intFromEnv(process.env, 'RELAY_FALLBACK_RECOVER_MS', 10_000, 0, 3_600_000),
+        }),
+        maxLen: intFromEnv(process.env, 'FALLBACK_STREAM_MAXLEN', defaultMaxLen, 1_000, 100_000_000),
+        probeKafka: async () => {
+          await probeAdmin.connect();
+          await probeAdmin.fetchTopicMetadata({ topics: [] });
+        },
+      },
+    }),
   };
-  const admin = kafka.admin();
   const readiness = new Readiness({
     database: () => pool.query('SELECT 1'),
     kafka: async () => {
@@ -96,6 +126,8 @@ await runService('relay', log, async () => {
     await loops;
     await deps.producer.disconnect().catch(() => {});
     await admin.disconnect().catch(() => {});
+    await probeAdmin.disconnect().catch(() => {});
+    redis?.disconnect();
     await pool.end().catch(() => {});
     server.close();
   };

@@ -1,13 +1,20 @@
 // The outbox relay: claims unpublished rows (FOR UPDATE SKIP LOCKED, so several relays can run),
 // publishes them with acks=all, and marks them published only after the broker acknowledged.
 // A crash between the two re-publishes the same event id; the consumers' inbox absorbs it.
+// With a fallback (issue 15), a circuit breaker moves the relay to Redis Streams while Kafka is
+// unreachable; back on Kafka, the rows that went only through the streams are still unpublished in
+// Kafka's sense (published_at NULL), so the ordinary claim publishes them to Kafka first (id order).
+import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
+import type { Transport } from '../contracts/index.ts';
 import { backoffMs, sleep } from '../lib/backoff.ts';
 import type { Pool, PoolClient } from '../lib/db.ts';
-import { isTransient } from '../lib/errors.ts';
+import { AppError, isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
 import type { Logger } from '../lib/log.ts';
 import { metrics } from '../lib/metrics.ts';
+import { defaultMaxLen, publishToStreams } from '../lib/streams.ts';
+import type { TransportBreaker } from './breaker.ts';
 
 interface OutboxRow {
   id: number;
@@ -17,6 +24,25 @@ interface OutboxRow {
   topic: string;
   message_key: string;
   value: string;
+  /** The row already went through the Redis Streams fallback (this send is its re-publication). */
+  via_stream?: boolean;
+}
+
+/** The Redis Streams fallback of a relay (issue 15). */
+export interface RelayFallback {
+  /** A fail-fast client (createRedis): a refused XADD is retried by the loop, the rows stay unmarked. */
+  readonly redis: Redis;
+  readonly breaker: TransportBreaker;
+  /** Asks Kafka for its metadata; used while no send tells whether Kafka answers. */
+  readonly probeKafka: () => Promise<unknown>;
+  /** Entries kept per stream (XADD MAXLEN ~). */
+  readonly maxLen?: number;
+  /** A probe every this many ms when no send succeeded within as long (default 1000). */
+  readonly probeEveryMs?: number;
+  /** A probe that has not answered after this many ms is a failure (default 1500). */
+  readonly probeTimeoutMs?: number;
+  /** Monotonic milliseconds (injectable for tests). */
+  readonly now?: () => number;
 }
 
 export interface RelayDeps {
@@ -36,6 +62,8 @@ export interface RelayDeps {
    * (docs/targets.md shows the harness catching it).
    */
   readonly acks?: -1 | 1;
+  /** The Redis Streams fallback and its breaker; absent: Kafka only, as before issue 15. */
+  readonly fallback?: RelayFallback;
 }
 
 async function publish(producer: Producer, rows: readonly OutboxRow[], acks: -1 | 1 = -1) {
@@ -51,6 +79,36 @@ async function publish(producer: Producer, rows: readonly OutboxRow[], acks: -1 
   });
 }
 
+const monotonic = () => performance.now();
+
+/**
+ * Publishes to Kafka; with a fallback, tells the breaker how Kafka answered and gives the send up
+ * when the breaker opens meanwhile (a send to an unreachable broker waits out kafkajs's retries,
+ * ~12 s). A send given up may still land later: one more copy in Kafka, absorbed by the inboxes.
+ */
+async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise<void> {
+  const fb = deps.fallback;
+  if (!fb) return publish(deps.producer, rows, deps.acks);
+  const now = fb.now ?? monotonic;
+  const sending = publish(deps.producer, rows, deps.acks);
+  let cancel = () => {};
+  const abandoned = new Promise<never>((_, reject) => {
+    cancel = fb.breaker.onOpen(() =>
+      reject(new AppError('transient_kafka', 'kafka send given up: the relay moved to the fallback', true)),
+    );
+  });
+  try {
+    await Promise.race([sending, abandoned]);
+    fb.breaker.observe(true, now());
+  } catch (err) {
+    sending.catch(() => {});
+    fb.breaker.observe(false, now());
+    throw err;
+  } finally {
+    cancel();
+  }
+}
+
 /**
  * One claim → publish → mark cycle in two round trips: BEGIN with the claim, then the mark with
  * COMMIT (simple-protocol queries of two statements; the batch size and the claimed ids are
@@ -63,7 +121,8 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
   let broken: Error | undefined;
   try {
     const claimed = (await client.query(
-      `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value FROM outbox
+      `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value,
+         stream_published_at IS NOT NULL AS via_stream FROM outbox
        WHERE published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
     )) as unknown as { rows: OutboxRow[] }[];
     const rows = claimed[1]!.rows;
@@ -78,10 +137,20 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     if (deps.faults.has('publish-before-commit')) {
       if (!(await markThenPublish(deps, client, markAndCommit, rows))) return 0;
     } else {
-      await publish(deps.producer, rows, deps.acks);
+      await sendToKafka(deps, rows);
       await client.query(markAndCommit);
     }
     for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
+    const republished = rows.filter((r) => r.via_stream).length;
+    metrics.transportEvents.inc(
+      { transport: 'kafka', stage: 'published', outcome: 'published' },
+      rows.length - republished,
+    );
+    if (republished > 0)
+      metrics.transportEvents.inc(
+        { transport: 'kafka', stage: 'published', outcome: 'republished' },
+        republished,
+      );
     const level = deps.eventLogLevel ?? 'info';
     if (deps.log.isLevelEnabled(level))
       for (const row of rows)
@@ -131,6 +200,99 @@ async function markThenPublish(
 }
 // Stryker restore all
 
+/**
+ * The fallback's cycle: claims rows that went through no transport yet, appends them to their
+ * streams, and marks them `stream_published_at` (NOT published_at: they are not in Kafka, and the
+ * Kafka claim takes them again once Kafka is back). Returns the number of rows appended.
+ */
+export async function relayToStreamsOnce(deps: RelayDeps): Promise<number> {
+  const fb = deps.fallback;
+  if (!fb) throw new TypeError('relayToStreamsOnce needs a fallback');
+  const batchSize = deps.batchSize ?? 500;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`batch size ${batchSize}`);
+  const client = await deps.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const claimed = (await client.query(
+      `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value FROM outbox
+       WHERE published_at IS NULL AND stream_published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+    )) as unknown as { rows: OutboxRow[] }[];
+    const rows = claimed[1]!.rows;
+    if (rows.length === 0) {
+      await client.query('COMMIT');
+      return 0;
+    }
+    const ids = rows.map((x) => Number(x.id));
+    if (!ids.every(Number.isSafeInteger)) throw new TypeError('outbox ids must be integers');
+    await publishToStreams(
+      fb.redis,
+      rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })),
+      fb.maxLen ?? defaultMaxLen,
+    );
+    // Planted bug no-kafka-republish: the rows are marked as in Kafka too, so they are never
+    // published to Kafka; Kafka's log misses every event of the outage.
+    // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
+    const alsoKafka = deps.faults.has('no-kafka-republish') ? ', published_at = now()' : '';
+    await client.query(
+      `UPDATE outbox SET stream_published_at = now()${alsoKafka}, publish_attempts = publish_attempts + 1
+       WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`,
+    );
+    metrics.transportEvents.inc(
+      { transport: 'stream', stage: 'published', outcome: 'published' },
+      rows.length,
+    );
+    const level = deps.eventLogLevel ?? 'info';
+    if (deps.log.isLevelEnabled(level))
+      for (const row of rows)
+        deps.log[level](
+          {
+            correlationId: row.correlation_id,
+            eventId: row.event_id,
+            eventType: row.event_type,
+            topic: row.topic,
+            transport: 'stream',
+            batch: rows.length,
+          },
+          'event published to the fallback',
+        );
+    return rows.length;
+  } catch (err) {
+    broken = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Probes Kafka while no send says how it answers, and feeds the breaker. */
+export function watchKafka(fb: RelayFallback, signal: AbortSignal): Promise<void> {
+  const everyMs = fb.probeEveryMs ?? 1_000;
+  const timeoutMs = fb.probeTimeoutMs ?? 1_500;
+  const now = fb.now ?? monotonic;
+  return (async () => {
+    while (!signal.aborted) {
+      if (!fb.breaker.recentlyHealthy(now(), everyMs)) {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            fb.probeKafka(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+          fb.breaker.observe(true, now());
+        } catch {
+          fb.breaker.observe(false, now());
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      await sleep(everyMs, signal);
+    }
+  })();
+}
+
 /** True when the error (or any cause) says the idempotent producer's sequence is broken. */
 export function sequenceBroken(err: unknown): boolean {
   for (
@@ -151,10 +313,20 @@ export function sequenceBroken(err: unknown): boolean {
   return false;
 }
 
-/** True when at least one row waits: one cheap index probe, no transaction, no lock. */
-async function hasBacklog(pool: Pool): Promise<boolean> {
-  const r = await pool.query('SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1');
+/** True when at least one row waits for `transport`: one cheap index probe, no transaction, no lock. */
+async function hasBacklog(pool: Pool, transport: Transport = 'kafka'): Promise<boolean> {
+  const r = await pool.query(
+    transport === 'kafka'
+      ? 'SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1'
+      : 'SELECT 1 FROM outbox WHERE published_at IS NULL AND stream_published_at IS NULL LIMIT 1',
+  );
   return (r.rowCount ?? 0) > 0;
+}
+
+/** Sets the active-transport gauge (1 for `active`, 0 for the other). */
+function showTransport(active: Transport) {
+  metrics.transportActive.set({ transport: 'kafka' }, active === 'kafka' ? 1 : 0);
+  metrics.transportActive.set({ transport: 'stream' }, active === 'stream' ? 1 : 0);
 }
 
 /**
@@ -177,15 +349,38 @@ export async function runRelay(
   // After a batch, the next claim is tried straight away (its own SELECT says whether there is
   // work); the cheap probe is for an outbox that was found empty.
   let busy = false;
+  const fb = deps.fallback;
+  const now = fb?.now ?? monotonic;
+  const probing = fb ? watchKafka(fb, signal) : Promise.resolve();
+  let current: Transport = 'kafka';
+  showTransport(current);
   while (!signal.aborted) {
+    const transport: Transport = fb ? fb.breaker.transport(now()) : 'kafka';
+    if (transport !== current) {
+      current = transport;
+      failures = 0;
+      busy = false;
+      showTransport(current);
+      metrics.transportSwitches.inc({ to: current });
+      deps.log.warn(
+        { transport: current },
+        current === 'stream'
+          ? 'kafka unreachable: publishing to the Redis Streams fallback'
+          : 'kafka healthy again: back to kafka, re-publishing what went only through the fallback',
+      );
+      // Back on Kafka after an outage: a fresh producer (new producer id, sequences from 0); the
+      // old one's connections died with the outage.
+      if (current === 'kafka' && deps.renewProducer)
+        deps.producer = await deps.renewProducer().catch(() => deps.producer);
+    }
     try {
-      if (!busy && !(await hasBacklog(deps.pool))) {
+      if (!busy && !(await hasBacklog(deps.pool, current))) {
         await sleep(idle, signal);
         idle = Math.min(maxIdleMs, idle * 2);
         continue;
       }
       idle = idleMs;
-      const n = await relayOnce(deps);
+      const n = current === 'kafka' ? await relayOnce(deps) : await relayToStreamsOnce(deps);
       busy = n > 0;
       failures = 0;
       // Rows exist but all are claimed by other relays: do not spin.
@@ -195,7 +390,7 @@ export async function runRelay(
       else if (n < (deps.batchSize ?? 500) && lingerMs > 0) await sleep(lingerMs, signal);
     } catch (err) {
       // Also after every 5th consecutive failure, whatever it was: a wedged client must not stall the outbox forever.
-      if (deps.renewProducer && (sequenceBroken(err) || failures % 5 === 4)) {
+      if (current === 'kafka' && deps.renewProducer && (sequenceBroken(err) || failures % 5 === 4)) {
         // kafkajs's idempotent producer never recovers from a lost produce request
         // (OUT_OF_ORDER_SEQUENCE_NUMBER forever, tulios/kafkajs#598): start a fresh one (new
         // producer id, sequences from 0). Re-publication of the batch is absorbed by the inbox.
@@ -208,6 +403,7 @@ export async function runRelay(
       await sleep(backoffMs(failures++, { baseMs: 100, maxMs: 3_000 }), signal);
     }
   }
+  await probing;
 }
 
 /** Keeps the outbox backlog gauge current. */
@@ -215,13 +411,17 @@ export function watchBacklog(pool: Pool, signal: AbortSignal, everyMs = 1_000): 
   return (async () => {
     while (!signal.aborted) {
       try {
-        // Both from the partial index of unpublished rows; the age on the database's clock.
-        const r = await pool.query<{ n: number; age: number | null }>(
-          `SELECT count(*)::int AS n,
-             extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age
+        // All from the partial index of rows not in Kafka; the age on the database's clock. The
+        // backlog is what went through no transport; what went only through the fallback waits
+        // for Kafka apart.
+        const r = await pool.query<{ n: number; fallback: number; age: number | null }>(
+          `SELECT count(*) FILTER (WHERE stream_published_at IS NULL)::int AS n,
+             count(*) FILTER (WHERE stream_published_at IS NOT NULL)::int AS fallback,
+             extract(epoch FROM clock_timestamp() - min(created_at) FILTER (WHERE stream_published_at IS NULL))::float8 AS age
            FROM outbox WHERE published_at IS NULL`,
         );
         metrics.outboxBacklog.set(r.rows[0]?.n ?? 0);
+        metrics.outboxFallbackOnly.set(r.rows[0]?.fallback ?? 0);
         metrics.outboxOldestSeconds.set(Math.max(0, r.rows[0]?.age ?? 0));
       } catch {
         // the database is away; the relay loop reports it

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invariants } from '../../harness/checker/check.ts';
 import { parseFaults, plantedFaults } from '../../system/lib/faults.ts';
-import { catalogue, matrix } from '../property/sim/matrix.ts';
+import { catalogue, matrix, provenByChaos } from '../property/sim/matrix.ts';
 
 describe('PAYPROOF_FAULTS', () => {
   it('is empty by default', () => {
@@ -13,7 +13,7 @@ describe('PAYPROOF_FAULTS', () => {
       'skip-inbox',
       'allocate-without-lock',
     ]);
-    expect(plantedFaults).toHaveLength(17);
+    expect(plantedFaults).toHaveLength(18);
   });
   it('needs the explicit opt-in variable as well', () => {
     expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox' })).toThrow(/PAYPROOF_ALLOW_PLANTED_FAULTS/);
@@ -41,7 +41,10 @@ describe('PAYPROOF_FAULTS', () => {
 describe('the planted-bug catalogue (issue 12)', () => {
   it('names a planted bug for every invariant of the checker, and uses every planted bug', () => {
     expect(new Set(catalogue.map((r) => r.expect))).toEqual(new Set(Object.keys(invariants)));
-    const used = new Set([...catalogue, ...matrix].flatMap((r) => r.faults));
+    const used = new Set([
+      ...[...catalogue, ...matrix].flatMap((r) => r.faults),
+      ...Object.keys(provenByChaos),
+    ]);
     expect([...plantedFaults].filter((f) => !used.has(f))).toEqual([]);
   });
 });

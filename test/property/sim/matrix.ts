@@ -131,6 +131,16 @@ export const matrix: readonly MatrixRow[] = [
   layerRow(['inbox', 'row locks'], 'pair'),
 ];
 
+/**
+ * Planted bugs the handler-level property cannot show, and the chaos scenario that proves each
+ * instead. `no-kafka-republish` needs a Kafka outage long enough for the relay's breaker to move to
+ * the Redis Streams fallback: `npm run chaos -- partition-kafka --faults no-kafka-republish` FAILS
+ * on outbox-drained (rows marked published that Kafka does not hold).
+ */
+export const provenByChaos: Readonly<Partial<Record<PlantedFault, string>>> = {
+  'no-kafka-republish': 'partition-kafka',
+};
+
 /** The rows `--planted` selects: `all`, `catalogue`, `matrix`, or row names / single bug names. */
 export function selectRows(spec: string): MatrixRow[] {
   const parts = spec.split(',').filter(Boolean);
