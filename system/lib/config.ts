@@ -67,4 +67,12 @@ export function loadBaseConfig(
   };
 }
 
+/** FALLBACK_TRANSPORT: `on` (default) or `off` (Kafka only), for the relay and the workers alike. */
+export function fallbackEnabled(env: NodeJS.ProcessEnv): boolean {
+  const v = env.FALLBACK_TRANSPORT;
+  if (v !== undefined && v !== 'on' && v !== 'off')
+    throw new AppError('config_invalid', `FALLBACK_TRANSPORT=${v}: expected on or off`, false);
+  return v !== 'off';
+}
+
 export { int as intFromEnv };

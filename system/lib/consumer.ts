@@ -1,6 +1,8 @@
 // The consumer framework every worker runs on: validate, inbox + handler in one transaction per
 // chunk, dead-letter what can never succeed, retry what can, and only then commit the Kafka offset.
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+// The Redis Streams fallback (stream-consumer.ts) runs its entries through the same processChunk:
+// same inbox, same handlers, same dead-letter rules.
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import {
   type ConsumerGroup,
   consumerGroups,
@@ -8,6 +10,7 @@ import {
   dlqTopic,
   type EventType,
   parseEvent,
+  type Transport,
   topics,
 } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
@@ -53,15 +56,26 @@ export interface ConsumerDeps {
   readonly eventLogLevel?: 'info' | 'debug' | 'trace';
 }
 
-interface DeadLetter {
-  readonly message: KafkaMessage;
+/** What processChunk needs: everything but the Kafka clients (the stream consumer has none). */
+export type ChunkDeps = Omit<ConsumerDeps, 'consumer' | 'producer'> &
+  Partial<Pick<ConsumerDeps, 'consumer' | 'producer'>>;
+
+/** A delivered message, whichever the transport: a Kafka message, or a stream entry (offset = its id). */
+export interface SourceMessage {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly offset: string;
+}
+
+export interface DeadLetter {
+  readonly message: SourceMessage;
   readonly reason: string;
   readonly detail: string;
   /** The parsed event, when the message was one (its ids go on the log line). */
   readonly event?: DomainEvent;
 }
 
-type Parsed = { readonly message: KafkaMessage; readonly event: DomainEvent };
+export type Parsed = { readonly message: SourceMessage; readonly event: DomainEvent };
 
 export type ChunkOutcome = ProcessOutcome | 'dead-lettered';
 
@@ -80,7 +94,7 @@ class PermanentHandlerError extends Error {
  * savepoint with up to `maxAttempts`, after which it is dead-lettered.
  */
 export async function processChunk(
-  deps: ConsumerDeps,
+  deps: ChunkDeps,
   events: readonly Parsed[],
   { exhausted = false }: { exhausted?: boolean } = {},
 ): Promise<{ outcomes: ChunkOutcome[]; dead: DeadLetter[] }> {
@@ -105,11 +119,16 @@ export async function processChunk(
  * (the database or Kafka being away is retried without bound: dead-lettering then would be wrong).
  */
 export function isLogicalTransient(err: unknown): boolean {
-  return err instanceof AppError && err.retriable && err.code !== 'transient_cache';
+  return (
+    err instanceof AppError &&
+    err.retriable &&
+    err.code !== 'transient_cache' &&
+    err.code !== 'transient_stream'
+  );
 }
 
 async function inTransaction(
-  deps: ConsumerDeps,
+  deps: ChunkDeps,
   events: readonly Parsed[],
   careful: boolean,
   exhausted = false,
@@ -251,7 +270,7 @@ async function inTransaction(
  * log line per event with its ids, outcome and times.
  */
 function observeCommitted(
-  deps: ConsumerDeps,
+  deps: ChunkDeps,
   events: readonly Parsed[],
   outcomes: readonly ChunkOutcome[],
   committedAtMs: number,
@@ -294,6 +313,29 @@ function laterOfSameKey(events: readonly Parsed[]): Set<number> {
   return later;
 }
 // Stryker restore all
+
+/** Counted per chunk (one labelled increment per type and outcome, and per transport), not per event. */
+export function countOutcomes(
+  group: ConsumerGroup,
+  transport: Transport,
+  events: readonly Parsed[],
+  outcomes: readonly ChunkOutcome[],
+): void {
+  const counts = new Map<string, number>();
+  outcomes.forEach((outcome, j) => {
+    const key = `${events[j]!.event.eventType} ${outcome}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  const byOutcome = new Map<string, number>();
+  for (const [key, n] of counts) {
+    const [type, outcome] = key.split(' ') as [string, string];
+    metrics.eventsProcessed.inc({ group, type, outcome }, n);
+    if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group }, n);
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + n);
+  }
+  for (const [outcome, n] of byOutcome)
+    metrics.transportEvents.inc({ transport, stage: 'consumed', outcome }, n);
+}
 
 async function sendDeadLetters(
   deps: ConsumerDeps,
@@ -338,7 +380,7 @@ async function sendDeadLetters(
 }
 
 /** Best effort for a message that failed validation: its correlationId if it is JSON carrying one. */
-function correlationOf(message: KafkaMessage): string | undefined {
+export function correlationOf(message: SourceMessage): string | undefined {
   try {
     const v = JSON.parse(message.value?.toString() ?? '') as { correlationId?: unknown };
     return typeof v?.correlationId === 'string' ? v.correlationId.slice(0, 64) : undefined;
@@ -469,17 +511,7 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
         );
         if (!result) return; // lost the partition or stopping: the next owner gets these again
         dead = result.dead;
-        // Counted per chunk (one labelled increment per type and outcome), not per event.
-        const counts = new Map<string, number>();
-        result.outcomes.forEach((outcome, j) => {
-          const key = `${valid[j]!.event.eventType} ${outcome}`;
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-        });
-        for (const [key, n] of counts) {
-          const [type, outcome] = key.split(' ') as [string, string];
-          metrics.eventsProcessed.inc({ group: deps.group, type, outcome }, n);
-          if (outcome === 'duplicate') metrics.idempotencyHits.inc({ group: deps.group }, n);
-        }
+        countOutcomes(deps.group, 'kafka', valid, result.outcomes);
       }
       const sent = await retrying(
         deps,

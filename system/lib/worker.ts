@@ -1,6 +1,6 @@
 // A worker process: one consumer group, its handler, a dead-letter producer, /metrics.
 import type { ConsumerGroup } from '../contracts/index.ts';
-import { intFromEnv, loadBaseConfig } from './config.ts';
+import { fallbackEnabled, intFromEnv, loadBaseConfig } from './config.ts';
 import { startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
@@ -15,6 +15,7 @@ import { ParkingDashboardCache } from './pending-invalidations.ts';
 import { Readiness } from './readiness.ts';
 import { createRedis } from './redis.ts';
 import { runService } from './service.ts';
+import { runStreamConsumer, watchStreams } from './stream-consumer.ts';
 
 export interface WorkerExtras {
   readonly pool: Pool;
@@ -101,20 +102,43 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       process.env.METRICS_HOST ?? '127.0.0.1',
       readiness,
     );
+    const chunkDeps = {
+      group: spec.group,
+      pool,
+      handler,
+      dashboards,
+      faults: config.faults,
+      log,
+      clockSkewMs: config.clockSkewMs,
+      eventLogLevel: eventLogLevel(env),
+      maxTransientAttempts: intFromEnv(env, 'MAX_TRANSIENT_ATTEMPTS', 100, 1, 100_000),
+    };
+    // The Redis Streams fallback (issue 15), read beside Kafka whatever the relay does now: an
+    // idle blocking read costs one command per FALLBACK_BLOCK_MS. FALLBACK_TRANSPORT=off: Kafka only.
+    const fallbackOn = fallbackEnabled(env);
+    const blockMs = intFromEnv(env, 'FALLBACK_BLOCK_MS', 1_000, 10, 60_000);
+    const streamRedis = fallbackOn
+      ? createRedis(config.redisUrl, log, { commandTimeoutMs: blockMs + 2_000 })
+      : undefined;
+    const streaming = new AbortController();
+    const streamLoops = streamRedis
+      ? Promise.all([
+          runStreamConsumer(
+            {
+              ...chunkDeps,
+              redis: streamRedis,
+              consumerName: `${config.instanceId}:${process.pid}`,
+              blockMs,
+              claimIdleMs: intFromEnv(env, 'FALLBACK_CLAIM_IDLE_MS', 10_000, 100, 3_600_000),
+              claimEveryMs: intFromEnv(env, 'FALLBACK_CLAIM_EVERY_MS', 2_000, 50, 3_600_000),
+            },
+            streaming.signal,
+          ),
+          watchStreams(redis, chunkDeps, streaming.signal),
+        ])
+      : Promise.resolve();
     const committer = await startConsuming(
-      {
-        group: spec.group,
-        pool,
-        consumer,
-        producer,
-        handler,
-        dashboards,
-        faults: config.faults,
-        log,
-        clockSkewMs: config.clockSkewMs,
-        eventLogLevel: eventLogLevel(env),
-        maxTransientAttempts: intFromEnv(env, 'MAX_TRANSIENT_ATTEMPTS', 100, 1, 100_000),
-      },
+      { ...chunkDeps, consumer, producer },
       { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
     );
     // Before a rebalance hands partitions to another member, commit what this one finished.
@@ -124,6 +148,10 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       await consumer.stop();
       await committer.flush();
       await consumer.disconnect();
+      // The stream loop finishes its chunk (and its XACK) before stopping; its read waits at most blockMs.
+      streaming.abort();
+      await streamLoops;
+      streamRedis?.disconnect();
       await close?.();
       watching.abort();
       await watchers;

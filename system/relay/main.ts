@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
+import { fallbackEnabled, intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
@@ -37,10 +37,8 @@ await runService('relay', log, async () => {
   )
     throw new Error(`KAFKA_ACKS=${process.env.KAFKA_ACKS}: expected all or 1`);
   if (acks === 1) log.warn('KAFKA_ACKS=1: events acknowledged by the leader alone can be lost on a failover');
-  // The Redis Streams fallback (issue 15): RELAY_FALLBACK=off keeps the relay on Kafka alone.
-  if (process.env.RELAY_FALLBACK !== undefined && !['on', 'off'].includes(process.env.RELAY_FALLBACK))
-    throw new Error(`RELAY_FALLBACK=${process.env.RELAY_FALLBACK}: expected on or off`);
-  const fallbackOn = process.env.RELAY_FALLBACK !== 'off';
+  // The Redis Streams fallback (issue 15): FALLBACK_TRANSPORT=off keeps the relay on Kafka alone.
+  const fallbackOn = fallbackEnabled(process.env);
   /**
    * A connected idempotent producer; retries until Kafka answers (the outbox buffers meanwhile), or
    * `attempts` times: with the fallback, the relay must not wait for Kafka (the breaker decides).

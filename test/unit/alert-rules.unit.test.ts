@@ -50,6 +50,7 @@ const alertNames = [
   'PayproofConsumerLagGrowing',
   'PayproofDependencyDown',
   'PayproofApiUnavailable',
+  'PayproofOnFallbackTransport',
 ];
 
 describe('Prometheus alert rules', () => {
