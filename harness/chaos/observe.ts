@@ -46,6 +46,16 @@ export interface RunCounters {
   readonly deadlockRetries: number;
   readonly rebalances: number;
   readonly deadLettered: number;
+  /** Issue 15, from the system's own metrics (figures only): the relay's transport switches. */
+  readonly transportSwitches: number;
+  /** Events the relay put in the fallback streams, and fallback-only events it re-published to Kafka. */
+  readonly streamPublished: number;
+  readonly kafkaRepublished: number;
+  /** Events the workers took from each transport, and of those the duplicates the inbox absorbed. */
+  readonly kafkaConsumed: number;
+  readonly streamConsumed: number;
+  readonly kafkaDuplicates: number;
+  readonly streamDuplicates: number;
 }
 
 /** Evidence from outside the system under test: the broker and the database. */
@@ -186,6 +196,15 @@ export class Observer {
     const now = performance.now();
     const figures: Record<string, number> = {
       idempotency_hits_total: this.#totals.total('idempotency'),
+      // 1 while a relay publishes to the Redis Streams fallback (issue 15).
+      transport_stream: pages.reduce(
+        (n, { samples }) =>
+          n +
+          (samples ?? [])
+            .filter((x) => x.name === 'payproof_transport_active' && x.labels.transport === 'stream')
+            .reduce((a, x) => a + x.value, 0),
+        0,
+      ),
     };
     if (this.#lastProcessed) {
       const dt = (now - this.#lastProcessed.atMs) / 1_000;
@@ -208,6 +227,19 @@ export class Observer {
     );
     this.#totals.observe(proc, 'rebalances', sum('payproof_rebalances_total'));
     this.#totals.observe(proc, 'dead', sum('payproof_dead_letters_total'));
+    const transport = (t: string, stage: string, outcome?: string) =>
+      sum(
+        'payproof_transport_events_total',
+        (x) =>
+          x.labels.transport === t && x.labels.stage === stage && (!outcome || x.labels.outcome === outcome),
+      );
+    this.#totals.observe(proc, 'switches', sum('payproof_transport_switches_total'));
+    this.#totals.observe(proc, 'streamPublished', transport('stream', 'published'));
+    this.#totals.observe(proc, 'kafkaRepublished', transport('kafka', 'published', 'republished'));
+    this.#totals.observe(proc, 'kafkaConsumed', transport('kafka', 'consumed'));
+    this.#totals.observe(proc, 'streamConsumed', transport('stream', 'consumed'));
+    this.#totals.observe(proc, 'kafkaDuplicates', transport('kafka', 'consumed', 'duplicate'));
+    this.#totals.observe(proc, 'streamDuplicates', transport('stream', 'consumed', 'duplicate'));
   }
 
   counters(): RunCounters {
@@ -218,6 +250,13 @@ export class Observer {
       deadlockRetries: this.#totals.total('deadlocks'),
       rebalances: this.#totals.total('rebalances'),
       deadLettered: this.#totals.total('dead'),
+      transportSwitches: this.#totals.total('switches'),
+      streamPublished: this.#totals.total('streamPublished'),
+      kafkaRepublished: this.#totals.total('kafkaRepublished'),
+      kafkaConsumed: this.#totals.total('kafkaConsumed'),
+      streamConsumed: this.#totals.total('streamConsumed'),
+      kafkaDuplicates: this.#totals.total('kafkaDuplicates'),
+      streamDuplicates: this.#totals.total('streamDuplicates'),
     };
   }
 

@@ -38,6 +38,7 @@ import { createHolds, FaultController } from './controller.ts';
 import { dashboardSweep } from './dashboard-sweep.ts';
 import { chaosProfile } from './defaults.ts';
 import { type AttachOptions, attachProvider, type RunEnvironment } from './environment.ts';
+import { type FlowJudgement, judgeFlowDuringFault, transportCriteria } from './flow-during-fault.ts';
 import { startHealGuard } from './heal-guard.ts';
 import { maxLag, Observer } from './observe.ts';
 import { type AlertExpectation, type ChaosScenario, needsOf, type TimelineStep } from './scenario.ts';
@@ -287,6 +288,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   let load: LoadSummary | undefined;
   let checked: Awaited<ReturnType<typeof runChecker>> | undefined;
   let convergence: ConvergenceResult | undefined;
+  let flow: FlowJudgement | undefined;
   const apiUrl = env.system.apiUrl;
   const directDatabaseUrl = env.endpoints.direct.databaseUrl;
   let runError: Error | undefined;
@@ -352,6 +354,19 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         ...(s.checker?.clockToleranceMs ? { clockToleranceMs: s.checker.clockToleranceMs } : {}),
         ...(s.invariants?.only ? { only: s.invariants.only } : {}),
       });
+      if (s.flowDuringFault && controller.intervals.length > 0) {
+        const startS = firstInjectionS(controller.intervals)!;
+        const endS = Math.max(...controller.intervals.map((f) => f.endS ?? samples.elapsedS()));
+        flow = await judgeFlowDuringFault(
+          directDatabaseUrl,
+          { startS, endS },
+          Date.now() - samples.elapsedS() * 1000,
+          s.flowDuringFault,
+        );
+        log(
+          `[chaos] flow during the fault: ${flow.figures.flow_during_fault_confirmed} payments confirmed, confirm → sessions p50 ${flow.figures.flow_during_fault_p50_ms} ms, p95 ${flow.figures.flow_during_fault_p95_ms} ms; ${flow.figures.fallback_rows} outbox rows went through the fallback`,
+        );
+      }
       // An alert whose window outlasts the checks is watched until it clears, or its bound passes.
       await waitForAlertsToClear(expectedAlerts, recorded, controller.intervals, samples, o.signal);
     }
@@ -372,7 +387,12 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   const recoverS = Number.isFinite(lastHealS)
     ? timeToRecover(probes, recorded, lastHealS, settleS)
     : undefined;
-  const criteria: Criterion[] = [...gate, ...watch.criteria(breach), ...(load?.criteria ?? [])];
+  const criteria: Criterion[] = [
+    ...gate,
+    ...watch.criteria(breach),
+    ...(load?.criteria ?? []),
+    ...(flow?.criteria ?? []),
+  ];
   if (timeline.length > 0)
     criteria.push(
       ...alertCriteria({
@@ -401,6 +421,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     });
   }
   const counters = observer.counters();
+  if (s.transport) criteria.push(...transportCriteria(s.transport, counters));
   const independent = observer.independent();
   const exercised: Record<string, number> = {
     ...(checked?.exercised ?? {}),
@@ -467,6 +488,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       ...(load?.figures ?? {}),
       ...phaseFigures(load, recorded, controller.intervals, loadStartS),
       ...faultFigures,
+      ...(flow?.figures ?? {}),
       time_to_recover_s: recoverS ?? null,
       time_to_converge_s: convergence ? convergence.waitedMs / 1_000 : null,
       events_processed: counters.eventsProcessed,
@@ -480,6 +502,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
         .map(([g, n]) => `${g} ${n}`)
         .join(', '),
       system_reported_rebalances: counters.rebalances,
+      // Issue 15 (the system's own metrics, figures only): the two transports.
+      system_reported_transport_switches: counters.transportSwitches,
+      system_reported_stream_published: counters.streamPublished,
+      system_reported_kafka_republished: counters.kafkaRepublished,
+      system_reported_kafka_consumed: counters.kafkaConsumed,
+      system_reported_stream_consumed: counters.streamConsumed,
+      system_reported_kafka_duplicates: counters.kafkaDuplicates,
+      system_reported_stream_duplicates: counters.streamDuplicates,
       transactions_rolled_back: independent.transactionsRolledBack,
       deadlocks: independent.deadlocks,
       supervisor_restarts: env.restarts(),

@@ -10,6 +10,7 @@ import type { History } from '../run/history.ts';
 import type { ProcessKind } from '../system/launcher.ts';
 import type { SeedOptions } from '../system/seed.ts';
 import type { Capability, ServiceControl } from '../target/target.ts';
+import type { FlowDuringFault, TransportExpectation } from './flow-during-fault.ts';
 
 /** A proxy as faults name it: `kafka`, `postgres`, `redis`, or one broker (`kafka-2`). */
 export type LogicalProxy = string;
@@ -188,6 +189,13 @@ export interface ChaosScenario {
      */
     readonly silent?: readonly string[];
   };
+  /**
+   * Issue 15: the flow keeps going while the faults are on (the Redis Streams fallback): the
+   * payments confirmed during the faults reach their sessions within this bound (after convergence).
+   */
+  readonly flowDuringFault?: FlowDuringFault;
+  /** Issue 15: what the relay's breaker must have done (switches, events through the fallback). */
+  readonly transport?: TransportExpectation;
   readonly checker?: {
     /** Largest clock skew of any process, ms. */
     readonly clockToleranceMs?: number;

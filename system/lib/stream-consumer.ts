@@ -47,11 +47,15 @@ export interface StreamConsumerDeps extends ChunkDeps {
   readonly claimEveryMs?: number;
   /** Entries kept in the dead-letter stream (XADD MAXLEN ~). */
   readonly maxLen?: number;
+  /** The streams to read; by default one per event type the group consumes (tests pass fresh ones). */
+  readonly streams?: readonly string[];
 }
 
-/** The group's streams: one per event type it consumes. */
-export function streamsOf(deps: Pick<ChunkDeps, 'group'>): string[] {
-  return (consumerGroups[deps.group] as readonly EventType[]).map((t) => streamKey(topics[t]));
+/** The group's streams: one per event type it consumes (or the ones `deps` names). */
+export function streamsOf(deps: Pick<StreamConsumerDeps, 'group' | 'streams'>): string[] {
+  return deps.streams
+    ? [...deps.streams]
+    : (consumerGroups[deps.group] as readonly EventType[]).map((t) => streamKey(topics[t]));
 }
 
 /**
@@ -218,7 +222,7 @@ export function runStreamConsumer(deps: StreamConsumerDeps, signal: AbortSignal)
 /** Keeps the pending and lag gauges of the group's streams current (a connection that does not block). */
 export function watchStreams(
   redis: Redis,
-  deps: Pick<ChunkDeps, 'group'>,
+  deps: Pick<StreamConsumerDeps, 'group' | 'streams'>,
   signal: AbortSignal,
   everyMs = 2_000,
 ): Promise<void> {

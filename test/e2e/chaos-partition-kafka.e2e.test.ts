@@ -1,6 +1,8 @@
 // partition-kafka end to end, on a fresh stack and system of its own: the correct system PASSES
-// (confirmations keep flowing while Kafka is cut off, everything converges after the heal), and the
-// same run with publish-before-commit planted FAILS, naming the invariant the lost events break.
+// (confirmations keep flowing while Kafka is cut off, and since issue 15 the whole flow too, through
+// the Redis Streams fallback; everything converges after the heal, Kafka gets every event), and the
+// same run with publish-before-commit planted FAILS, naming the invariant the lost events break; with
+// no-kafka-republish planted (fallback-only events never sent to Kafka) it FAILS on outbox-drained.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,22 +25,27 @@ describe('chaos: partition-kafka', () => {
     const f = result.faults[0]!;
     expect(f).toMatchObject({ label: 'partition kafka', kind: 'partition' });
     expect(f.endS! - f.startS).toBeGreaterThan(14);
-    // The outbox buffered: confirmations succeeded while Kafka was unreachable, and the backlog grew.
+    // Confirmations succeeded while Kafka was unreachable, and the flow went on through the fallback:
+    // the payments of the fault reached their sessions within the stated bound, events went through
+    // the streams, and every one of them is in Kafka too after the heal (outbox-drained below).
     expect(result.figures.during_confirms).toBeGreaterThan(100);
     expect(result.figures.during_http_req_failed_rate).toBe(0);
-    expect(Number(result.figures.during_outbox_backlog_max)).toBeGreaterThan(
-      Number(result.figures.before_outbox_backlog_max),
-    );
     expect(result.figures.time_to_recover_s).not.toBeNull();
-    // Prometheus paged on the growing backlog during the fault, cleared after, was quiet before, and
-    // never raised the alerts the scenario declares silent (dead letters, constraint errors, API 5xx,
-    // given-up retries: a Kafka partition causes none of them).
+    expect(Number(result.figures.fallback_rows)).toBeGreaterThan(0);
+    expect(result.figures.fallback_rows_marked_in_kafka).toBe(result.figures.fallback_rows);
+    for (const c of result.criteria.filter((x) =>
+      /confirm → sessions|transport switches|Redis Streams/.test(x.name),
+    ))
+      expect(c.pass, c.name).toBe(true);
+    // Prometheus warned that the relay runs on the fallback during the fault, cleared after, was quiet
+    // before, and never raised the alerts the scenario declares silent (dead letters, constraint
+    // errors, API 5xx, given-up retries: a Kafka partition causes none of them).
     const alerts = result.criteria.filter((c) => /alert|false positives/.test(c.name));
     expect(alerts.map((c) => [c.name.replace(/ \(.*$/, ''), c.pass])).toEqual([
       ['no alert firing in the steady state before the first fault: alert-seconds', true],
       ['alerts declared silent did not fire from the first fault on: alert-seconds', true],
-      ['alert PayproofOutboxBacklogGrowing fired after the first fault', true],
-      ['alert PayproofOutboxBacklogGrowing cleared after the last heal', true],
+      ['alert PayproofOnFallbackTransport fired after the first fault', true],
+      ['alert PayproofOnFallbackTransport cleared after the last heal', true],
     ]);
     for (const name of [
       'nothing-lost',
@@ -84,5 +91,21 @@ describe('chaos: partition-kafka', () => {
     expect(broken.some((n) => n === 'outbox-drained' || n === 'events-processed')).toBe(true);
     expect(result.reason).toMatch(/invariant (nothing-lost|outbox-drained|events-processed) violated/);
     expect(result.replay).toContain('--faults publish-before-commit');
+  }, 300_000);
+
+  it('FAILS with no-kafka-republish planted, naming outbox-drained (events of the outage missing from Kafka)', async () => {
+    const scenario = await loadScenario('partition-kafka');
+    const { result, exitCode } = await runChaos({
+      scenario,
+      reportsRoot,
+      seed: 3,
+      plantedFaults: ['no-kafka-republish'],
+      log: quiet,
+    });
+    expect(result.verdict).toBe('FAIL');
+    expect(exitCode).toBe(1);
+    const drained = result.invariants.find((i) => i.name === 'outbox-drained');
+    expect(drained?.valid).toBe(false);
+    expect(JSON.stringify(drained?.examples)).toContain('published-but-absent');
   }, 300_000);
 });

@@ -1,0 +1,36 @@
+// Kafka unreachable for 60 s under load (issue 15): far longer than the breaker's delay, so almost
+// every payment of the outage flows through the Redis Streams fallback, and the relay has a minute
+// of fallback-only events to re-publish to Kafka after the heal.
+import {
+  apiUnaffected,
+  bugAlerts,
+  databaseUpAlerts,
+  noLostAnswers,
+  ranAtAll,
+  standardProbes,
+  steadyAfter,
+  steadyBefore,
+} from '../harness/chaos/defaults.ts';
+import { partition } from '../harness/chaos/network-faults.ts';
+import { defineScenario } from '../harness/chaos/scenario.ts';
+
+export default defineScenario({
+  name: 'partition-kafka-long',
+  description:
+    'Kafka proxy disabled for 60 s: the flow runs on the Redis Streams fallback for a minute, then Kafka gets every event',
+  hypothesis:
+    'during: confirmations unaffected, the relay on the fallback after ~3 s, confirm → sessions within seconds for the whole minute; after: back on Kafka after 10 s of health, a minute of fallback-only events re-published, every group converges, nothing lost or doubled',
+  load: { duration: '85s' },
+  timeline: [{ at: '10s', for: '60s', fault: partition('kafka') }],
+  steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
+  recoverWithin: '60s',
+  expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
+  invariants: { mayBeUnexercised: noLostAnswers },
+  flowDuringFault: { p95Ms: 5_000 },
+  transport: { maxSwitches: 2, minStreamPublished: 1 },
+  checker: { convergenceTimeout: '90s' },
+  alerts: {
+    fire: [{ alert: 'PayproofOnFallbackTransport', within: '20s', clearWithin: '30s' }],
+    silent: [...bugAlerts, ...databaseUpAlerts],
+  },
+});

@@ -1,0 +1,116 @@
+// Issue 15: with the Redis Streams fallback, work keeps flowing while Kafka is down. This criterion
+// measures it from the database alone (harness/bench/lib/e2e.ts): for every payment confirmed while
+// the faults were on, confirm → purchase → allocation → first session, from the rows' own
+// timestamps, after convergence. Without a fallback those payments wait for the heal (their latency
+// is the rest of the fault plus the drain); with it, a few seconds (the breaker's delay, then the
+// ordinary pipeline through the streams). Also what went through the fallback, from the outbox.
+import pg from 'pg';
+import { e2eLatency } from '../bench/lib/e2e.ts';
+import type { Criterion } from '../run/result.ts';
+
+/** What a scenario asks of the flow during its faults. */
+export interface FlowDuringFault {
+  /** confirm → first session p95 (ms) of the payments confirmed while a fault was on. */
+  readonly p95Ms: number;
+}
+
+/** What a scenario asks of the relay's transports (the system's own counters: its breaker is under test). */
+export interface TransportExpectation {
+  /** Breaker moves at most (a flapping Kafka must not make it oscillate). */
+  readonly maxSwitches?: number;
+  /** Events that must have gone through the fallback (0: the fallback must not have been used). */
+  readonly minStreamPublished?: number;
+}
+
+export function transportCriteria(
+  want: TransportExpectation,
+  got: { readonly transportSwitches: number; readonly streamPublished: number },
+): Criterion[] {
+  const out: Criterion[] = [];
+  if (want.maxSwitches !== undefined)
+    out.push({
+      name: "the relay's transport switches (its payproof_transport_switches_total)",
+      threshold: `<=${want.maxSwitches}`,
+      measured: got.transportSwitches,
+      pass: got.transportSwitches <= want.maxSwitches,
+      phase: 'run',
+    });
+  if (want.minStreamPublished !== undefined)
+    out.push({
+      name: 'events published to the Redis Streams fallback (payproof_transport_events_total)',
+      threshold: `>=${want.minStreamPublished}`,
+      measured: got.streamPublished,
+      pass: got.streamPublished >= want.minStreamPublished,
+      phase: 'during',
+    });
+  return out;
+}
+
+export interface FlowJudgement {
+  readonly criteria: Criterion[];
+  readonly figures: Record<string, number | null>;
+}
+
+/**
+ * Judges the payments confirmed between the first injection and the last heal (wall clock:
+ * `wallAtS0Ms` is the wall time of the samples' t = 0).
+ */
+export async function judgeFlowDuringFault(
+  databaseUrl: string,
+  window: { readonly startS: number; readonly endS: number },
+  wallAtS0Ms: number,
+  want: FlowDuringFault,
+): Promise<FlowJudgement> {
+  const from = new Date(wallAtS0Ms + window.startS * 1000);
+  const to = new Date(wallAtS0Ms + window.endS * 1000);
+  const e2e = await e2eLatency(databaseUrl, { confirmedFrom: from, confirmedTo: to });
+  const figures: Record<string, number | null> = {
+    flow_during_fault_confirmed: e2e.confirmed,
+    flow_during_fault_with_sessions: e2e.withSessions,
+    flow_during_fault_p50_ms: round(e2e.total.p50),
+    flow_during_fault_p95_ms: round(e2e.total.p95),
+    flow_during_fault_max_ms: round(e2e.total.max),
+    ...(await fallbackFigures(databaseUrl)),
+  };
+  const p95 = round(e2e.total.p95);
+  return {
+    figures,
+    criteria: [
+      {
+        name: 'confirm → sessions p95 of the payments confirmed during the fault (ms)',
+        threshold: `<=${want.p95Ms}`,
+        measured: p95,
+        // Nothing confirmed during the fault proves nothing: fails as not measurable.
+        pass: p95 !== null && e2e.confirmed > 0 && p95 <= want.p95Ms,
+        phase: 'during',
+        unit: 'ms',
+      },
+    ],
+  };
+}
+
+/** Rows that went through the fallback, and of those, the ones Kafka holds too (after convergence). */
+export async function fallbackFigures(databaseUrl: string): Promise<Record<string, number>> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ via: number; in_kafka: number; rows: number }>(
+      `SELECT count(*)::int AS rows,
+              count(*) FILTER (WHERE stream_published_at IS NOT NULL)::int AS via,
+              count(*) FILTER (WHERE stream_published_at IS NOT NULL AND published_at IS NOT NULL)::int AS in_kafka
+         FROM outbox`,
+    );
+    const row = r.rows[0]!;
+    return {
+      outbox_rows: row.rows,
+      fallback_rows: row.via,
+      fallback_rows_marked_in_kafka: row.in_kafka,
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+function round(x: number | null): number | null {
+  return x === null ? null : Math.round(x);
+}

@@ -1,0 +1,272 @@
+// The relay's Redis Streams fallback (issue 15) against real PostgreSQL, Kafka and Redis, with
+// Kafka (and Redis) cut by Toxiproxy: the breaker moves the relay to the streams when Kafka stops
+// answering, every row written meanwhile goes to its stream and is marked stream_published_at only;
+// when Kafka answers again the relay returns to it and publishes every fallback-only row to Kafka
+// too (published_at), so Kafka's log is complete. With Kafka and Redis both down the outbox keeps
+// every row unmarked, and the first transport to return takes them. The rows carry fresh topic
+// names, so no other test sees them or their streams.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readTopics } from '../../harness/checker/read-topics.ts';
+import { type ScratchDatabase, scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { streamKey } from '../../system/contracts/index.ts';
+import { createPool, type Pool } from '../../system/lib/db.ts';
+import { createKafka } from '../../system/lib/kafka.ts';
+import { createLogger } from '../../system/lib/log.ts';
+import { metrics } from '../../system/lib/metrics.ts';
+import { createRedis } from '../../system/lib/redis.ts';
+import { TransportBreaker } from '../../system/relay/breaker.ts';
+import { checkedProducer } from '../../system/relay/producer.ts';
+import { type RelayDeps, runRelay } from '../../system/relay/relay.ts';
+import { disableProxy, heal } from '../support/proxy-faults.ts';
+
+const stack = inject('stack');
+const log = createLogger('fallback-relay', 'silent');
+let dbs: Awaited<ReturnType<typeof scratchDatabases>>;
+let db: ScratchDatabase;
+let pool: Pool;
+let sql: pg.Client;
+let direct: Redis;
+
+beforeAll(async () => {
+  dbs = await scratchDatabases(stack.direct.databaseUrl);
+  db = await dbs.create();
+  pool = createPool(db.url, 3);
+  sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  direct = new Redis(stack.direct.redisUrl);
+});
+
+afterEach(async () => {
+  await heal(stack, 'kafka');
+  await heal(stack, 'redis');
+});
+
+afterAll(async () => {
+  direct?.disconnect();
+  await sql?.end();
+  await pool?.end();
+  await db?.drop();
+  await dbs?.close();
+});
+
+async function freshTopic(): Promise<string> {
+  const topic = `fallback-relay.${randomUUID()}`;
+  const admin = createKafka([stack.direct.kafkaBrokers], 'fallback-relay-admin', log).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  return topic;
+}
+
+async function enqueue(type: string, topic: string, ns: readonly number[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const n of ns) {
+    const id = randomUUID();
+    ids.push(id);
+    await sql.query(
+      `INSERT INTO outbox (event_id, event_type, topic, message_key, envelope) VALUES ($1, $2, $3, $4, $5)`,
+      [id, type, topic, `k${n % 2}`, JSON.stringify({ n })],
+    );
+  }
+  return ids;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Row = { event_id: string; kafka: boolean; stream: boolean };
+const rowsOf = async (type: string): Promise<Row[]> =>
+  (
+    await sql.query<Row>(
+      `SELECT event_id, published_at IS NOT NULL AS kafka, stream_published_at IS NOT NULL AS stream
+       FROM outbox WHERE event_type = $1 ORDER BY id`,
+      [type],
+    )
+  ).rows;
+
+const counter = async (
+  c: { get(): Promise<{ values: { labels: object; value: number }[] }> },
+  labels: object,
+) =>
+  (await c.get()).values
+    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((s, v) => s + v.value, 0);
+
+/** A relay as system/relay/main.ts builds it, through the proxies, with short breaker durations. */
+async function startRelay(openAfterMs: number, closeAfterMs: number) {
+  const kafka = createKafka([stack.kafkaBrokers], `fallback-relay-${randomUUID()}`, log);
+  const probe = createKafka([stack.kafkaBrokers], 'fallback-relay-probe', log, { retries: 0 }).admin();
+  const connect = async () => {
+    const p = checkedProducer(kafka, {
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await p.connect();
+    return p;
+  };
+  const redis = createRedis(stack.redisUrl, log);
+  const switches: [string, number][] = [];
+  const breaker = new TransportBreaker({
+    openAfterMs,
+    closeAfterMs,
+    onChange: (to, at) => switches.push([to, at]),
+  });
+  const deps: RelayDeps = {
+    pool,
+    producer: await connect(),
+    faults: new Set(),
+    log,
+    batchSize: 50,
+    renewProducer: async () => {
+      await deps.producer.disconnect().catch(() => {});
+      return connect();
+    },
+    fallback: {
+      redis,
+      breaker,
+      probeEveryMs: 200,
+      probeTimeoutMs: 1_000,
+      probeKafka: async () => {
+        await probe.connect();
+        await probe.fetchTopicMetadata({ topics: [] });
+      },
+    },
+  };
+  const stop = new AbortController();
+  const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 5 });
+  return {
+    breaker,
+    switches,
+    transport: () => breaker.transport(performance.now()),
+    async close() {
+      stop.abort();
+      await loop;
+      await deps.producer.disconnect().catch(() => {});
+      await probe.disconnect().catch(() => {});
+      redis.disconnect();
+    },
+  };
+}
+
+/** Entries of a stream, read directly: [key, value] each. */
+async function streamEntries(topic: string): Promise<[string, string][]> {
+  const entries = await direct.xrange(streamKey(topic), '-', '+');
+  return entries.map(([, f]) => {
+    const m = new Map<string, string>();
+    for (let i = 0; i + 1 < f.length; i += 2) m.set(f[i]!, f[i + 1]!);
+    return [m.get('key')!, m.get('value')!];
+  });
+}
+
+describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () => {
+  it('moves to the streams when Kafka is cut, returns when it heals, and re-publishes every fallback-only event to Kafka', async () => {
+    const topic = await freshTopic();
+    const type = `T_${randomUUID().slice(0, 8)}`;
+    const republishedBefore = await counter(metrics.transportEvents, {
+      transport: 'kafka',
+      outcome: 'republished',
+    });
+    const relay = await startRelay(1_000, 3_000);
+    try {
+      const before = await enqueue(type, topic, [0, 1, 2]);
+      await until('the first rows in Kafka', async () => (await rowsOf(type)).every((r) => r.kafka));
+      expect(relay.transport()).toBe('kafka');
+
+      const cutAt = performance.now();
+      await disableProxy(stack, 'kafka');
+      const during = await enqueue(type, topic, [3, 4, 5, 6, 7]);
+      await until(
+        'the rows written during the cut in their stream',
+        async () => (await rowsOf(type)).filter((r) => r.stream).length === during.length,
+      );
+      const streamedAfterMs = performance.now() - cutAt;
+      expect(relay.transport()).toBe('stream');
+      expect(await counter(metrics.transportActive, { transport: 'stream' })).toBe(1);
+      // Through the fallback only: not in Kafka's sense published.
+      expect((await rowsOf(type)).map((r) => [r.kafka, r.stream])).toEqual([
+        ...before.map(() => [true, false]),
+        ...during.map(() => [false, true]),
+      ]);
+      expect(await streamEntries(topic)).toEqual(
+        [3, 4, 5, 6, 7].map((n) => [`k${n % 2}`, JSON.stringify({ n })]),
+      );
+
+      const healAt = performance.now();
+      await heal(stack, 'kafka');
+      await until('every row in Kafka', async () => (await rowsOf(type)).every((r) => r.kafka), 60_000);
+      const backAfterMs = performance.now() - healAt;
+      expect(relay.transport()).toBe('kafka');
+      expect(relay.switches.map(([to]) => to)).toEqual(['stream', 'kafka']);
+      // Hysteresis: never back before closeAfterMs of health.
+      expect(backAfterMs).toBeGreaterThanOrEqual(3_000);
+
+      const inKafka = (await readTopics({ brokers: stack.direct.kafkaBrokers, topics: [topic] })).map(
+        (m) => (m.json as { n: number }).n,
+      );
+      // Every event is in Kafka (the fallback-only ones re-published), the first three once.
+      expect([...new Set(inKafka)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      for (const n of [0, 1, 2]) expect(inKafka.filter((x) => x === n)).toHaveLength(1);
+      expect(
+        (await counter(metrics.transportEvents, { transport: 'kafka', outcome: 'republished' })) -
+          republishedBefore,
+      ).toBeGreaterThanOrEqual(during.length);
+      console.log(
+        `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 1000 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 3000 ms)`,
+      );
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('with Kafka and Redis both cut, the outbox keeps every row unmarked; Redis back first: the streams take them; Kafka back: Kafka too', async () => {
+    const topic = await freshTopic();
+    const type = `T_${randomUUID().slice(0, 8)}`;
+    const relay = await startRelay(1_000, 2_000);
+    try {
+      await disableProxy(stack, 'kafka');
+      await disableProxy(stack, 'redis');
+      const ids = await enqueue(type, topic, [0, 1, 2, 3]);
+      await until('the breaker open', async () => relay.transport() === 'stream');
+      // A few failed appends later, still nothing marked: nothing is lost, nothing claimed as sent.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect((await rowsOf(type)).map((r) => [r.kafka, r.stream])).toEqual(ids.map(() => [false, false]));
+
+      await heal(stack, 'redis');
+      await until('the rows in their stream', async () => (await rowsOf(type)).every((r) => r.stream));
+      expect(await streamEntries(topic)).toHaveLength(ids.length);
+
+      await heal(stack, 'kafka');
+      await until('the rows in Kafka', async () => (await rowsOf(type)).every((r) => r.kafka), 60_000);
+      const inKafka = await readTopics({ brokers: stack.direct.kafkaBrokers, topics: [topic] });
+      expect(inKafka.map((m) => (m.json as { n: number }).n).sort()).toEqual([0, 1, 2, 3]);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('with Kafka cut and Redis away, then Kafka back: the rows go straight to Kafka, never through a stream', async () => {
+    const topic = await freshTopic();
+    const type = `T_${randomUUID().slice(0, 8)}`;
+    const relay = await startRelay(500, 1_000);
+    try {
+      await disableProxy(stack, 'kafka');
+      await disableProxy(stack, 'redis');
+      await enqueue(type, topic, [0, 1]);
+      await until('the breaker open', async () => relay.transport() === 'stream');
+      await heal(stack, 'kafka');
+      await until('the rows in Kafka', async () => (await rowsOf(type)).every((r) => r.kafka), 60_000);
+      expect((await rowsOf(type)).map((r) => r.stream)).toEqual([false, false]);
+    } finally {
+      await relay.close();
+    }
+  });
+});
