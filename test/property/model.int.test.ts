@@ -14,6 +14,7 @@ import { parseFaults } from '../../system/lib/faults.ts';
 import { advanceClockArb } from './model/advance-clock.ts';
 import { confirmArb } from './model/confirm.ts';
 import { deliverArb, deliverRounds } from './model/deliver.ts';
+import { fallbackArb } from './model/fallback.ts';
 import { killWorkerArb } from './model/kill-worker.ts';
 import { staleDashboards } from './model/known-cache-bug.ts';
 import { FlowModel } from './model/model.ts';
@@ -78,6 +79,7 @@ const commandsArb = fc.commands(
     deliverArb,
     deliverArb,
     reorderArb,
+    fallbackArb,
     redeliverArb,
     advanceClockArb,
     topUpArb,

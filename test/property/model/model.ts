@@ -87,6 +87,11 @@ export class FlowModel {
     'session-worker': [],
     'cache-worker': [],
   };
+  /**
+   * Issue 15: outbox rows that went through the Redis Streams fallback. Not in Kafka until
+   * `publish` (which takes every row Kafka has not had, these included): each is delivered again.
+   */
+  readonly streamed = new Set<EventKey>();
   /** The inbox: `group event` for every event a group has processed. */
   readonly processed: string[] = [];
   /** The active purchase of each student/course pair: the payment it came from. */
@@ -140,6 +145,23 @@ export class FlowModel {
     for (const key of this.outbox.slice(this.published))
       for (const g of readers[parseKey(key).type]) this.backlog[g].push(key);
     this.published = this.outbox.length;
+  }
+
+  /**
+   * The relay on the fallback (Kafka unreachable), then every group takes what its streams got, in
+   * stream order: the rows Kafka has not had and no stream has had yet. They stay unpublished in
+   * Kafka's sense, so a later `publish` delivers them a second time, by the other transport.
+   */
+  fallbackRound(): void {
+    const batch = this.outbox.slice(this.published).filter((k) => !this.streamed.has(k));
+    for (const key of batch) this.streamed.add(key);
+    for (const g of groups)
+      for (const key of batch) if (readers[parseKey(key).type].includes(g)) this.handle(g, key);
+  }
+
+  /** Rows a fallback round would take. */
+  unstreamed(): number {
+    return this.outbox.slice(this.published).filter((k) => !this.streamed.has(k)).length;
   }
 
   /** One group handles one event: at most once per (group, event), whatever the copies. */

@@ -22,6 +22,7 @@ import {
   purchaseIdFor,
   refundIdFor,
   sessionTime,
+  streamKey,
   topics,
 } from '../../../system/contracts/index.ts';
 import { processChunk } from '../../../system/lib/consumer.ts';
@@ -30,13 +31,15 @@ import type { Pool, PoolClient } from '../../../system/lib/db.ts';
 import type { FaultSet } from '../../../system/lib/faults.ts';
 import type { EventHandler } from '../../../system/lib/inbox.ts';
 import { createLogger } from '../../../system/lib/log.ts';
-import { relayOnce } from '../../../system/relay/relay.ts';
+import { handleEntries } from '../../../system/lib/stream-consumer.ts';
+import { TransportBreaker } from '../../../system/relay/breaker.ts';
+import { relayOnce, relayToStreamsOnce } from '../../../system/relay/relay.ts';
 import { handlePurchaseCreated } from '../../../system/workers/allocation/handler.ts';
 import { handleCacheEvent } from '../../../system/workers/cache/handler.ts';
 import { handlePurchaseWorkerChunk as handlePurchaseConfirmed } from '../../../system/workers/purchase/handler.ts';
 import { handleTrainerAllocated } from '../../../system/workers/session/handler.ts';
 import { topUp } from '../../../system/workers/session/topup.ts';
-import type { BusRecord } from '../sim/bus.ts';
+import { Bus, type BusRecord } from '../sim/bus.ts';
 import type { RunStats } from '../sim/run-scenario.ts';
 import { World, type WorldShape } from '../sim/world.ts';
 import {
@@ -84,6 +87,17 @@ export class RealFlow {
   readonly world: World;
   /** Index in the bus log up to which each group has committed its offsets. */
   readonly cursor: Record<Group, number> = {
+    'purchase-worker': 0,
+    'allocation-worker': 0,
+    'session-worker': 0,
+    'cache-worker': 0,
+  };
+  /**
+   * Issue 15: the Redis Streams of the fallback, in memory (one log, stream keys as its topics),
+   * and how far each group has read and acknowledged them.
+   */
+  readonly streams = new Bus();
+  readonly streamCursor: Record<Group, number> = {
     'purchase-worker': 0,
     'allocation-worker': 0,
     'session-worker': 0,
@@ -256,6 +270,98 @@ export class RealFlow {
       )
         return;
     throw new Error('the relay did not drain the outbox');
+  }
+
+  /**
+   * A Redis for the real fallback code: pipelined XADD appends to the in-memory streams, XACK is
+   * counted (the cursor moves only after handleEntries acknowledged).
+   */
+  #fakeRedis() {
+    const streams = this.streams;
+    return {
+      pipeline() {
+        const ops: (() => string)[] = [];
+        const p = {
+          xadd(key: string, ...args: (string | number)[]) {
+            const fields = args.slice(args.indexOf('*') + 1).map(String);
+            const f = new Map<string, string>();
+            for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+            ops.push(() => {
+              const r = streams.append(key, f.get('key') ?? null, f.get('value') ?? '');
+              return `${r.offset + 1}-0`;
+            });
+            return p;
+          },
+          exec: async () => ops.map((op) => [null, op()] as [null, string]),
+        };
+        return p;
+      },
+      xack: async (_key: string, _group: string, ...ids: string[]) => ids.length,
+    } as unknown as Redis;
+  }
+
+  /** The relay on the fallback: every row in no transport yet to its stream, through the real code. */
+  async relayToStreamsAll(): Promise<void> {
+    const redis = this.#fakeRedis();
+    const fallback = {
+      redis,
+      breaker: new TransportBreaker({ openAfterMs: 0, closeAfterMs: 0 }),
+      probeKafka: async () => {},
+    };
+    for (let i = 0; i < 1_000; i++)
+      if (
+        (await relayToStreamsOnce({
+          pool: this.world.pool,
+          producer: null as never,
+          faults: this.faults,
+          log,
+          batchSize: 7,
+          fallback,
+        })) === 0
+      )
+        return;
+    throw new Error('the relay did not drain the outbox to the streams');
+  }
+
+  /**
+   * Kafka unreachable: the relay appends to the streams, then every group takes its streams in
+   * order, in chunks of consecutive entries of one stream, through the real stream consumer
+   * (handleEntries: processChunk, then XACK).
+   */
+  async fallbackRound(): Promise<void> {
+    await this.relayToStreamsAll();
+    const redis = this.#fakeRedis();
+    for (const g of groups) {
+      const read = (consumerGroups[g] as readonly EventType[]).map((t) => streamKey(topics[t]));
+      const entries = this.streams.since(this.streamCursor[g], read);
+      this.streamCursor[g] = this.streams.records.length;
+      for (let i = 0; i < entries.length; ) {
+        let j = i + 1;
+        while (j < entries.length && j - i < this.chunkSize && entries[j]!.topic === entries[i]!.topic) j++;
+        const chunk = entries.slice(i, j);
+        this.stats.deliveries += chunk.length;
+        const { acked, outcomes } = await handleEntries(
+          {
+            group: g,
+            pool: this.world.pool,
+            handler: this.#handlers[g],
+            dashboards: redisDashboardCache(this.world.redis),
+            faults: this.faults,
+            log,
+            clockSkewMs: 0,
+            maxAttempts: 3,
+            redis,
+            consumerName: 'property',
+          },
+          chunk[0]!.topic,
+          chunk.map((r) => ({ stream: r.topic, id: `${r.offset + 1}-0`, key: r.key, value: r.value })),
+        );
+        if (!acked || outcomes.includes('dead-lettered'))
+          throw new Error(`${g} did not handle its stream entries: ${outcomes.join(', ')}`);
+        this.#countDuplicates(chunk, outcomes);
+        i = j;
+      }
+    }
   }
 
   /** The records a group has not committed yet, in log order. */
