@@ -1,7 +1,8 @@
 // A worker process: one consumer group, its handler, a dead-letter producer, /metrics.
 import type { ConsumerGroup } from '../contracts/index.ts';
+import { backoffMs, sleep } from './backoff.ts';
 import { fallbackEnabled, intFromEnv, loadBaseConfig } from './config.ts';
-import { startConsuming } from './consumer.ts';
+import { type OffsetCommitter, startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import { eventLogLevel } from './event-log-level.ts';
@@ -83,7 +84,6 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       if (!e.payload.restart) process.exit(1);
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
     // Lag, DLQ size and readiness on timers: they keep moving when the consume loop does not.
     const admin = kafka.admin();
     const watching = new AbortController();
@@ -115,6 +115,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     };
     // The Redis Streams fallback (issue 15), read beside Kafka whatever the relay does now: an
     // idle blocking read costs one command per FALLBACK_BLOCK_MS. FALLBACK_TRANSPORT=off: Kafka only.
+    // Started before Kafka: a worker (re)started while Kafka is down consumes the streams.
     const fallbackOn = fallbackEnabled(env);
     const blockMs = intFromEnv(env, 'FALLBACK_BLOCK_MS', 1_000, 10, 60_000);
     const streamRedis = fallbackOn
@@ -137,16 +138,45 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
           watchStreams(redis, chunkDeps, streaming.signal),
         ])
       : Promise.resolve();
-    const committer = await startConsuming(
-      { ...chunkDeps, consumer, producer },
-      { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
-    );
-    // Before a rebalance hands partitions to another member, commit what this one finished.
-    consumer.on(consumer.events.REBALANCING, () => void committer.flush());
+    let committer: OffsetCommitter | undefined;
+    const kafkaStop = new AbortController();
+    const startKafka = async () => {
+      await producer.connect();
+      const c = await startConsuming(
+        { ...chunkDeps, consumer, producer },
+        { concurrency, commitIntervalMs: intFromEnv(env, 'COMMIT_INTERVAL_MS', 200, 0, 10_000) },
+      );
+      // Before a rebalance hands partitions to another member, commit what this one finished.
+      consumer.on(consumer.events.REBALANCING, () => void c.flush());
+      committer = c;
+    };
+    // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts
+    // it); with it, the worker keeps consuming the streams and retries Kafka in the background.
+    const kafkaStarted = fallbackOn
+      ? (async () => {
+          for (let attempt = 0; !kafkaStop.signal.aborted; attempt++) {
+            try {
+              await startKafka();
+              return;
+            } catch (err) {
+              log.warn(
+                { err: (err as Error).message, attempt },
+                'kafka not reachable at start: consuming the fallback streams, retrying kafka',
+              );
+              await sleep(backoffMs(attempt, { baseMs: 500, maxMs: 5_000 }), kafkaStop.signal);
+            }
+          }
+        })()
+      : startKafka();
+    if (!fallbackOn) await kafkaStarted;
     return async () => {
       // Leave the group after the in-flight batch is committed; then close everything else.
-      await consumer.stop();
-      await committer.flush();
+      kafkaStop.abort();
+      await kafkaStarted.catch(() => {});
+      if (committer) {
+        await consumer.stop();
+        await committer.flush();
+      }
       await consumer.disconnect();
       // The stream loop finishes its chunk (and its XACK) before stopping; its read waits at most blockMs.
       streaming.abort();
