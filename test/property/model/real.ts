@@ -451,9 +451,15 @@ export class RealFlow {
   async redeliver(group: Group, key: EventKey): Promise<void> {
     const id = this.#ids.get(key);
     const read: readonly string[] = (consumerGroups[group] as readonly EventType[]).map((t) => topics[t]);
-    const record = this.world.bus.records.find(
-      (r) => read.includes(r.topic) && (JSON.parse(r.value) as DomainEvent).eventId === id,
-    );
+    // A copy from Kafka, or (issue 15) from the fallback's streams when it went only through them.
+    const streams = read.map(streamKey);
+    const record =
+      this.world.bus.records.find(
+        (r) => read.includes(r.topic) && (JSON.parse(r.value) as DomainEvent).eventId === id,
+      ) ??
+      this.streams.records.find(
+        (r) => streams.includes(r.topic) && (JSON.parse(r.value) as DomainEvent).eventId === id,
+      );
     if (!record) throw new Error(`${key} (${id}) was never published to ${group}`);
     const outcomes = await this.process(group, [record]);
     this.#countDuplicates([record], outcomes);
