@@ -260,6 +260,18 @@ export interface Projection {
   readonly misplacedSessions: number;
 }
 
+/**
+ * A group's backlog in topic order: order holds within a topic, not across the topics of a group
+ * (the relay groups a batch by topic; Kafka orders nothing across topics). Since issue 15 a batch can
+ * hold a re-published event of one topic older than an unpublished event of another, so the two
+ * sides are compared topic by topic (a stable sort by event type). The handlers of a group do not
+ * depend on the order across its topics (a refund request and a later payment's confirmation).
+ */
+export function byTopic(keys: readonly EventKey[]): EventKey[] {
+  const type = (k: string) => k.split('#')[0]!;
+  return [...keys].sort((a, b) => (type(a) < type(b) ? -1 : type(a) > type(b) ? 1 : 0));
+}
+
 export function project(m: FlowModel): Projection {
   const day0 = Date.parse(`${isoDate(new Date(epochMs))}T00:00:00Z`);
   const dayOf = (date: string) => (Date.parse(`${date}T00:00:00Z`) - day0) / dayMs;
@@ -268,7 +280,7 @@ export function project(m: FlowModel): Projection {
     payments: m.payments.map((p) => p.status),
     outbox: [...m.outbox],
     unpublished: m.outbox.length - m.published,
-    backlog: Object.fromEntries(groups.map((g) => [g, [...m.backlog[g]]])) as Record<Group, EventKey[]>,
+    backlog: Object.fromEntries(groups.map((g) => [g, byTopic(m.backlog[g])])) as Record<Group, EventKey[]>,
     processed: [...m.processed].sort(),
     purchases: [...m.purchases].map(([pair, p]) => `${pair} <- p${p} active`).sort(),
     allocations: [...m.allocations]

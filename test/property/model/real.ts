@@ -43,6 +43,7 @@ import { Bus, type BusRecord } from '../sim/bus.ts';
 import type { RunStats } from '../sim/run-scenario.ts';
 import { World, type WorldShape } from '../sim/world.ts';
 import {
+  byTopic,
   type EventKey,
   eventKey,
   type FlowModel,
@@ -551,7 +552,7 @@ export class RealFlow {
       backlog: Object.fromEntries(
         groups.map((g) => [
           g,
-          this.backlog(g).map((r) => this.#key((JSON.parse(r.value) as DomainEvent).eventId)),
+          byTopic(this.backlog(g).map((r) => this.#key((JSON.parse(r.value) as DomainEvent).eventId))),
         ]),
       ) as Record<Group, EventKey[]>,
       processed: processed.map((r) => `${r.consumer} ${this.#key(r.event_id)}`).sort(),
