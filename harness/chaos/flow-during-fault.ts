@@ -12,6 +12,12 @@ import type { Criterion } from '../run/result.ts';
 export interface FlowDuringFault {
   /** confirm → first session p95 (ms) of the payments confirmed while a fault was on. */
   readonly p95Ms: number;
+  /**
+   * The same for the payments confirmed from `settledAfterS` after the first injection on: the
+   * flow once the breaker has moved the relay (the first seconds of the fault wait for the breaker).
+   */
+  readonly settledAfterS?: number;
+  readonly settledP95Ms?: number;
 }
 
 /** What a scenario asks of the relay's transports (the system's own counters: its breaker is under test). */
@@ -73,9 +79,35 @@ export async function judgeFlowDuringFault(
     ...(await fallbackFigures(databaseUrl)),
   };
   const p95 = round(e2e.total.p95);
+  const settled =
+    want.settledAfterS !== undefined
+      ? await e2eLatency(databaseUrl, {
+          confirmedFrom: new Date(from.getTime() + want.settledAfterS * 1000),
+          confirmedTo: to,
+        })
+      : undefined;
+  if (settled) {
+    figures.flow_settled_confirmed = settled.confirmed;
+    figures.flow_settled_p50_ms = round(settled.total.p50);
+    figures.flow_settled_p95_ms = round(settled.total.p95);
+    figures.flow_settled_max_ms = round(settled.total.max);
+  }
+  const settledP95 = settled ? round(settled.total.p95) : null;
   return {
     figures,
     criteria: [
+      ...(settled && want.settledP95Ms !== undefined
+        ? [
+            {
+              name: `confirm → sessions p95 of the payments confirmed from ${want.settledAfterS} s into the fault on (ms)`,
+              threshold: `<=${want.settledP95Ms}`,
+              measured: settledP95,
+              pass: settledP95 !== null && settled.confirmed > 0 && settledP95 <= want.settledP95Ms,
+              phase: 'during' as const,
+              unit: 'ms',
+            },
+          ]
+        : []),
       {
         name: 'confirm → sessions p95 of the payments confirmed during the fault (ms)',
         threshold: `<=${want.p95Ms}`,
