@@ -33,8 +33,10 @@ export default defineScenario({
   invariants: { mayBeUnexercised: noLostAnswers },
   transport: { maxSwitches: 2, minStreamPublished: 1 },
   checker: { convergenceTimeout: '90s' },
+  // A 4 s cut barely trips a breaker that needs 3 s of failures seen by a probe every second: the
+  // first run (18:25, load average 10-13) moved on the second cut, 12 s after the first injection.
   alerts: {
-    fire: [{ alert: 'PayproofOnFallbackTransport', within: '20s', clearWithin: '30s' }],
+    fire: [{ alert: 'PayproofOnFallbackTransport', within: '30s', clearWithin: '30s' }],
     silent: [...bugAlerts, ...databaseUpAlerts],
   },
 });
