@@ -29,6 +29,7 @@ export const plantedFaultNames = [
   'no-ownership-check',
   'absorb-repeat-capture',
   'wrong-causation',
+  'bare-outbox-insert',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

@@ -23,6 +23,9 @@ export const plantedFaults = [
   'absorb-repeat-capture',
   // Issue 12: the purchase names the wrong cause.
   'wrong-causation',
+  // Issue 13: the workers' outbox insert without ON CONFLICT: thrown constraint errors (the
+  // PayproofConstraintViolations alert's planted cause).
+  'bare-outbox-insert',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

@@ -1,6 +1,6 @@
 // A worker process: one consumer group, its handler, a dead-letter producer, /metrics.
 import type { ConsumerGroup } from '../contracts/index.ts';
-import { intFromEnv, loadBaseConfig } from './config.ts';
+import { intFromEnv, loadBaseConfig, watchEveryMs } from './config.ts';
 import { startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
@@ -92,9 +92,9 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       redis: () => redis.ping(),
     });
     const watchers = Promise.all([
-      watchGroup(admin, spec.group, log, watching.signal),
-      readiness.watch(watching.signal),
-      parking.watch(watching.signal),
+      watchGroup(admin, spec.group, log, watching.signal, watchEveryMs(2_000)),
+      readiness.watch(watching.signal, watchEveryMs(2_000)),
+      parking.watch(watching.signal, watchEveryMs(1_000)),
     ]);
     const metricsServer = await startMetricsServer(
       config.metricsPort,
