@@ -94,7 +94,11 @@ async function firesThenClears(
     timeoutMs: 90_000,
     intervalMs: 500,
   });
-  return { firedAfterS: (fired - since) / 1000, clearedAfterS: (performance.now() - fired) / 1000 };
+  const t = { firedAfterS: (fired - since) / 1000, clearedAfterS: (performance.now() - fired) / 1000 };
+  console.log(
+    `${alertname}: fired ${t.firedAfterS.toFixed(1)} s after the cause began, cleared ${t.clearedAfterS.toFixed(1)} s after firing`,
+  );
+  return t;
 }
 
 describe('alerts that only a bug or an outlasting contention can raise', () => {
