@@ -79,12 +79,15 @@ async function firing(alertname: string): Promise<Record<string, string>[]> {
     .map((a) => ({ ...a.labels }));
 }
 
-/** Waits for the alert to fire with these labels, then for it to stop firing; returns both times (s). */
+/**
+ * The alert must fire with these labels within 60 s, then stop firing within 90 s (the waits fail
+ * the test otherwise); prints both times (s).
+ */
 async function firesThenClears(
   alertname: string,
   labels: Record<string, string>,
   since: number,
-): Promise<{ firedAfterS: number; clearedAfterS: number }> {
+): Promise<void> {
   const matches = async () =>
     (await firing(alertname)).some((l) => Object.entries(labels).every(([k, v]) => l[k] === v));
   await waitFor(`${alertname} firing`, matches, { timeoutMs: 60_000, intervalMs: 500 });
@@ -94,11 +97,11 @@ async function firesThenClears(
     timeoutMs: 90_000,
     intervalMs: 500,
   });
-  const t = { firedAfterS: (fired - since) / 1000, clearedAfterS: (performance.now() - fired) / 1000 };
+  const firedAfterS = (fired - since) / 1000;
+  const clearedAfterS = (performance.now() - fired) / 1000;
   console.log(
-    `${alertname}: fired ${t.firedAfterS.toFixed(1)} s after the cause began, cleared ${t.clearedAfterS.toFixed(1)} s after firing`,
+    `${alertname}: fired ${firedAfterS.toFixed(1)} s after the cause began, cleared ${clearedAfterS.toFixed(1)} s after firing`,
   );
-  return t;
 }
 
 describe('alerts that only a bug or an outlasting contention can raise', () => {
@@ -133,13 +136,7 @@ describe('alerts that only a bug or an outlasting contention can raise', () => {
     const [letter] = await deadLetters('purchase-worker', second.id, 1);
     expect(letter!.reason).toBe('handler_error');
     expect(letter!.detail).toMatch(/^23505 .*outbox_event_id_key/);
-    const t = await firesThenClears(
-      'PayproofConstraintViolations',
-      { group: 'purchase-worker', severity: 'page' },
-      t0,
-    );
-    expect(t.firedAfterS).toBeLessThan(60);
-    expect(t.clearedAfterS).toBeLessThan(90);
+    await firesThenClears('PayproofConstraintViolations', { group: 'purchase-worker', severity: 'page' }, t0);
   });
 
   it('a contention that outlasts the retry budget raises PayproofRetriesExhausted, which clears', async () => {
@@ -162,13 +159,11 @@ describe('alerts that only a bug or an outlasting contention can raise', () => {
       const [letter] = await deadLetters('allocation-worker', payment.id, 1);
       await release();
       expect(letter!.reason).toBe('retries_exhausted');
-      const t = await firesThenClears(
+      await firesThenClears(
         'PayproofRetriesExhausted',
         { component: 'allocation-worker', reason: 'retries_exhausted' },
         t0,
       );
-      expect(t.firedAfterS).toBeLessThan(60);
-      expect(t.clearedAfterS).toBeLessThan(90);
     } finally {
       await release();
     }
