@@ -25,5 +25,14 @@ export default defineScenario({
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   checker: { convergenceTimeout: '90s' },
-  alerts: { fire: [], silent: [...bugAlerts, ...databaseUpAlerts] },
+  // No broker: every process's probe fails, and the relay cannot publish. Quiet runs
+  // (docs/observability.md): DependencyDown after 7 and 8 s, cleared 3 and 2 s after the heal;
+  // OutboxBacklogGrowing after 6 and 2 s, cleared 2 and 5 s after.
+  alerts: {
+    fire: [
+      { alert: 'PayproofDependencyDown', within: '15s', clearWithin: '20s' },
+      { alert: 'PayproofOutboxBacklogGrowing', within: '15s', clearWithin: '20s' },
+    ],
+    silent: [...bugAlerts, ...databaseUpAlerts],
+  },
 });

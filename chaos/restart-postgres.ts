@@ -15,5 +15,11 @@ export default defineScenario({
   steadyState: { probes: standardProbes() },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, after: steadyAfter },
-  alerts: { fire: [], silent: bugAlerts },
+  // The API answers 503 while the database is away. Three seconds down is shorter than
+  // PayproofDependencyDown's compressed `for` (6 s): only the 5xx rate pages. Runs
+  // (docs/observability.md): fired after 6 and 5 s, cleared 6 and 6 s after the heal.
+  alerts: {
+    fire: [{ alert: 'PayproofApiUnavailable', within: '12s', clearWithin: '20s' }],
+    silent: bugAlerts,
+  },
 });

@@ -79,6 +79,8 @@ export class FaultController {
   #active = new Map<number, Active>();
   /** Faults whose injection is under way (a kill that waits for the restart): on, for the progress line. */
   #injecting = new Map<number, { readonly label: string; readonly startS: number }>();
+  /** Faults whose heal is running (a broker restart waits for the broker): still on. */
+  #healing = new Map<number, { readonly label: string; readonly startS: number }>();
   #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #loadStartS = 0;
@@ -115,9 +117,18 @@ export class FaultController {
     this.#loop = this.#run();
   }
 
-  /** Faults' intervals relative to the load's start (runLoad's phase windows). */
+  /**
+   * Faults' intervals relative to the load's start (runLoad's phase windows), the ones still on
+   * included with no end (being injected, active, or being healed): a fault that outlasts the load
+   * (a broker restart slower than the load's remaining seconds) must still make a `during` phase,
+   * or the phase's thresholds would never be evaluated.
+   */
   relativeToLoad(): { label: string; startS: number; endS: number | null }[] {
-    return this.intervals.map((f) => ({
+    const on = [...this.#injecting.values(), ...this.#active.values(), ...this.#healing.values()];
+    return [
+      ...this.intervals.map((f) => ({ label: f.label, startS: f.startS, endS: f.endS })),
+      ...on.map((f) => ({ label: f.label, startS: f.startS, endS: null })),
+    ].map((f) => ({
       label: f.label,
       startS: f.startS - this.#loadStartS,
       endS: f.endS === null ? null : f.endS - this.#loadStartS,
@@ -180,6 +191,7 @@ export class FaultController {
     const a = this.#active.get(step);
     if (!a) return;
     this.#active.delete(step);
+    this.#healing.set(step, { label: a.label, startS: a.startS });
     try {
       await withTimeout(`heal ${a.label}`, healTimeoutMs, a.heal());
     } catch (err) {
@@ -190,6 +202,7 @@ export class FaultController {
     }
     const endS = this.#o.nowS();
     this.intervals.push({ label: a.label, target: a.target, kind: a.kind, startS: a.startS, endS });
+    this.#healing.delete(step);
     this.#o.log(`[chaos] t=${(endS - this.#loadStartS).toFixed(1)}s healed ${a.label}`);
   }
 

@@ -30,6 +30,7 @@ export const plantedFaultNames = [
   'absorb-repeat-capture',
   'wrong-causation',
   'no-kafka-republish',
+  'bare-outbox-insert',
 ] as const;
 
 /** `--faults a,b` (already checked against the choices) or PAYPROOF_FAULTS, which is checked here. */

@@ -1,4 +1,4 @@
-import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
+import { intFromEnv, loadBaseConfig, watchEveryMs } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
@@ -35,7 +35,7 @@ await runService('api', log, async () => {
   // Probed every 2 s as well, so payproof_dependency_up moves even when nobody asks /readyz.
   const readiness = new Readiness({ database: () => pool.query('SELECT 1'), redis: () => redis.ping() });
   const watching = new AbortController();
-  const watch = readiness.watch(watching.signal);
+  const watch = readiness.watch(watching.signal, watchEveryMs(2_000));
   const app = buildApp({
     pool,
     redis,

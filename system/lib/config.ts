@@ -76,3 +76,12 @@ export function fallbackEnabled(env: NodeJS.ProcessEnv): boolean {
 }
 
 export { int as intFromEnv };
+
+/**
+ * The period of a background watcher (lag and DLQ reads, readiness probes, the backlog gauge, the
+ * parked-invalidation sweeper): `defaultMs` times WATCH_INTERVAL_SCALE (an integer, default 1).
+ * `npm run bench:idle` sets it to 3600 to measure what the watchers cost.
+ */
+export function watchEveryMs(defaultMs: number, env: NodeJS.ProcessEnv = process.env): number {
+  return defaultMs * int(env, 'WATCH_INTERVAL_SCALE', 1, 1, 3_600);
+}

@@ -216,10 +216,9 @@ async function inTransaction(
             const state = sqlState(err);
             // A constraint the handler did not absorb: a bug or corrupt data, never "already done".
             if (state?.startsWith('23'))
-              metrics.constraintViolations.inc({
-                group: deps.group,
-                constraint: (err as { constraint?: string }).constraint ?? state,
-              });
+              // The constraint's name is in the dead letter's detail and the log line, not a label:
+              // a label value first seen at the violation would start its series at 1 (see initCounters).
+              metrics.constraintViolations.inc({ group: deps.group });
             // Rolled back with the savepoint: take the inbox row out too, so a redelivery retries it.
             if (useInbox)
               await client.query('DELETE FROM processed_events WHERE consumer = $1 AND event_id = $2', [
@@ -543,12 +542,24 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
  * Subscribes the group to its topics and starts consuming; returns the committer, to be flushed
  * before the consumer disconnects.
  */
+/**
+ * The counters the alert rules read through increase(), exported at 0 from the start: a labelled
+ * series that first appears at 1 has no earlier sample, increase() sees no change, and the alert on
+ * the first dead letter of a process's life would never fire (test/e2e/alerts-fire caught it).
+ */
+export function initCounters(group: ConsumerGroup): void {
+  for (const reason of ['handler_error', 'retries_exhausted', 'after_commit_invalidation'])
+    metrics.retriesExhausted.inc({ component: group, reason }, 0);
+  metrics.constraintViolations.inc({ group }, 0);
+}
+
 export async function startConsuming(
   deps: ConsumerDeps,
   { concurrency = 3, commitIntervalMs = 200 }: { concurrency?: number; commitIntervalMs?: number } = {},
 ): Promise<OffsetCommitter> {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
   const committer = new OffsetCommitter(deps, commitIntervalMs);
+  initCounters(deps.group);
   await deps.consumer.connect();
   await deps.consumer.subscribe({ topics: accepted.map((t) => topics[t]), fromBeginning: true });
   await deps.consumer.run({

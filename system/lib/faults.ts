@@ -26,6 +26,9 @@ export const plantedFaults = [
   // Issue 15: the relay marks events that went through the Redis Streams fallback as in Kafka too,
   // so they are never published to Kafka (Kafka's log misses every event of the outage).
   'no-kafka-republish',
+  // Issue 13: the workers' outbox insert without ON CONFLICT: thrown constraint errors (the
+  // PayproofConstraintViolations alert's planted cause).
+  'bare-outbox-insert',
 ] as const;
 
 export type PlantedFault = (typeof plantedFaults)[number];

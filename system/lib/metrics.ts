@@ -83,7 +83,7 @@ export const metrics = {
   constraintViolations: make.counter(
     'payproof_constraint_violations_total',
     'Integrity-constraint errors (SQLSTATE class 23) a handler threw and that were dead-lettered',
-    ['group', 'constraint'],
+    ['group'],
   ),
   dependencyUp: make.gauge(
     'payproof_dependency_up',

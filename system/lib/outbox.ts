@@ -8,12 +8,17 @@ import { metrics } from './metrics.ts';
  * happened). One row per event id: a re-emission of the same id is a no-op, also within the same
  * call. Returns the number of rows written.
  */
-export async function enqueueEvents(client: PoolClient, events: readonly DomainEvent[]): Promise<number> {
+export async function enqueueEvents(
+  client: PoolClient,
+  events: readonly DomainEvent[],
+  /** Planted bug bare-outbox-insert (PAYPROOF_FAULTS): the statement without its ON CONFLICT clause. */
+  bare = false,
+): Promise<number> {
   if (events.length === 0) return 0;
   const r = await client.query(
     `INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-     ON CONFLICT (event_id) DO NOTHING`,
+     ${bare ? '' : 'ON CONFLICT (event_id) DO NOTHING'}`,
     [
       events.map((e) => e.eventId),
       events.map((e) => e.eventType),

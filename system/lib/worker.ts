@@ -1,8 +1,8 @@
 // A worker process: one consumer group, its handler, a dead-letter producer, /metrics.
 import type { ConsumerGroup } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
-import { fallbackEnabled, intFromEnv, loadBaseConfig } from './config.ts';
-import { type OffsetCommitter, startConsuming } from './consumer.ts';
+import { fallbackEnabled, intFromEnv, loadBaseConfig, watchEveryMs } from './config.ts';
+import { initCounters, type OffsetCommitter, startConsuming } from './consumer.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import { eventLogLevel } from './event-log-level.ts';
@@ -93,9 +93,9 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       redis: () => redis.ping(),
     });
     const watchers = Promise.all([
-      watchGroup(admin, spec.group, log, watching.signal),
-      readiness.watch(watching.signal),
-      parking.watch(watching.signal),
+      watchGroup(admin, spec.group, log, watching.signal, watchEveryMs(2_000)),
+      readiness.watch(watching.signal, watchEveryMs(2_000)),
+      parking.watch(watching.signal, watchEveryMs(1_000)),
     ]);
     const metricsServer = await startMetricsServer(
       config.metricsPort,
@@ -116,6 +116,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     // The Redis Streams fallback (issue 15), read beside Kafka whatever the relay does now: an
     // idle blocking read costs one command per FALLBACK_BLOCK_MS. FALLBACK_TRANSPORT=off: Kafka only.
     // Started before Kafka: a worker (re)started while Kafka is down consumes the streams.
+    // The alerting counters exist at 0 before either transport delivers anything (initCounters).
+    initCounters(spec.group);
     const fallbackOn = fallbackEnabled(env);
     const blockMs = intFromEnv(env, 'FALLBACK_BLOCK_MS', 1_000, 10, 60_000);
     const streamRedis = fallbackOn
@@ -135,7 +137,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
             },
             streaming.signal,
           ),
-          watchStreams(redis, chunkDeps, streaming.signal),
+          watchStreams(redis, chunkDeps, streaming.signal, watchEveryMs(2_000)),
         ])
       : Promise.resolve();
     let committer: OffsetCommitter | undefined;

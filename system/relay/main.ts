@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { fallbackEnabled, intFromEnv, loadBaseConfig } from '../lib/config.ts';
+import { fallbackEnabled, intFromEnv, loadBaseConfig, watchEveryMs } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
@@ -112,12 +112,12 @@ await runService('relay', log, async () => {
   const stop = new AbortController();
   const loops = Promise.all([
     runRelay(deps, stop.signal, { lingerMs: intFromEnv(process.env, 'RELAY_LINGER_MS', 25, 0, 1_000) }),
-    watchBacklog(pool, stop.signal),
+    watchBacklog(pool, stop.signal, watchEveryMs(1_000)),
     runExpiry(pool, log, stop.signal, {
       afterMs: intFromEnv(process.env, 'PAYMENT_EXPIRY_MS', 30 * 60_000, 1_000, 30 * 86_400_000),
       everyMs: intFromEnv(process.env, 'EXPIRY_INTERVAL_MS', 10_000, 100, 3_600_000),
     }),
-    readiness.watch(stop.signal),
+    readiness.watch(stop.signal, watchEveryMs(2_000)),
   ]);
   return async () => {
     stop.abort();

@@ -62,9 +62,9 @@ describe('deployment files', () => {
     const { status, report } = check();
     expect(report.errors).toEqual([]);
     expect(status).toBe(0);
-    // Infrastructure, toxiproxy, provision, and one service per process kind: the list is data.
+    // Infrastructure, toxiproxy, provision, prometheus, and one service per process kind: the list is data.
     expect(Object.keys(report.services).sort()).toEqual(
-      ['kafka', 'postgres', 'provision', 'redis', 'toxiproxy', ...processKinds].sort(),
+      ['kafka', 'postgres', 'prometheus', 'provision', 'redis', 'toxiproxy', ...processKinds].sort(),
     );
     expect(report.services.purchase!.dependsOn).toEqual({
       provision: 'service_completed_successfully',
@@ -75,6 +75,20 @@ describe('deployment files', () => {
       entrypoint: 'node system/main.ts',
       healthcheck: true,
     });
+  });
+
+  it("compose's Prometheus: promtool accepts its config and rules, and it scrapes one target per process kind", () => {
+    const config = join(repoRoot, 'deploy', 'prometheus.yml');
+    const r = spawnSync('promtool', ['check', 'config', config], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr + r.stdout).toContain('SUCCESS: 10 rules found');
+    expect(r.status).toBe(0);
+    // The labels the rules and the dashboards group by, as the native stack's targets carry them.
+    const kinds = [...readFileSync(config, 'utf8').matchAll(/instance: "([a-z-]+)#1", kind: ([a-z]+)/g)].map(
+      (m) => m[2],
+    );
+    expect(kinds.sort()).toEqual([...processKinds].sort());
+    const { report } = check();
+    expect(report.services.prometheus!.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
   });
 
   it('names what is wrong: an unpinned image, a worker that is not restarted, a root image', () => {

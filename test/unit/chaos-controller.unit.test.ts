@@ -9,7 +9,7 @@ import type { Fault, FaultContext, TimelineStep } from '../../harness/chaos/scen
 function fake(
   name: string,
   log: string[],
-  opts: { healThrows?: boolean; injectThrows?: boolean } = {},
+  opts: { healThrows?: boolean; injectThrows?: boolean; healDelayMs?: number } = {},
 ): Fault {
   return {
     label: name,
@@ -20,6 +20,7 @@ function fake(
       const n = ctx.holds.acquire('shared');
       log.push(`inject ${name} (holds ${n})`);
       return once(async () => {
+        if (opts.healDelayMs) await new Promise((r) => setTimeout(r, opts.healDelayMs));
         const left = ctx.holds.release('shared');
         log.push(`heal ${name} (left ${left})`);
         if (opts.healThrows) throw new Error(`heal of ${name} hangs`);
@@ -90,6 +91,23 @@ describe('FaultController', () => {
     const a = c.intervals.find((i) => i.label === 'a')!;
     expect(a.endS! - a.startS).toBeGreaterThanOrEqual(0.25);
     expect(c.faulty).toBe(false);
+  });
+
+  it('gives the load every fault still on, being healed included, with no end', async () => {
+    // A broker restart's heal waits for the broker: a load that ends meanwhile must still see the
+    // fault, or its `during` phase (and that phase's thresholds) would be left out.
+    const log: string[] = [];
+    const { c } = controller([{ at: '0ms', for: '50ms', fault: fake('slow', log, { healDelayMs: 300 }) }]);
+    c.start(0);
+    await new Promise((r) => setTimeout(r, 25));
+    expect(c.relativeToLoad()).toEqual([{ label: 'slow', startS: expect.any(Number), endS: null }]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(log).toEqual(['inject slow (holds 1)']);
+    expect(c.relativeToLoad()).toEqual([{ label: 'slow', startS: expect.any(Number), endS: null }]);
+    await c.finished();
+    const [done] = c.relativeToLoad();
+    expect(c.relativeToLoad()).toHaveLength(1);
+    expect(done!.endS! - done!.startS).toBeGreaterThanOrEqual(0.3);
   });
 
   it('healAll stops the timeline early and heals what is on, once', async () => {

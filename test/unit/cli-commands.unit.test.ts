@@ -28,6 +28,7 @@ const commands: Record<string, string> = {
   'bench:load': 'harness/bench/load-bench.ts',
   'bench:kafka-client': 'harness/bench/kafka-client-bench.ts',
   'bench:auth': 'harness/bench/auth-bench.ts',
+  'bench:idle': 'harness/bench/idle-bench.ts',
 };
 
 function run(

@@ -13,7 +13,7 @@ describe('PAYPROOF_FAULTS', () => {
       'skip-inbox',
       'allocate-without-lock',
     ]);
-    expect(plantedFaults).toHaveLength(18);
+    expect(plantedFaults).toHaveLength(19);
   });
   it('needs the explicit opt-in variable as well', () => {
     expect(() => parseFaults({ PAYPROOF_FAULTS: 'skip-inbox' })).toThrow(/PAYPROOF_ALLOW_PLANTED_FAULTS/);

@@ -224,6 +224,6 @@ export const handlePurchaseCreated: EventHandler = async (ctx: ChunkContext, chu
       } else announce.push(trainerAllocatedEvent({ ...row, payment_id: paymentId }, randomIds));
     }
   }
-  await enqueueEvents(client, announce);
+  await enqueueEvents(client, announce, ctx.faults.has('bare-outbox-insert'));
   return outcomes;
 };

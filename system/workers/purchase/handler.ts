@@ -269,6 +269,9 @@ export const handlePurchaseConfirmed: EventHandler = async (ctx: ChunkContext, c
       const refund = refunds.get(i);
       return refund ? [e, refund] : [e];
     }),
+    // Planted bug bare-outbox-insert: re-announcing an existing purchase (a second payment for a
+    // course the student owns) throws a unique violation instead of being a no-op.
+    ctx.faults.has('bare-outbox-insert'),
   );
   return outcomes;
 };

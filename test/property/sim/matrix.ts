@@ -109,6 +109,12 @@ export const catalogue: readonly MatrixRow[] = [
     'a webhook signed with the wrong secret confirms a payment the provider never captured',
   ),
   bug(['no-ownership-check'], 'ownership', "a student reads another student's dashboard"),
+  // Issue 13: the planted cause of PayproofConstraintViolations (test/e2e/alerts-fire.e2e.test.ts).
+  bug(
+    ['bare-outbox-insert'],
+    'money',
+    'the outbox insert without ON CONFLICT: a second payment for an owned course throws a unique violation and is dead-lettered, neither a purchase nor a refund',
+  ),
 ];
 
 const layerRow = (names: string[], kind: 'layer' | 'pair'): MatrixRow => {
