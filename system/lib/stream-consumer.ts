@@ -165,7 +165,7 @@ export function runStreamConsumer(deps: StreamConsumerDeps, signal: AbortSignal)
   const chunkSize = deps.chunkSize ?? 100;
   const blockMs = deps.blockMs ?? 1_000;
   const claimIdleMs = deps.claimIdleMs ?? 10_000;
-  const claimEveryMs = deps.claimEveryMs ?? 2_000;
+  const claimEveryMs = deps.claimEveryMs ?? 5_000;
   return (async () => {
     let grouped = false;
     let failures = 0;

@@ -133,7 +133,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
               consumerName: `${config.instanceId}:${process.pid}`,
               blockMs,
               claimIdleMs: intFromEnv(env, 'FALLBACK_CLAIM_IDLE_MS', 10_000, 100, 3_600_000),
-              claimEveryMs: intFromEnv(env, 'FALLBACK_CLAIM_EVERY_MS', 2_000, 50, 3_600_000),
+              claimEveryMs: intFromEnv(env, 'FALLBACK_CLAIM_EVERY_MS', 5_000, 50, 3_600_000),
             },
             streaming.signal,
           ),

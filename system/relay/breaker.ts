@@ -68,6 +68,11 @@ export class TransportBreaker {
     return this.#transport;
   }
 
+  /** True unless the last observation was a failure (true before any observation). */
+  lastOk(): boolean {
+    return this.#lastOk || this.#lastObservedAt === Number.NEGATIVE_INFINITY;
+  }
+
   /** True when the last observation is a success younger than `withinMs`: no probe needed. */
   recentlyHealthy(atMs: number, withinMs: number): boolean {
     return this.#lastOk && atMs - this.#lastObservedAt < withinMs;

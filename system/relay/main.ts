@@ -1,4 +1,5 @@
 import type { Producer } from 'kafkajs';
+import { topics } from '../contracts/index.ts';
 import { fallbackEnabled, intFromEnv, loadBaseConfig, watchEveryMs } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { eventLogLevel } from '../lib/event-log-level.ts';
@@ -92,7 +93,8 @@ await runService('relay', log, async () => {
         maxLen: intFromEnv(process.env, 'FALLBACK_STREAM_MAXLEN', defaultMaxLen, 1_000, 100_000_000),
         probeKafka: async () => {
           await probeAdmin.connect();
-          await probeAdmin.fetchTopicMetadata({ topics: [] });
+          // One topic's metadata: a real request to the broker, and a small one.
+          await probeAdmin.fetchTopicMetadata({ topics: [topics.PURCHASE_CONFIRMED] });
         },
       },
     }),

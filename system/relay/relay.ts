@@ -90,6 +90,7 @@ async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise
   const fb = deps.fallback;
   if (!fb) return publish(deps.producer, rows, deps.acks);
   const now = fb.now ?? monotonic;
+  inFlightSince.set(fb, now());
   const sending = publish(deps.producer, rows, deps.acks);
   let cancel = () => {};
   const abandoned = new Promise<never>((_, reject) => {
@@ -106,6 +107,7 @@ async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise
     throw err;
   } finally {
     cancel();
+    inFlightSince.delete(fb);
   }
 }
 
@@ -265,14 +267,28 @@ export async function relayToStreamsOnce(deps: RelayDeps): Promise<number> {
   }
 }
 
-/** Probes Kafka while no send says how it answers, and feeds the breaker. */
+/** Since when a Kafka send has been waiting for its answer (undefined: none in flight), per fallback. */
+const inFlightSince = new WeakMap<RelayFallback, number>();
+
+/**
+ * Probes Kafka and feeds the breaker, only when a probe can tell something the sends do not: on the
+ * streams (is Kafka back?), while a send has been waiting longer than a probe interval (is Kafka
+ * gone?), or after a failure (is it back?). An idle relay on a healthy Kafka sends no probe: the
+ * normal path costs nothing more (a probe every second cost Kafka ~10% of a core idle, measured).
+ */
 export function watchKafka(fb: RelayFallback, signal: AbortSignal): Promise<void> {
   const everyMs = fb.probeEveryMs ?? 1_000;
   const timeoutMs = fb.probeTimeoutMs ?? 1_500;
   const now = fb.now ?? monotonic;
   return (async () => {
     while (!signal.aborted) {
-      if (!fb.breaker.recentlyHealthy(now(), everyMs)) {
+      const t = now();
+      const sending = inFlightSince.get(fb);
+      const wanted =
+        fb.breaker.transport(t) === 'stream' ||
+        (sending !== undefined && t - sending >= everyMs) ||
+        !fb.breaker.lastOk();
+      if (wanted && !fb.breaker.recentlyHealthy(t, everyMs)) {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([

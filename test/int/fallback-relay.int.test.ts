@@ -57,6 +57,14 @@ async function freshTopic(): Promise<string> {
   const admin = createKafka([stack.direct.kafkaBrokers], 'fallback-relay-admin', log).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  // A broker just started may answer "does not host this topic-partition" for a moment (seen once
+  // on a fresh stack): wait until the topic's metadata is there.
+  await until('the topic’s metadata', async () =>
+    admin
+      .fetchTopicMetadata({ topics: [topic] })
+      .then((m) => m.topics[0]?.partitions.every((p) => p.leader >= 0) ?? false)
+      .catch(() => false),
+  );
   await admin.disconnect();
   return topic;
 }
