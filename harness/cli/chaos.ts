@@ -107,7 +107,7 @@ export const chaosCommand: CommandSpec = {
     'npm run chaos -- --list                          # the catalogue, one line each',
     'npm run chaos -- partition-kafka                 # one scenario; exit 0 only on PASS',
     'npm run chaos -- kill-worker --faults skip-inbox # a planted bug: must FAIL',
-    'npm run chaos -- partition-kafka --faults alert-wrong-metric   # a bug in the alert rules: must FAIL',
+    'npm run chaos -- partition-kafka-redis --faults alert-wrong-metric   # a bug in the alert rules: must FAIL',
     'npm run chaos -- all --markdown                  # every scenario, then one table',
     'npm run chaos -- random --seed 7 --runs 5        # generated fault schedules, shrunk on failure',
     'npm run chaos -- latency-kafka --attach          # against the running `npm run system`',
