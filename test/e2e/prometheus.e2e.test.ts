@@ -1,11 +1,14 @@
 // A real Prometheus (Debian's) scrapes the whole system: every process is a target, the targets
 // follow scaling, the rules are loaded, the metrics the rules read exist with their meaning, and a
 // killed worker raises PayproofWorkerRestarted, which nothing raised in the steady state before.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import type { PrometheusService } from '../../harness/stack/prometheus.ts';
 import type { RunningSystem } from '../../harness/system/launcher.ts';
+import { repoRoot } from '../../harness/toolchain/toolchain.ts';
 import { courseIds, directPool, newStudents, pay, startTestSystem, waitForFlows } from '../support/system.ts';
 
 const stack = inject('stack');
@@ -46,7 +49,12 @@ describe('Prometheus in the stack', () => {
     const rules = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as {
       data: { groups: { rules: { name: string }[] }[] };
     };
-    expect(rules.data.groups.flatMap((g) => g.rules.map((r) => r.name))).toHaveLength(10);
+    // Every rule of the project's file (11 since issue 15's PayproofOnFallbackTransport).
+    const declared = readFileSync(join(repoRoot, 'system', 'alerts', 'payproof.rules.yml'), 'utf8').match(
+      /^\s+- alert: /gm,
+    );
+    expect(rules.data.groups.flatMap((g) => g.rules.map((r) => r.name))).toHaveLength(declared!.length);
+    expect(declared!.length).toBe(11);
   });
 
   it('reads the metrics the rules use: e2e latency per group, lag and DLQ size from the broker, readiness', async () => {
