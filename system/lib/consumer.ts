@@ -559,7 +559,6 @@ export async function startConsuming(
 ): Promise<OffsetCommitter> {
   const accepted = consumerGroups[deps.group] as readonly EventType[];
   const committer = new OffsetCommitter(deps, commitIntervalMs);
-  initCounters(deps.group);
   await deps.consumer.connect();
   await deps.consumer.subscribe({ topics: accepted.map((t) => topics[t]), fromBeginning: true });
   await deps.consumer.run({

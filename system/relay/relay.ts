@@ -112,11 +112,18 @@ async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise
 }
 
 /**
- * One claim → publish → mark cycle in two round trips: BEGIN with the claim, then the mark with
- * COMMIT (simple-protocol queries of two statements; the batch size and the claimed ids are
- * integers, inlined). Returns the number of rows published.
+ * One claim → deliver → mark cycle in two round trips: BEGIN with the claim of the rows `unpublished`
+ * selects, then the mark with COMMIT (simple-protocol queries of two statements; the batch size and
+ * the claimed ids are integers, inlined). `deliver` sends the rows and runs the mark (given the ids
+ * as a bigint[] literal); false: nothing to count (the planted publish-before-commit lost them).
+ * Returns the number of rows delivered; each gets its log line.
  */
-export async function relayOnce(deps: RelayDeps): Promise<number> {
+async function claimAndDeliver(
+  deps: RelayDeps,
+  unpublished: string,
+  deliver: (client: PoolClient, rows: readonly OutboxRow[], ids: string) => Promise<boolean>,
+  logged: { readonly message: string; readonly transport?: Transport },
+): Promise<number> {
   const batchSize = deps.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`batch size ${batchSize}`);
   const client = await deps.pool.connect();
@@ -125,7 +132,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     const claimed = (await client.query(
       `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value,
          stream_published_at IS NOT NULL AS via_stream FROM outbox
-       WHERE published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+       WHERE ${unpublished} ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
     )) as unknown as { rows: OutboxRow[] }[];
     const rows = claimed[1]!.rows;
     if (rows.length === 0) {
@@ -134,25 +141,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     }
     const ids = rows.map((x) => Number(x.id));
     if (!ids.every(Number.isSafeInteger)) throw new TypeError('outbox ids must be integers');
-    const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
-       WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`;
-    if (deps.faults.has('publish-before-commit')) {
-      if (!(await markThenPublish(deps, client, markAndCommit, rows))) return 0;
-    } else {
-      await sendToKafka(deps, rows);
-      await client.query(markAndCommit);
-    }
-    for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
-    const republished = rows.filter((r) => r.via_stream).length;
-    metrics.transportEvents.inc(
-      { transport: 'kafka', stage: 'published', outcome: 'published' },
-      rows.length - republished,
-    );
-    if (republished > 0)
-      metrics.transportEvents.inc(
-        { transport: 'kafka', stage: 'published', outcome: 'republished' },
-        republished,
-      );
+    if (!(await deliver(client, rows, `'{${ids.join(',')}}'::bigint[]`))) return 0;
     const level = deps.eventLogLevel ?? 'info';
     if (deps.log.isLevelEnabled(level))
       for (const row of rows)
@@ -162,9 +151,10 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
             eventId: row.event_id,
             eventType: row.event_type,
             topic: row.topic,
+            ...(logged.transport ? { transport: logged.transport } : {}),
             batch: rows.length,
           },
-          'event published',
+          logged.message,
         );
     return rows.length;
   } catch (err) {
@@ -174,6 +164,37 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
   } finally {
     client.release(broken);
   }
+}
+
+/** One Kafka cycle: every row not yet in Kafka (fallback-only rows included), marked published. */
+export async function relayOnce(deps: RelayDeps): Promise<number> {
+  return claimAndDeliver(
+    deps,
+    'published_at IS NULL',
+    async (client, rows, ids) => {
+      const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
+       WHERE id = ANY(${ids}); COMMIT`;
+      if (deps.faults.has('publish-before-commit')) {
+        if (!(await markThenPublish(deps, client, markAndCommit, rows))) return false;
+      } else {
+        await sendToKafka(deps, rows);
+        await client.query(markAndCommit);
+      }
+      for (const row of rows) metrics.eventsPublished.inc({ type: row.event_type });
+      const republished = rows.filter((r) => r.via_stream).length;
+      metrics.transportEvents.inc(
+        { transport: 'kafka', stage: 'published', outcome: 'published' },
+        rows.length - republished,
+      );
+      if (republished > 0)
+        metrics.transportEvents.inc(
+          { transport: 'kafka', stage: 'published', outcome: 'republished' },
+          republished,
+        );
+      return true;
+    },
+    { message: 'event published' },
+  );
 }
 
 // Stryker disable all: planted bug (PAYPROOF_FAULTS), off in production; proven by the planted-bug matrix
@@ -210,61 +231,31 @@ async function markThenPublish(
 export async function relayToStreamsOnce(deps: RelayDeps): Promise<number> {
   const fb = deps.fallback;
   if (!fb) throw new TypeError('relayToStreamsOnce needs a fallback');
-  const batchSize = deps.batchSize ?? 500;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`batch size ${batchSize}`);
-  const client = await deps.pool.connect();
-  let broken: Error | undefined;
-  try {
-    const claimed = (await client.query(
-      `BEGIN; SELECT id, event_id, envelope->>'correlationId' AS correlation_id, event_type, topic, message_key, envelope::text AS value FROM outbox
-       WHERE published_at IS NULL AND stream_published_at IS NULL ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
-    )) as unknown as { rows: OutboxRow[] }[];
-    const rows = claimed[1]!.rows;
-    if (rows.length === 0) {
-      await client.query('COMMIT');
-      return 0;
-    }
-    const ids = rows.map((x) => Number(x.id));
-    if (!ids.every(Number.isSafeInteger)) throw new TypeError('outbox ids must be integers');
-    await publishToStreams(
-      fb.redis,
-      rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })),
-      fb.maxLen ?? defaultMaxLen,
-    );
-    // Planted bug no-kafka-republish: the rows are marked as in Kafka too, so they are never
-    // published to Kafka; Kafka's log misses every event of the outage.
-    // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
-    const alsoKafka = deps.faults.has('no-kafka-republish') ? ', published_at = now()' : '';
-    await client.query(
-      `UPDATE outbox SET stream_published_at = now()${alsoKafka}, publish_attempts = publish_attempts + 1
-       WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT`,
-    );
-    metrics.transportEvents.inc(
-      { transport: 'stream', stage: 'published', outcome: 'published' },
-      rows.length,
-    );
-    const level = deps.eventLogLevel ?? 'info';
-    if (deps.log.isLevelEnabled(level))
-      for (const row of rows)
-        deps.log[level](
-          {
-            correlationId: row.correlation_id,
-            eventId: row.event_id,
-            eventType: row.event_type,
-            topic: row.topic,
-            transport: 'stream',
-            batch: rows.length,
-          },
-          'event published to the fallback',
-        );
-    return rows.length;
-  } catch (err) {
-    broken = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  return claimAndDeliver(
+    deps,
+    'published_at IS NULL AND stream_published_at IS NULL',
+    async (client, rows, ids) => {
+      await publishToStreams(
+        fb.redis,
+        rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })),
+        fb.maxLen ?? defaultMaxLen,
+      );
+      // Planted bug no-kafka-republish: the rows are marked as in Kafka too, so they are never
+      // published to Kafka; Kafka's log misses every event of the outage.
+      // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
+      const alsoKafka = deps.faults.has('no-kafka-republish') ? ', published_at = now()' : '';
+      await client.query(
+        `UPDATE outbox SET stream_published_at = now()${alsoKafka}, publish_attempts = publish_attempts + 1
+         WHERE id = ANY(${ids}); COMMIT`,
+      );
+      metrics.transportEvents.inc(
+        { transport: 'stream', stage: 'published', outcome: 'published' },
+        rows.length,
+      );
+      return true;
+    },
+    { message: 'event published to the fallback', transport: 'stream' },
+  );
 }
 
 /** Since when a Kafka send has been waiting for its answer (undefined: none in flight), per fallback. */

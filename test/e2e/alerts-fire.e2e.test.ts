@@ -8,10 +8,9 @@
 //   would) while the allocation worker, started with MAX_TRANSIENT_ATTEMPTS=3, tries to allocate.
 // The evidence that the risky thing happened comes from the dead-letter topics (the broker), not
 // from the system's metrics; the alert is then checked in Prometheus, firing and then clearing.
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { harnessKafka } from '../../harness/lib/kafka.ts';
+import { readTopics, type TopicMessage } from '../../harness/checker/read-topics.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import type { PrometheusService } from '../../harness/stack/prometheus.ts';
 import type { RunningSystem } from '../../harness/system/launcher.ts';
@@ -38,39 +37,18 @@ afterAll(async () => {
   await pool?.end();
 });
 
-interface Letter {
-  readonly reason: string;
-  readonly detail: string;
-  readonly value: string;
-}
-
-/** Every dead letter of `group` whose body mentions `marker`, read from the topic itself. */
-async function deadLetters(group: ConsumerGroup, marker: string, n: number): Promise<Letter[]> {
-  const consumer = harnessKafka(stack.kafkaBrokers, 'alerts-dlq-reader').consumer({
-    groupId: `alerts-dlq-${randomUUID()}`,
-  });
-  const found: Letter[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: dlqTopic(group), fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = message.value?.toString() ?? '';
-        if (value.includes(marker))
-          found.push({
-            reason: message.headers?.['x-dlq-reason']?.toString() ?? '',
-            detail: message.headers?.['x-dlq-detail']?.toString() ?? '',
-            value,
-          });
-      },
-    });
-    await waitFor(`${n} dead letter(s) in ${dlqTopic(group)}`, () => found.length >= n, {
-      timeoutMs: 30_000,
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return found;
+/** The dead letters of `group` whose body mentions `marker`, read from the topic itself once there is one. */
+async function deadLetters(group: ConsumerGroup, marker: string): Promise<TopicMessage[]> {
+  return waitFor(
+    `a dead letter in ${dlqTopic(group)}`,
+    async () => {
+      const found = (await readTopics({ brokers: stack.kafkaBrokers, topics: [dlqTopic(group)] })).filter(
+        (m) => m.value?.includes(marker),
+      );
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
 }
 
 async function firing(alertname: string): Promise<Record<string, string>[]> {
@@ -133,9 +111,9 @@ describe('alerts that only a bug or an outlasting contention can raise', () => {
     // existing purchase under its deterministic id, and the bare insert hits outbox_event_id_key.
     const second = await pay(system.apiUrl, student!, course!);
     expect(second.id).not.toBe(first.id);
-    const [letter] = await deadLetters('purchase-worker', second.id, 1);
-    expect(letter!.reason).toBe('handler_error');
-    expect(letter!.detail).toMatch(/^23505 .*outbox_event_id_key/);
+    const [letter] = await deadLetters('purchase-worker', second.id);
+    expect(letter!.headers['x-dlq-reason']).toBe('handler_error');
+    expect(letter!.headers['x-dlq-detail']).toMatch(/^23505 .*outbox_event_id_key/);
     await firesThenClears('PayproofConstraintViolations', { group: 'purchase-worker', severity: 'page' }, t0);
   });
 
@@ -156,9 +134,9 @@ describe('alerts that only a bug or an outlasting contention can raise', () => {
       await locker.query('SELECT id FROM trainers FOR UPDATE');
       const t0 = performance.now();
       const payment = await pay(system.apiUrl, student!, course!);
-      const [letter] = await deadLetters('allocation-worker', payment.id, 1);
+      const [letter] = await deadLetters('allocation-worker', payment.id);
       await release();
-      expect(letter!.reason).toBe('retries_exhausted');
+      expect(letter!.headers['x-dlq-reason']).toBe('retries_exhausted');
       await firesThenClears(
         'PayproofRetriesExhausted',
         { component: 'allocation-worker', reason: 'retries_exhausted' },
