@@ -69,7 +69,8 @@ export function externalProvider(ref: TargetRef, file?: TargetFile): TargetProvi
   };
 }
 
-async function openExternal(
+/** Opens the deployment a target file describes (the compose provider hands its own file here too). */
+export async function openExternal(
   ref: TargetRef,
   t: TargetFile,
   lacks: Partial<Record<Capability, string>>,

@@ -4,7 +4,7 @@
 //
 //   native          today's single-node stack on this machine, started by the harness (default)
 //   native-cluster  the same with three KRaft brokers (replication 3, min.insync.replicas 2)
-//   compose         docker-compose.yml on a Docker engine
+//   compose         docker-compose.yml (or compose:<file>) on a Docker engine
 //   testcontainers  the test suite's services in containers (the npm testcontainers modules)
 //   external:<file> a deployment someone else runs, described by a target file (docs/targets.md)
 //
@@ -30,7 +30,7 @@ export type ProviderName = (typeof providerNames)[number];
 /** A `--target` value, parsed. */
 export interface TargetRef {
   readonly provider: ProviderName;
-  /** The target file, for `external:<file>`. */
+  /** The target file, for `external:<file>`; the compose file, for `compose:<file>`. */
   readonly file?: string;
   /** As the user wrote it (for replay commands and reports). */
   readonly text: string;
@@ -107,18 +107,23 @@ export interface TargetProvider {
   open(o: OpenOptions): Promise<Target>;
 }
 
-/** Parses `--target` (or PAYPROOF_TARGET): a provider name, or `external:<file>`. */
+/** Parses `--target` (or PAYPROOF_TARGET): a provider name, `external:<file>` or `compose:<file>`. */
 export function parseTargetRef(text: string | undefined): TargetRef {
   const t = (text ?? '').trim() || 'native';
-  if (t.startsWith('external:')) {
-    const file = t.slice('external:'.length);
-    if (!file) throw new Error('--target external:<file>: name the target file (docs/targets.md)');
-    return { provider: 'external', file, text: t };
+  const withFile = /^(external|compose):(.*)$/s.exec(t);
+  if (withFile) {
+    const provider = withFile[1] as 'external' | 'compose';
+    const file = withFile[2];
+    if (!file)
+      throw new Error(
+        `--target ${provider}:<file>: name the ${provider === 'external' ? 'target file (docs/targets.md)' : 'compose file (or --target compose)'}`,
+      );
+    return { provider, file, text: t };
   }
   if (t === 'external') throw new Error('--target external needs its file: --target external:<file>');
   if (!(providerNames as readonly string[]).includes(t))
     throw new Error(
-      `--target ${t}: no such target (one of ${providerNames.filter((p) => p !== 'external').join(', ')}, external:<file>)`,
+      `--target ${t}: no such target (one of ${providerNames.filter((p) => p !== 'external').join(', ')}, compose:<file>, external:<file>)`,
     );
   return { provider: t as ProviderName, text: t };
 }
