@@ -115,8 +115,10 @@ async function main(args: Parameters<Parameters<typeof runCommand>[1]>[0]): Prom
   const seed = num(args, 'seed') ?? Date.now() % 1_000_000;
   const summaryExport = exportPath(str(args, 'summary-export'));
   const target = targetFrom(str(args, 'target'));
-  if (target.ref.provider === 'external' && str(args, 'workers'))
-    throw new UsageError('--workers starts instances: an external target runs its own (drop --workers)');
+  if ((target.ref.provider === 'external' || target.ref.provider === 'compose') && str(args, 'workers'))
+    throw new UsageError(
+      `--workers starts instances: ${target.ref.provider === 'external' ? 'an external' : 'a compose'} target runs its own (drop --workers)`,
+    );
 
   const scenario = defineScenario({
     name: `load-${profile.name}`,

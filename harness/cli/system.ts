@@ -40,6 +40,7 @@ export const systemCommand: CommandSpec = {
     'npm run system -- --faults skip-inbox --quiet    # a planted bug, logs in .runs/ only',
     'npm run system -- --target native-cluster        # three Kafka brokers (replication 3)',
     'npm run system -- --target external:deploy.json  # is that deployment up? prints its addresses',
+    'npm run system -- --target compose               # docker-compose.yml: up (or reused), its addresses',
   ],
   exits: '0 after Ctrl-C, 64 usage error, 2 when the stack or the system cannot start',
 };
@@ -54,7 +55,7 @@ async function main(args: Parsed): Promise<number> {
     console.error(unavailable);
     return 2;
   }
-  if (target.ref.provider === 'external') return showExternal(target);
+  if (target.ref.provider === 'external' || target.ref.provider === 'compose') return showDeployment(target);
   const brokers = target.ref.provider === 'native-cluster' ? 3 : 1;
   const runDir = join(repoRoot, '.runs', `system-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
@@ -112,10 +113,15 @@ function prometheusPort(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-/** An external deployment is not ours to start: say whether it answers, and where everything is. */
-async function showExternal(target: TargetProvider): Promise<number> {
+/**
+ * A deployment the harness does not launch itself: say whether it answers, and where everything is.
+ * An external one is left as it is; a compose one is started when it was not up (and seeded), and
+ * brought down on Ctrl-C only then.
+ */
+async function showDeployment(target: TargetProvider): Promise<number> {
+  const compose = target.ref.provider === 'compose';
   const t = await target
-    .open({ runDir: '', spec: {}, faults: [], seed: false, log: (l) => console.log(l) })
+    .open({ runDir: '', spec: {}, faults: [], seed: compose, log: (l) => console.log(l) })
     .catch((err: Error) => err);
   if (t instanceof Error) {
     console.error(t.message);
@@ -140,6 +146,11 @@ cannot: ${
       .map(([k, v]) => `${k} (${v})`)
       .join('; ') || 'nothing'
   }`);
+  if (compose && t.owned) {
+    console.log('Ctrl-C stops it (docker compose down -v).');
+    stopOnSignals(() => t.close());
+    return new Promise<number>(() => {});
+  }
   await t.close();
   return 0;
 }

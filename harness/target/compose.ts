@@ -15,7 +15,7 @@
 // broker of a cluster (one broker).
 //
 // Every docker call goes through one executable: PAYPROOF_DOCKER, or `docker` on the PATH.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -231,12 +231,20 @@ export function composeServices(
   };
 }
 
+/** An engine without the Compose v2 plugin (`docker compose`) cannot run this target either. */
+function composePluginMissing(ref: TargetRef, executable: string): string | undefined {
+  const r = spawnSync(executable, ['compose', 'version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status === 0) return undefined;
+  const why = (r.stderr || r.stdout || r.error?.message || '').trim().split('\n')[0];
+  return `--target ${ref.text} needs Docker Compose v2 (docker compose version: ${why}); the default target is native (--target native)`;
+}
+
 export function composeProvider(ref: TargetRef, c: ComposeOptions = {}): TargetProvider {
   const executable = c.executable ?? dockerExecutable();
   return {
     ref,
     lacks: composeLacks,
-    unavailable: () => needsDocker(ref, executable),
+    unavailable: () => needsDocker(ref, executable) ?? composePluginMissing(ref, executable),
     async open(o): Promise<Target> {
       const file = ref.file ? resolve(ref.file) : join(repoRoot, 'docker-compose.yml');
       const project = c.project ?? 'payproof';
