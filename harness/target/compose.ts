@@ -8,7 +8,8 @@
 //   deploy/toxiproxy.json                 the proxies: listen port → Toxiproxy's published port
 //
 // and hands it to the external provider (external.ts): same readiness check, seed, docker process
-// controller (docker kill / pause / unpause by container name). On top of an external target it can
+// controller (docker kill / pause / unpause by container name; a killed container is started again,
+// as its restart policy would have if `docker kill` did not cancel it). On top of an external target it can
 // kill and start PostgreSQL and Kafka (`docker compose kill -s KILL` / `start`, then waits until the
 // service's healthcheck passes). It cannot plant bugs (the image runs NODE_ENV=production, where the
 // system refuses PAYPROOF_FAULTS), scale (every service publishes fixed host ports), or fault one
@@ -20,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { instanceName, isProcessKind } from '../../system/contracts/processes.ts';
+import type { SystemControl } from '../chaos/scenario.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { dockerExecutable, needsDocker } from './docker-engine.ts';
 import { openExternal } from './external.ts';
@@ -185,17 +187,47 @@ export const composeLacks: Partial<Record<Capability, string>> = {
   brokers: 'docker-compose.yml runs one Kafka broker (use --target native-cluster: three brokers)',
 };
 
-/** A compose CLI for one project: `docker compose -f <file> -p <project> <args>`; stdout, or an error with stderr. */
-function composeCli(executable: string, file: string, project: string) {
+/** The docker CLI, asynchronous (a compose start takes minutes): stdout, or an error with stderr. */
+function dockerAsync(executable: string) {
   const run = promisify(execFile);
-  return async (args: readonly string[], timeoutMs = 60_000): Promise<string> => {
-    const argv = ['compose', '-f', file, '-p', project, ...args];
+  return async (argv: readonly string[], timeoutMs = 60_000): Promise<string> => {
     try {
       return (await run(executable, argv, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })).stdout;
     } catch (err) {
       const e = err as Error & { stderr?: string };
       throw new Error(`${executable} ${argv.join(' ')}: ${e.stderr?.trim() || e.message}`);
     }
+  };
+}
+
+/** `docker compose -f <file> -p <project> <args>`. */
+function composeCli(docker: ReturnType<typeof dockerAsync>, file: string, project: string) {
+  return (args: readonly string[], timeoutMs?: number) =>
+    docker(['compose', '-f', file, '-p', project, ...args], timeoutMs);
+}
+
+/**
+ * `docker kill` cancels the container's restart policy (moby daemon/kill.go: ExitOnNext and
+ * HasBeenManuallyStopped), so `restart: unless-stopped` never brings a killed process back. The harness
+ * stands in for it, as the native supervisor does: once the container has exited, `docker start`.
+ */
+function restartWhenKilled(
+  system: SystemControl,
+  containerOf: (name: string) => string | undefined,
+  docker: ReturnType<typeof dockerAsync>,
+  log: (line: string) => void,
+): SystemControl {
+  return {
+    ...system,
+    signal(name, sig) {
+      const sent = system.signal(name, sig);
+      const c = containerOf(name);
+      if (sent && sig === 'SIGKILL' && c)
+        void docker(['wait', c], 120_000)
+          .then(() => docker(['start', c]))
+          .catch((err: Error) => log(`[compose] ${name} not started again after SIGKILL: ${err.message}`));
+      return sent;
+    },
   };
 }
 
@@ -248,7 +280,8 @@ export function composeProvider(ref: TargetRef, c: ComposeOptions = {}): TargetP
     async open(o): Promise<Target> {
       const file = ref.file ? resolve(ref.file) : join(repoRoot, 'docker-compose.yml');
       const project = c.project ?? 'payproof';
-      const compose = composeCli(executable, file, project);
+      const docker = dockerAsync(executable);
+      const compose = composeCli(docker, file, project);
       const running = parseComposePs(await compose(['ps', '--format', 'json']));
       const owned = running.length === 0;
       if (owned) {
@@ -275,8 +308,10 @@ export function composeProvider(ref: TargetRef, c: ComposeOptions = {}): TargetP
         const t = composeTargetFile({ name: `compose ${project}`, ps, config, proxies, executable });
         const target = await openExternal(ref, t, composeLacks, o);
         const services = ['kafka', 'postgres'].filter((s) => config.services[s]);
+        const containerOf = (name: string) => t.processes.list.find((p) => p.name === name)?.container;
         return {
           ...target,
+          system: restartWhenKilled(target.system, containerOf, docker, o.log),
           services: composeServices(compose, services, {
             timeoutMs: c.serviceTimeoutMs ?? 120_000,
             pollMs: c.pollMs ?? 1_000,

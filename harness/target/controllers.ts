@@ -6,7 +6,9 @@
 //   its new pid, and each new pid counts as a restart. Signals go to the pid only, never to its
 //   process group: a supervisor shares its children's group.
 // - docker: `docker kill --signal KILL`, `docker pause` / `docker unpause` by container; running
-//   and restarts from `docker inspect` (the container's restart policy restarts it).
+//   and restarts from `docker inspect`. `docker kill` cancels the container's restart policy (moby
+//   daemon/kill.go: ExitOnNext, HasBeenManuallyStopped): a killed container stays down until something
+//   starts it (the compose target does, compose.ts; an external deployment's own tooling must).
 // - none: no process faults (the target's `lacks.processes` says so).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

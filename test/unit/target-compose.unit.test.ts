@@ -1,5 +1,5 @@
 // The compose target without a Docker engine: a fake `docker` executable answers `info`, `compose
-// ... up / ps / config / kill / start / down`, `kill`, `pause`, `inspect` with canned output and
+// ... up / ps / config / kill / start / down`, `kill`, `wait`, `start`, `pause`, `inspect` with canned output and
 // records every call; a local HTTP server stands in for the API's /readyz. It proves the exact docker
 // calls the target makes to open, fault and close a deployment, the endpoints it derives from what
 // compose says, and that a deployment already up is reused and never brought down. Nothing here ran
@@ -98,6 +98,7 @@ const answers = JSON.parse(fs.readFileSync(dir + '/answers.json', 'utf8'));
 const up = dir + '/up';
 const print = (s) => process.stdout.write(s + '\\n');
 if (args[0] === 'info') print('27.3.1');
+else if (args[0] === 'wait') print('137');
 else if (args[0] === 'inspect') print('true false 0 0 2026-11-30T10:00:00Z');
 else if (args[0] === 'compose') {
   const sub = args[1] === '-f' ? args.slice(5) : args.slice(1);
@@ -128,6 +129,14 @@ beforeAll(async () => {
   apiPort = (api.address() as AddressInfo).port;
 });
 afterAll(() => new Promise<void>((r) => api.close(() => r())));
+
+async function waitFor(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 const openOptions = { runDir: '', spec: {}, faults: [], seed: false, log: () => {} };
 
@@ -169,7 +178,9 @@ describe('compose target (against a fake docker that records its calls)', () => 
       ['cache-worker#1', true, 9405],
     ]);
 
-    t.system.signal('purchase-worker#1', 'SIGKILL');
+    // docker kill cancels the restart policy: the target starts the container again once it exited.
+    expect(t.system.signal('purchase-worker#1', 'SIGKILL')).toBe(true);
+    await waitFor(() => docker.calls().includes('start payproof-purchase-1'));
     t.system.signal('session-worker#1', 'SIGSTOP');
     t.system.signal('session-worker#1', 'SIGCONT');
     await t.services!.kill('kafka');
@@ -188,6 +199,8 @@ describe('compose target (against a fake docker that records its calls)', () => 
       `${compose} config --format json`,
       `${compose} ps --format json`,
       'kill --signal KILL payproof-purchase-1',
+      'wait payproof-purchase-1',
+      'start payproof-purchase-1',
       'pause payproof-session-1',
       'unpause payproof-session-1',
       `${compose} kill -s KILL kafka`,
