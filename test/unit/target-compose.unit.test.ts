@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ComposeContainer,
   composeProvider,
+  composeTargetFile,
   parseComposePs,
   toxiproxyConfigPath,
 } from '../../harness/target/compose.ts';
@@ -234,6 +235,23 @@ describe('compose target (against a fake docker that records its calls)', () => 
     const provider = composeProvider(parseTargetRef('compose'), { executable: docker.path });
     await expect(provider.open(openOptions)).rejects.toThrow(/not ready \(GET \/readyz\)/);
     expect(docker.calls().at(-1)).toBe(`${compose} down -v`);
+  });
+
+  it('derives, from docker-compose.yml up, the target file docs/targets/compose-docker.example.json describes by hand', () => {
+    const proxies = JSON.parse(readFileSync(join(repoRoot, 'deploy/toxiproxy.json'), 'utf8'));
+    const derived = composeTargetFile({
+      name: 'x',
+      ps: containers(3000),
+      config,
+      proxies,
+      executable: 'docker',
+    });
+    const example = JSON.parse(
+      readFileSync(join(repoRoot, 'docs/targets/compose-docker.example.json'), 'utf8'),
+    );
+    for (const key of ['api', 'postgres', 'kafka', 'redis', 'toxiproxy'] as const)
+      expect(derived[key], key).toEqual(example[key]);
+    expect(derived.processes.list).toEqual(example.processes.list);
   });
 
   it('reads ps output as JSON lines (Compose >= 2.21) or as one array (before)', () => {
