@@ -284,15 +284,6 @@ export function composeProvider(ref: TargetRef, c: ComposeOptions = {}): TargetP
       const compose = composeCli(docker, file, project);
       const running = parseComposePs(await compose(['ps', '--format', 'json']));
       const owned = running.length === 0;
-      if (owned) {
-        o.log(
-          `[compose] ${file}: docker compose up -d --wait (project ${project}; the first start builds the image)`,
-        );
-        await compose(['up', '-d', '--wait'], c.upTimeoutMs ?? 15 * 60_000);
-      } else
-        o.log(
-          `[compose] project ${project} is already up (${running.length} containers): reused, left running`,
-        );
       let closed = false;
       const down = async () => {
         if (!owned || closed) return;
@@ -300,6 +291,17 @@ export function composeProvider(ref: TargetRef, c: ComposeOptions = {}): TargetP
         await compose(['down', '-v'], c.upTimeoutMs ?? 15 * 60_000);
       };
       try {
+        // Inside the try: a failed or timed-out `up` leaves containers that the next run would take
+        // for a deployment someone else started.
+        if (owned) {
+          o.log(
+            `[compose] ${file}: docker compose up -d --wait (project ${project}; the first start builds the image)`,
+          );
+          await compose(['up', '-d', '--wait'], c.upTimeoutMs ?? 15 * 60_000);
+        } else
+          o.log(
+            `[compose] project ${project} is already up (${running.length} containers): reused, left running`,
+          );
         const config = JSON.parse(await compose(['config', '--format', 'json'])) as ComposeConfig;
         const proxies = JSON.parse(
           readFileSync(toxiproxyConfigPath(config, file), 'utf8'),

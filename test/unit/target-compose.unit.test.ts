@@ -254,6 +254,15 @@ describe('compose target (against a fake docker that records its calls)', () => 
     expect(derived.processes.list).toEqual(example.processes.list);
   });
 
+  it('brings down what a failed `up --wait` left behind', async () => {
+    const docker = fakeDocker(containers(apiPort));
+    const failingUp = `${readFileSync(docker.path, 'utf8')}\nif (args[1] === '-f' && args[5] === 'up') process.exit(1);\n`;
+    writeFileSync(docker.path, failingUp);
+    const provider = composeProvider(parseTargetRef('compose'), { executable: docker.path });
+    await expect(provider.open(openOptions)).rejects.toThrow(/up -d --wait/);
+    expect(docker.calls().slice(-2)).toEqual([`${compose} up -d --wait`, `${compose} down -v`]);
+  });
+
   it('reads ps output as JSON lines (Compose >= 2.21) or as one array (before)', () => {
     const two = containers(3000).slice(0, 2);
     expect(parseComposePs(two.map((c) => JSON.stringify(c)).join('\n'))).toEqual(two);
