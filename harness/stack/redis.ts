@@ -5,6 +5,18 @@ import { Redis } from 'ioredis';
 import { waitFor } from '../lib/wait-for.ts';
 import { ManagedProcess } from './process.ts';
 
+/** How every payproof Redis runs, native or in a container: caches only, no persistence. */
+export const cacheOnlyArgs: readonly string[] = [
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--protected-mode',
+  'no',
+  '--maxclients',
+  '2000',
+];
+
 export class RedisService {
   readonly port: number;
   readonly logFile: string;
@@ -34,16 +46,9 @@ export class RedisService {
         String(this.port),
         '--bind',
         '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--protected-mode',
-        'no',
         '--dir',
         dir,
-        '--maxclients',
-        '2000',
+        ...cacheOnlyArgs,
       ],
       logFile: this.logFile,
     });
