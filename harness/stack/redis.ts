@@ -41,15 +41,7 @@ export class RedisService {
     this.#proc = ManagedProcess.start({
       name: 'redis',
       command: this.#bin,
-      args: [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        ...cacheOnlyArgs,
-      ],
+      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', dir, ...cacheOnlyArgs],
       logFile: this.logFile,
     });
     await waitFor(
