@@ -95,37 +95,37 @@ const serviceRequirement: Readonly<Record<string, Requirement>> = {
   prometheus: requirements.prometheus,
 };
 
-async function ensureServices(tc: Toolchain, includeOptional: boolean) {
+/** Installs the missing services with apt-get (Debian, root); elsewhere returns what is missing for one error. */
+async function ensureServices(tc: Toolchain, includeOptional: boolean, p: Platform): Promise<Requirement[]> {
   const missing = missingServices(tc, includeOptional);
   if (missing.length === 0) {
     const paths = toolPaths(tc);
-    const onPath = (['postgres', 'redis', 'prometheus'] as const).filter((s) => paths.sources[s] === 'path');
+    const fromPath = [
+      ['postgres', paths.postgresBin],
+      ['redis', paths.redisServer],
+      ['prometheus', paths.prometheus],
+    ].filter(([s]) => paths.sources[s as 'postgres' | 'redis' | 'prometheus'] === 'path');
     say(
       'apt: postgresql, redis-server, prometheus' +
         (includeOptional ? ', chromium' : '') +
         ' already installed' +
-        (onPath.length > 0
-          ? ` (from the PATH: ${onPath.map((s) => `${s} ${s === 'postgres' ? paths.postgresBin : s === 'redis' ? paths.redisServer : paths.prometheus}`).join(', ')})`
+        (fromPath.length > 0
+          ? ` (from the PATH: ${fromPath.map(([s, at]) => `${s} ${at}`).join(', ')})`
           : ''),
     );
-    return;
+    return [];
   }
-  const p = platform();
   const required = missing.filter((m) => m in tc.apt.required);
   if (!p.apt || !p.root) {
-    if (required.length > 0)
-      throw new BootstrapError(
-        missingToolsMessage(
-          required.map((m) => serviceRequirement[m]!),
-          p,
-        ),
-      );
-    return say(`apt: optional ${missing.join(', ')} not installed (not root, or no apt-get): skipped`);
+    if (required.length === 0)
+      say(`apt: optional ${missing.join(', ')} not installed (not root, or no apt-get): skipped`);
+    return required.map((m) => serviceRequirement[m]!);
   }
   await run('apt', 'apt-get', ['update', '-q']);
   await run('apt', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+  return [];
 }
 
 /**
@@ -247,9 +247,13 @@ async function main() {
   const tc = loadToolchain();
   mkdirSync(cacheRoot(), { recursive: true });
   say(`cache: ${cacheRoot()}`);
-  await ensureServices(tc, includeOptional);
-  const tools = missingBuildTools(tc, includeOptional);
-  if (tools.length > 0) throw new BootstrapError(missingToolsMessage(tools, platform()));
+  const p = platform();
+  // Everything missing, services and build tools alike, in one error.
+  const missing = [
+    ...(await ensureServices(tc, includeOptional, p)),
+    ...missingBuildTools(tc, includeOptional),
+  ];
+  if (missing.length > 0) throw new BootstrapError(missingToolsMessage(missing, p));
   // Independent downloads: run them side by side.
   await Promise.all([
     ensureKafka(tc),
