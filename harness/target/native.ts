@@ -161,6 +161,38 @@ export async function launchSystem(
   return { sys, control: controlOf(sys, pendingEnv) };
 }
 
+/**
+ * A target the harness starts: `services` are up (its `stop` stops them); the system is launched on
+ * them, and the target closes both. When the launch fails, the services are stopped.
+ */
+export async function launchOwnedTarget(
+  services: { readonly endpoints: ServiceEndpoints; stop(): Promise<void> },
+  o: OpenOptions,
+  t: Pick<Target, 'ref' | 'services' | 'lacks' | 'proxies'>,
+  prometheus = true,
+): Promise<Target> {
+  try {
+    const { sys, control } = await launchSystem(services.endpoints, o, prometheus);
+    return {
+      ...t,
+      endpoints: services.endpoints,
+      system: control,
+      path: o.direct ? 'direct' : 'proxied',
+      owned: true,
+      restarts: () => sys.restarts,
+      pids: () => Object.values(sys.pids()),
+      ...(sys.prometheus ? { prometheus: sys.prometheus } : {}),
+      close: async () => {
+        await sys.stop();
+        await services.stop();
+      },
+    };
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
+}
+
 async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Promise<Target> {
   const { startStack } = await import('../stack/stack.ts');
   const stack = await startStack({
@@ -169,28 +201,11 @@ async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Pro
     runDir: o.runDir,
     onProgress: (l) => o.log(`[stack] ${l}`),
   });
-  try {
-    const { sys, control } = await launchSystem(stack.endpoints, o);
-    return {
-      ref,
-      endpoints: stack.endpoints,
-      system: control,
-      services: stackServices(stack),
-      lacks: clusterLacks(n.brokers ?? 1),
-      // `kafka` is every broker's proxy; `kafka-N` one broker's (a cluster only).
-      proxies: (logical) => (logical === 'kafka' ? stack.kafkaProxies : [logical]),
-      path: o.direct ? 'direct' : 'proxied',
-      owned: true,
-      restarts: () => sys.restarts,
-      pids: () => Object.values(sys.pids()),
-      ...(sys.prometheus ? { prometheus: sys.prometheus } : {}),
-      close: async () => {
-        await sys.stop();
-        await stack.stop();
-      },
-    };
-  } catch (err) {
-    await stack.stop();
-    throw err;
-  }
+  return launchOwnedTarget(stack, o, {
+    ref,
+    services: stackServices(stack),
+    lacks: clusterLacks(n.brokers ?? 1),
+    // `kafka` is every broker's proxy; `kafka-N` one broker's (a cluster only).
+    proxies: (logical) => (logical === 'kafka' ? stack.kafkaProxies : [logical]),
+  });
 }

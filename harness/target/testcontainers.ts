@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import type { StartedTestContainer } from 'testcontainers';
 import { loadToolchain, toolPaths } from '../toolchain/toolchain.ts';
 import { dockerUnavailableMessage } from './docker-engine.ts';
-import { launchSystem } from './native.ts';
+import { launchOwnedTarget } from './native.ts';
 import type {
   Capability,
   OpenOptions,
@@ -283,31 +283,13 @@ export function testcontainersProvider(ref: TargetRef): TargetProvider {
 
 async function openTestcontainers(ref: TargetRef, o: OpenOptions): Promise<Target> {
   const stack = await startContainers(o.runDir, (l) => o.log(`[containers] ${l}`));
-  try {
-    // Prometheus is the native one (the launcher starts it), when this machine has it.
-    const prometheus = toolPaths().prometheus !== '';
-    if (!prometheus)
-      o.log('[containers] no Prometheus on this machine: the alert checks have nothing to read');
-    const { sys, control } = await launchSystem(stack.endpoints, o, prometheus);
-    return {
-      ref,
-      endpoints: stack.endpoints,
-      system: control,
-      services: undefined,
-      lacks: testcontainersLacks,
-      proxies: (logical) => [logical],
-      path: o.direct ? 'direct' : 'proxied',
-      owned: true,
-      restarts: () => sys.restarts,
-      pids: () => Object.values(sys.pids()),
-      ...(sys.prometheus ? { prometheus: sys.prometheus } : {}),
-      close: async () => {
-        await sys.stop();
-        await stack.stop();
-      },
-    };
-  } catch (err) {
-    await stack.stop();
-    throw err;
-  }
+  // Prometheus is the native one (the launcher starts it), when this machine has it.
+  const prometheus = toolPaths().prometheus !== '';
+  if (!prometheus) o.log('[containers] no Prometheus on this machine: the alert checks have nothing to read');
+  return launchOwnedTarget(
+    stack,
+    o,
+    { ref, services: undefined, lacks: testcontainersLacks, proxies: (logical) => [logical] },
+    prometheus,
+  );
 }
