@@ -11,9 +11,9 @@ export interface ProvisionTarget {
   readonly redisUrl: string;
 }
 
-/** Runs `node system/main.ts provision` against `e`; rejects with its output when it fails. */
-export function provisionSystem(e: ProvisionTarget, timeoutMs = 120_000): Promise<void> {
-  const env = {
+/** The environment a process of the system gets to reach `e` (as its owner: DATABASE_URL is `e`'s). */
+export function systemEnv(e: ProvisionTarget): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: e.databaseUrl,
@@ -22,6 +22,11 @@ export function provisionSystem(e: ProvisionTarget, timeoutMs = 120_000): Promis
     LOG_LEVEL: 'warn',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
+}
+
+/** Runs `node system/main.ts provision` against `e`; rejects with its output when it fails. */
+export function provisionSystem(e: ProvisionTarget, timeoutMs = 120_000): Promise<void> {
+  const env = systemEnv(e);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'system', 'main.ts'), 'provision'], {
       env,

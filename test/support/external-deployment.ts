@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { harnessKafka } from '../../harness/lib/kafka.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import { applicationDatabaseUrl } from '../../harness/system/plant.ts';
-import { provisionSystem } from '../../harness/system/provision.ts';
+import { provisionSystem, systemEnv } from '../../harness/system/provision.ts';
 import type { ServiceEndpoints } from '../../harness/target/target.ts';
 import type { TargetFile } from '../../harness/target/target-file.ts';
 import { repoRoot } from '../../harness/toolchain/toolchain.ts';
@@ -55,14 +55,8 @@ export interface Deployment {
 export async function deploy(e: ServiceEndpoints, instances: readonly string[]): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'payproof-deploy-'));
   const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: e.databaseUrl,
-    KAFKA_BROKERS: e.kafkaBrokers,
-    REDIS_URL: e.redisUrl,
-    LOG_LEVEL: 'warn',
+    ...systemEnv(e),
     TOPUP_INTERVAL_MS: '1000',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
     NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
   };
   // provision migrates, so it connects as the owner; the processes connect as the application role
