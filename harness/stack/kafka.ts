@@ -50,6 +50,39 @@ function clusterIdOf(o: KafkaOptions): string {
   return o.clusterId ?? clusterId();
 }
 
+/**
+ * How every payproof broker is tuned, native or in a container (every property but its listeners,
+ * roles and folders).
+ */
+export function brokerTuning(
+  o: Pick<KafkaOptions, 'partitions' | 'replication' | 'uncleanLeaderElection'>,
+): Record<string, string> {
+  const rf = o.replication ?? 1;
+  // Three replicas: a write acknowledged with acks=all is on two of them at least.
+  const minIsr = String(rf >= 3 ? 2 : 1);
+  return {
+    'num.partitions': String(o.partitions ?? 6),
+    'default.replication.factor': String(rf),
+    'offsets.topic.replication.factor': String(rf),
+    'offsets.topic.num.partitions': '8',
+    'transaction.state.log.replication.factor': String(rf),
+    'transaction.state.log.min.isr': minIsr,
+    'transaction.state.log.num.partitions': '4',
+    'min.insync.replicas': minIsr,
+    'group.initial.rebalance.delay.ms': '0',
+    'auto.create.topics.enable': 'true',
+    'log.flush.interval.messages': '9223372036854775807',
+    'num.network.threads': '2',
+    'num.io.threads': '4',
+    'log.retention.hours': '24',
+    'share.coordinator.state.topic.replication.factor': String(rf),
+    'share.coordinator.state.topic.min.isr': minIsr,
+    // A replica that fell out of sync never becomes leader: no acknowledged write is truncated
+    // away (the default; written out because the planted misconfiguration turns it on).
+    'unclean.leader.election.enable': String(o.uncleanLeaderElection ?? false),
+  };
+}
+
 export class KafkaService {
   readonly logFile: string;
   readonly configFile: string;
@@ -86,9 +119,6 @@ export class KafkaService {
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(dirname(this.configFile), { recursive: true });
     const id = o.nodeId ?? 1;
-    const rf = o.replication ?? 1;
-    // Three replicas: a write acknowledged with acks=all is on two of them at least.
-    const minIsr = String(rf >= 3 ? 2 : 1);
     const props = {
       'process.roles': 'broker,controller',
       'node.id': String(id),
@@ -99,25 +129,7 @@ export class KafkaService {
       'inter.broker.listener.name': 'INTERNAL',
       'controller.listener.names': 'CONTROLLER',
       'log.dirs': this.dataDir,
-      'num.partitions': String(o.partitions ?? 6),
-      'default.replication.factor': String(rf),
-      'offsets.topic.replication.factor': String(rf),
-      'offsets.topic.num.partitions': '8',
-      'transaction.state.log.replication.factor': String(rf),
-      'transaction.state.log.min.isr': minIsr,
-      'transaction.state.log.num.partitions': '4',
-      'min.insync.replicas': minIsr,
-      'group.initial.rebalance.delay.ms': '0',
-      'auto.create.topics.enable': 'true',
-      'log.flush.interval.messages': '9223372036854775807',
-      'num.network.threads': '2',
-      'num.io.threads': '4',
-      'log.retention.hours': '24',
-      'share.coordinator.state.topic.replication.factor': String(rf),
-      'share.coordinator.state.topic.min.isr': minIsr,
-      // A replica that fell out of sync never becomes leader: no acknowledged write is truncated
-      // away (the default; written out because the planted misconfiguration turns it on).
-      'unclean.leader.election.enable': String(o.uncleanLeaderElection ?? false),
+      ...brokerTuning(o),
     };
     writeFileSync(
       this.configFile,

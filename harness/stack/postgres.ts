@@ -88,19 +88,7 @@ export class PostgresService {
         'listen_addresses=127.0.0.1',
         '-c',
         `unix_socket_directories=${this.dataDir}`,
-        '-c',
-        'max_connections=400',
-        '-c',
-        'shared_buffers=256MB',
-        '-c',
-        'max_wal_size=2GB',
-        '-c',
-        'log_min_messages=warning',
-        '-c',
-        'log_min_error_statement=panic',
-        '-c',
-        'deadlock_timeout=100ms',
-        ...diagnosticSettings(process.env),
+        ...tunedSettings(process.env).flatMap((s) => ['-c', s]),
       ],
       logFile: this.logFile,
       cwd: '/',
@@ -156,6 +144,22 @@ export class PostgresService {
 }
 
 /**
+ * How every payproof PostgreSQL is tuned, native or in a container (`name=value`, each given as
+ * `-c name=value`): room for 1000 concurrent payments, quiet logs, deadlocks detected fast.
+ */
+export function tunedSettings(env: NodeJS.ProcessEnv): string[] {
+  return [
+    'max_connections=400',
+    'shared_buffers=256MB',
+    'max_wal_size=2GB',
+    'log_min_messages=warning',
+    'log_min_error_statement=panic',
+    'deadlock_timeout=100ms',
+    ...diagnosticSettings(env),
+  ];
+}
+
+/**
  * Opt-in diagnostics for finding where PostgreSQL's time goes (docs/benchmarks.md): with
  * PAYPROOF_PG_STATS=1, pg_stat_statements is loaded (CREATE EXTENSION it, then read
  * pg_stat_statements); PAYPROOF_PG_EXPLAIN_MS=N also logs the analysed plan of every statement
@@ -176,5 +180,5 @@ export function diagnosticSettings(env: NodeJS.ProcessEnv): string[] {
     );
   }
   if (libs.length > 0) settings.unshift(`shared_preload_libraries=${libs.join(',')}`);
-  return settings.flatMap((s) => ['-c', s]);
+  return settings;
 }

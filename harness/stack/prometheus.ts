@@ -1,4 +1,4 @@
-// Prometheus from Debian's package, part of the stack when a system runs: it scrapes every process
+// Prometheus (Debian's package, or one on the PATH), part of the stack when a system runs: it scrapes every process
 // of the system (targets in a file_sd file that the launcher rewrites whenever a process is added or
 // removed, so `--workers` counts and scaling are followed; a restarted process keeps its port) and
 // evaluates the project's alert rules. Its TSDB lives in a temp folder removed on stop.
@@ -6,9 +6,13 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../lib/wait-for.ts';
+import { toolPaths } from '../toolchain/toolchain.ts';
 import { ManagedProcess, pipelineNice } from './process.ts';
 
-export const prometheusBin = '/usr/bin/prometheus';
+/** Debian's Prometheus, else the one on the PATH (harness/toolchain/toolchain.ts: the lookup order). */
+export function prometheusBin(): string {
+  return toolPaths().prometheus || '/usr/bin/prometheus';
+}
 
 /** One scrape target: `127.0.0.1:port` and the labels it carries (instance name, kind, group). */
 export interface ScrapeTarget {
@@ -101,7 +105,7 @@ export class PrometheusService {
     this.#data = mkdtempSync(join(tmpdir(), 'payproof-prometheus-'));
     this.#proc = ManagedProcess.start({
       name: 'prometheus',
-      command: this.#opts.bin ?? prometheusBin,
+      command: this.#opts.bin ?? prometheusBin(),
       args: [
         `--config.file=${join(this.dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${this.#data}`,

@@ -5,6 +5,18 @@ import { Redis } from 'ioredis';
 import { waitFor } from '../lib/wait-for.ts';
 import { ManagedProcess } from './process.ts';
 
+/** How every payproof Redis runs, native or in a container: caches only, no persistence. */
+export const cacheOnlyArgs: readonly string[] = [
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--protected-mode',
+  'no',
+  '--maxclients',
+  '2000',
+];
+
 export class RedisService {
   readonly port: number;
   readonly logFile: string;
@@ -29,22 +41,7 @@ export class RedisService {
     this.#proc = ManagedProcess.start({
       name: 'redis',
       command: this.#bin,
-      args: [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--protected-mode',
-        'no',
-        '--dir',
-        dir,
-        '--maxclients',
-        '2000',
-      ],
+      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', dir, ...cacheOnlyArgs],
       logFile: this.logFile,
     });
     await waitFor(

@@ -39,7 +39,8 @@ export const groupOf: Partial<Record<ProcessKind, ConsumerGroup>> = Object.fromE
 );
 
 export interface SystemOptions {
-  readonly endpoints: Endpoints;
+  /** Where the processes reach PostgreSQL (as the owner: they connect as the application role), Kafka, Redis. */
+  readonly endpoints: Pick<Endpoints, 'databaseUrl' | 'kafkaBrokers' | 'redisUrl'>;
   /** Logs go to <runDir>/logs/<name>.log. */
   readonly runDir: string;
   readonly instances?: Partial<Record<ProcessKind, number>>;

@@ -8,7 +8,15 @@ import { type ProcessKind, processKinds } from '../../system/contracts/processes
 import type { SystemControl } from '../chaos/scenario.ts';
 import type { Stack } from '../stack/stack.ts';
 import type { RunningSystem } from '../system/launcher.ts';
-import type { Capability, OpenOptions, ServiceControl, Target, TargetProvider, TargetRef } from './target.ts';
+import type {
+  Capability,
+  OpenOptions,
+  ServiceControl,
+  ServiceEndpoints,
+  Target,
+  TargetProvider,
+  TargetRef,
+} from './target.ts';
 
 /** `purchase-worker#2` → `purchase`, `api#1` → `api`. */
 export function kindOfName(name: string): ProcessKind | undefined {
@@ -103,60 +111,72 @@ export function nativeProvider(
   };
 }
 
-async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Promise<Target> {
-  const { startStack } = await import('../stack/stack.ts');
+/** The system as a target runs it: seeded, started by the launcher, and controllable. */
+export interface LaunchedSystem {
+  readonly sys: RunningSystem;
+  readonly control: SystemControl;
+}
+
+/**
+ * Seeds the reference data and starts the system's processes with the harness's launcher against
+ * `e` (its proxied addresses, or its direct ones with `o.direct`), Prometheus scraping them unless
+ * `prometheus` is false. The native and testcontainers targets both start the system this way.
+ */
+export async function launchSystem(
+  e: ServiceEndpoints,
+  o: OpenOptions,
+  prometheus = true,
+): Promise<LaunchedSystem> {
   const { startSystem } = await import('../system/launcher.ts');
   const { seed } = await import('../system/seed.ts');
-  const stack = await startStack({
-    ...(n.brokers ? { brokers: n.brokers } : {}),
-    ports: 'free',
+  await seed(e.direct.databaseUrl, o.spec.seed);
+  // The environment of an instance is fixed when it is first started and kept across restarts.
+  const pendingEnv = new Map<ProcessKind, NodeJS.ProcessEnv[]>();
+  const assigned = new Map<string, NodeJS.ProcessEnv>();
+  const envFor = (name: string): NodeJS.ProcessEnv => {
+    const kind = kindOfName(name);
+    if (kind && !assigned.has(name)) {
+      const next = pendingEnv.get(kind)?.shift();
+      if (next) assigned.set(name, next);
+    }
+    return { ...o.spec.envFor?.(name), ...assigned.get(name) };
+  };
+  const t0 = performance.now();
+  const sys = await startSystem({
+    endpoints: o.direct ? e.direct : e,
     runDir: o.runDir,
-    onProgress: (l) => o.log(`[stack] ${l}`),
+    apiPort: 'free',
+    faults: o.faults,
+    instances: o.spec.instances,
+    env: { LOG_LEVEL: 'warn', TOPUP_INTERVAL_MS: '1000', ...o.spec.env },
+    envFor,
+    // Scraped every second, rules compressed 10x: a run lasts about 90 s (alert-rules.ts).
+    ...(prometheus
+      ? { prometheus: { port: 'free', intervalS: 1, timeScale: 0.1, faults: o.alertFaults ?? [] } }
+      : {}),
   });
+  o.log(
+    `[system] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${sys.processes.map((p) => p.name).join(', ')}`,
+  );
+  return { sys, control: controlOf(sys, pendingEnv) };
+}
+
+/**
+ * A target the harness starts: `services` are up (its `stop` stops them); the system is launched on
+ * them, and the target closes both. When the launch fails, the services are stopped.
+ */
+export async function launchOwnedTarget(
+  services: { readonly endpoints: ServiceEndpoints; stop(): Promise<void> },
+  o: OpenOptions,
+  t: Pick<Target, 'ref' | 'services' | 'lacks' | 'proxies'>,
+  prometheus = true,
+): Promise<Target> {
   try {
-    await seed(stack.endpoints.direct.databaseUrl, o.spec.seed);
-    // The environment of an instance is fixed when it is first started and kept across restarts.
-    const pendingEnv = new Map<ProcessKind, NodeJS.ProcessEnv[]>();
-    const assigned = new Map<string, NodeJS.ProcessEnv>();
-    const envFor = (name: string): NodeJS.ProcessEnv => {
-      const kind = kindOfName(name);
-      if (kind && !assigned.has(name)) {
-        const next = pendingEnv.get(kind)?.shift();
-        if (next) assigned.set(name, next);
-      }
-      return { ...o.spec.envFor?.(name), ...assigned.get(name) };
-    };
-    const t0 = performance.now();
-    const e = stack.endpoints;
-    const sys = await startSystem({
-      endpoints: o.direct
-        ? {
-            ...e,
-            databaseUrl: e.direct.databaseUrl,
-            kafkaBrokers: e.direct.kafkaBrokers,
-            redisUrl: e.direct.redisUrl,
-          }
-        : e,
-      runDir: o.runDir,
-      apiPort: 'free',
-      faults: o.faults,
-      instances: o.spec.instances,
-      env: { LOG_LEVEL: 'warn', TOPUP_INTERVAL_MS: '1000', ...o.spec.env },
-      envFor,
-      // Scraped every second, rules compressed 10x: a run lasts about 90 s (alert-rules.ts).
-      prometheus: { port: 'free', intervalS: 1, timeScale: 0.1, faults: o.alertFaults ?? [] },
-    });
-    o.log(
-      `[system] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${sys.processes.map((p) => p.name).join(', ')}`,
-    );
+    const { sys, control } = await launchSystem(services.endpoints, o, prometheus);
     return {
-      ref,
-      endpoints: stack.endpoints,
-      system: controlOf(sys, pendingEnv),
-      services: stackServices(stack),
-      lacks: clusterLacks(n.brokers ?? 1),
-      // `kafka` is every broker's proxy; `kafka-N` one broker's (a cluster only).
-      proxies: (logical) => (logical === 'kafka' ? stack.kafkaProxies : [logical]),
+      ...t,
+      endpoints: services.endpoints,
+      system: control,
       path: o.direct ? 'direct' : 'proxied',
       owned: true,
       restarts: () => sys.restarts,
@@ -164,11 +184,28 @@ async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Pro
       ...(sys.prometheus ? { prometheus: sys.prometheus } : {}),
       close: async () => {
         await sys.stop();
-        await stack.stop();
+        await services.stop();
       },
     };
   } catch (err) {
-    await stack.stop();
+    await services.stop();
     throw err;
   }
+}
+
+async function openNative(ref: TargetRef, n: NativeOptions, o: OpenOptions): Promise<Target> {
+  const { startStack } = await import('../stack/stack.ts');
+  const stack = await startStack({
+    ...(n.brokers ? { brokers: n.brokers } : {}),
+    ports: 'free',
+    runDir: o.runDir,
+    onProgress: (l) => o.log(`[stack] ${l}`),
+  });
+  return launchOwnedTarget(stack, o, {
+    ref,
+    services: stackServices(stack),
+    lacks: clusterLacks(n.brokers ?? 1),
+    // `kafka` is every broker's proxy; `kafka-N` one broker's (a cluster only).
+    proxies: (logical) => (logical === 'kafka' ? stack.kafkaProxies : [logical]),
+  });
 }

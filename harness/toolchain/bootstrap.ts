@@ -1,5 +1,7 @@
 // npm run bootstrap: installs every external tool from package registries only (Debian, Maven
-// Central, the Go module proxy), into ~/.cache/payproof, and does nothing the second time.
+// Central, the Go module proxy), into ~/.cache/payproof, and does nothing the second time. Services
+// already installed (Homebrew, other distributions) are used from the PATH (toolchain.ts: lookup
+// order); what is found nowhere is named in one error with the command that installs it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +11,10 @@ import {
   completeMarker,
   isComplete,
   loadToolchain,
+  missingToolsMessage,
+  type Platform,
+  type Requirement,
+  requirements,
   type Toolchain,
   toolPaths,
 } from './toolchain.ts';
@@ -64,38 +70,77 @@ function run(
   });
 }
 
-async function ensureApt(tc: Toolchain, includeOptional: boolean) {
+/** This machine as the install error needs it: apt-get (Debian's layout) and root. */
+function platform(): Platform {
+  return { apt: existsSync('/usr/bin/apt-get') || has('apt-get'), root: process.getuid?.() === 0 };
+}
+
+/** The services not found in the pinned cache, Debian's paths nor the PATH (toolchain.ts: lookup order). */
+function missingServices(tc: Toolchain, includeOptional: boolean): string[] {
+  const paths = toolPaths(tc);
   const wanted = { ...tc.apt.required, ...(includeOptional ? tc.apt.optional : {}) };
-  const missing = Object.entries(wanted)
+  return Object.entries(wanted)
     .filter(([pkg, path]) => {
-      if (pkg === 'postgresql') return !toolPaths(tc).postgresBin;
-      if (pkg === 'redis-server') return !existsSync(toolPaths(tc).redisServer);
+      if (pkg === 'postgresql') return !paths.postgresBin;
+      if (pkg === 'redis-server') return !existsSync(paths.redisServer);
+      if (pkg === 'prometheus') return !paths.prometheus;
       return !existsSync(path);
     })
     .map(([pkg]) => pkg);
-  if (missing.length === 0)
-    return say(
+}
+
+const serviceRequirement: Readonly<Record<string, Requirement>> = {
+  postgresql: requirements.postgres,
+  'redis-server': requirements.redis,
+  prometheus: requirements.prometheus,
+};
+
+/** Installs the missing services with apt-get (Debian, root); elsewhere returns what is missing for one error. */
+async function ensureServices(tc: Toolchain, includeOptional: boolean, p: Platform): Promise<Requirement[]> {
+  const missing = missingServices(tc, includeOptional);
+  if (missing.length === 0) {
+    const paths = toolPaths(tc);
+    const fromPath = [
+      ['postgres', paths.postgresBin],
+      ['redis', paths.redisServer],
+      ['prometheus', paths.prometheus],
+    ].filter(([s]) => paths.sources[s as 'postgres' | 'redis' | 'prometheus'] === 'path');
+    say(
       'apt: postgresql, redis-server, prometheus' +
         (includeOptional ? ', chromium' : '') +
-        ' already installed',
+        ' already installed' +
+        (fromPath.length > 0
+          ? ` (from the PATH: ${fromPath.map(([s, at]) => `${s} ${at}`).join(', ')})`
+          : ''),
     );
-  if (!has('apt-get')) {
-    const required = missing.filter((m) => m in tc.apt.required);
-    if (required.length > 0)
-      throw new BootstrapError(
-        `no apt-get here and not on the PATH: ${required.map((m) => (m === 'postgresql' ? 'postgres + initdb (PostgreSQL)' : 'redis-server (Redis)')).join(', ')}. Install them so they are on the PATH (macOS: brew install postgresql@17 redis, then add $(brew --prefix postgresql@17)/bin to PATH; Fedora: dnf install postgresql-server redis), or run the deployment on Docker (docker compose up, then --target external:docs/targets/compose-docker.example.json)`,
-      );
-    return say(`apt: no apt-get here; optional ${missing.join(', ')} skipped`);
+    return [];
   }
-  if (process.getuid?.() !== 0) {
-    throw new BootstrapError(
-      `missing Debian packages: ${missing.join(' ')}. Install them: sudo apt-get install -y ${missing.join(' ')}`,
-    );
+  const required = missing.filter((m) => m in tc.apt.required);
+  if (!p.apt || !p.root) {
+    if (required.length === 0)
+      say(`apt: optional ${missing.join(', ')} not installed (not root, or no apt-get): skipped`);
+    return required.map((m) => serviceRequirement[m]!);
   }
   await run('apt', 'apt-get', ['update', '-q']);
   await run('apt', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+  return [];
+}
+
+/**
+ * What the cached builds need and this machine lacks (java and mvn for Kafka's jars, go for
+ * Toxiproxy and actionlint), checked before anything is fetched: one error names all of it.
+ */
+function missingBuildTools(tc: Toolchain, includeOptional: boolean): Requirement[] {
+  const paths = toolPaths(tc);
+  const out: Requirement[] = [];
+  // Kafka runs on java even when its jars are cached.
+  if (!has('java') || javaMajor() < tc.java.minMajor) out.push(requirements.java);
+  if (!isComplete(paths.kafkaDir) && !has('mvn')) out.push(requirements.mvn);
+  const needsGo = !paths.sources.toxiproxy || (includeOptional && !isComplete(paths.actionlintDir));
+  if (needsGo && !has('go')) out.push(requirements.go);
+  return out;
 }
 
 function javaMajor(): number {
@@ -108,18 +153,6 @@ function javaMajor(): number {
 async function ensureKafka(tc: Toolchain) {
   const paths = toolPaths(tc);
   if (isComplete(paths.kafkaDir)) return say(`kafka ${tc.kafka.version}: cached at ${paths.kafkaDir}`);
-  if (!has('java'))
-    throw new BootstrapError(
-      `Kafka needs java >= ${tc.java.minMajor}: no java on PATH (apt-get install openjdk-17-jre-headless)`,
-    );
-  if (javaMajor() < tc.java.minMajor)
-    throw new BootstrapError(
-      `Kafka ${tc.kafka.version} needs java >= ${tc.java.minMajor}, found ${javaMajor()}`,
-    );
-  if (!has('mvn'))
-    throw new BootstrapError(
-      'resolving Kafka from Maven Central needs mvn: not on PATH (apt-get install maven)',
-    );
   const staging = `${paths.kafkaDir}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -161,11 +194,11 @@ async function ensureKafka(tc: Toolchain) {
 
 async function ensureToxiproxy(tc: Toolchain) {
   const paths = toolPaths(tc);
-  if (isComplete(paths.toxiproxyDir))
+  if (paths.sources.toxiproxy === 'cache')
     return say(`toxiproxy ${tc.toxiproxy.version}: cached at ${paths.toxiproxyServer}`);
-  if (!has('go'))
-    throw new BootstrapError(
-      'building Toxiproxy from the Go module proxy needs go: not on PATH (apt-get install golang)',
+  if (paths.sources.toxiproxy === 'path')
+    return say(
+      `toxiproxy: ${paths.toxiproxyServer} from the PATH (pinned ${tc.toxiproxy.version} not built)`,
     );
   const staging = `${paths.toxiproxyDir}.partial`;
   rmSync(staging, { recursive: true, force: true });
@@ -191,10 +224,6 @@ async function ensureActionlint(tc: Toolchain) {
   const paths = toolPaths(tc);
   if (isComplete(paths.actionlintDir))
     return say(`actionlint ${tc.actionlint.version}: cached at ${paths.actionlint}`);
-  if (!has('go'))
-    throw new BootstrapError(
-      'building actionlint from the Go module proxy needs go: not on PATH (apt-get install golang)',
-    );
   const staging = `${paths.actionlintDir}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -218,7 +247,13 @@ async function main() {
   const tc = loadToolchain();
   mkdirSync(cacheRoot(), { recursive: true });
   say(`cache: ${cacheRoot()}`);
-  await ensureApt(tc, includeOptional);
+  const p = platform();
+  // Everything missing, services and build tools alike, in one error.
+  const missing = [
+    ...(await ensureServices(tc, includeOptional, p)),
+    ...missingBuildTools(tc, includeOptional),
+  ];
+  if (missing.length > 0) throw new BootstrapError(missingToolsMessage(missing, p));
   // Independent downloads: run them side by side.
   await Promise.all([
     ensureKafka(tc),

@@ -2,7 +2,7 @@
 // launcher: `node system/main.ts provision`, then `node system/main.ts supervise ...` (pid files in
 // PAYPROOF_PID_DIR), against services that are already up; and the target file that describes it
 // (native process controller). The e2e tests run the harness against it as `external:<file>`.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { harnessKafka } from '../../harness/lib/kafka.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
 import { applicationDatabaseUrl } from '../../harness/system/plant.ts';
+import { provisionSystem, systemEnv } from '../../harness/system/provision.ts';
 import type { ServiceEndpoints } from '../../harness/target/target.ts';
 import type { TargetFile } from '../../harness/target/target-file.ts';
 import { repoRoot } from '../../harness/toolchain/toolchain.ts';
@@ -54,20 +55,13 @@ export interface Deployment {
 export async function deploy(e: ServiceEndpoints, instances: readonly string[]): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'payproof-deploy-'));
   const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: e.databaseUrl,
-    KAFKA_BROKERS: e.kafkaBrokers,
-    REDIS_URL: e.redisUrl,
-    LOG_LEVEL: 'warn',
+    ...systemEnv(e),
     TOPUP_INTERVAL_MS: '1000',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
     NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
   };
   // provision migrates, so it connects as the owner; the processes connect as the application role
   // the migrations create, as the harness's launcher and docker-compose.yml start them.
-  const p = spawnSync(process.execPath, [main, 'provision'], { env, encoding: 'utf8', timeout: 120_000 });
-  if (p.status !== 0) throw new Error(`provision failed (${p.status}): ${p.stdout}${p.stderr}`);
+  await provisionSystem(e);
 
   const list: { kind: ProcessKind; name: string }[] = [];
   for (const a of instances) {

@@ -2,7 +2,8 @@
 // developer has running) and hands its endpoints to every test file. PAYPROOF_ATTACH=<stack.json>
 // reuses a stack that is already up instead. PAYPROOF_TARGET picks what the services run on
 // (harness/target/): native (default), native-cluster (three brokers), external:<file> (the
-// services of a running deployment: its direct addresses), testcontainers / compose (Docker).
+// services of a running deployment: its direct addresses), testcontainers (the services in
+// containers, harness/target/testcontainers.ts), compose (Docker: not built).
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { type Endpoints, type Stack, startStack } from '../../harness/stack/stack.ts';
@@ -17,6 +18,7 @@ declare module 'vitest' {
 }
 
 let stack: Stack | undefined;
+let containers: import('../../harness/target/testcontainers.ts').ContainerStack | undefined;
 
 export async function setup(project: TestProject) {
   // Unit tests need no services (npm run test:unit sets this).
@@ -53,9 +55,22 @@ export async function setup(project: TestProject) {
     } as unknown as Endpoints);
     return;
   }
+  if (ref.provider === 'testcontainers') {
+    // The services in containers, proxied and provisioned (not the system: tests start what they
+    // need). Tests of the native stack itself (its ports, its processes) need the native target.
+    const { startContainers } = await import('../../harness/target/testcontainers.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    containers = await startContainers(mkdtempSync(join(tmpdir(), 'payproof-containers-')), (l) =>
+      console.log(`[containers] ${l}`),
+    );
+    project.provide('stack', containers.endpoints as unknown as Endpoints);
+    return;
+  }
   if (ref.provider !== 'native' && ref.provider !== 'native-cluster')
     throw new Error(
-      `PAYPROOF_TARGET=${ref.text}: the test suite runs on native, native-cluster or external:<file>`,
+      `PAYPROOF_TARGET=${ref.text}: the test suite runs on native, native-cluster, testcontainers or external:<file>`,
     );
   stack = await startStack({
     ports: 'free',
@@ -70,4 +85,5 @@ export async function setup(project: TestProject) {
 
 export async function teardown() {
   await stack?.stop();
+  await containers?.stop();
 }

@@ -15,7 +15,7 @@ import { nativeProvider } from '../../harness/target/native.ts';
 import { dockerUnavailable } from '../../harness/target/providers.ts';
 import { missingCapabilities, parseTargetRef } from '../../harness/target/target.ts';
 import { type TargetFile, targetFileErrors, targetJsonSchema } from '../../harness/target/target-file.ts';
-import { findPostgresBin, findRedisServer, repoRoot } from '../../harness/toolchain/toolchain.ts';
+import { repoRoot } from '../../harness/toolchain/toolchain.ts';
 
 const example = (name: string) =>
   JSON.parse(readFileSync(join(repoRoot, 'docs/targets', name), 'utf8')) as TargetFile;
@@ -263,21 +263,5 @@ describe('native pid controller', () => {
       first.kill('SIGKILL');
       second.kill('SIGKILL');
     }
-  });
-});
-
-describe('native bootstrap beyond Debian', () => {
-  it('finds PostgreSQL and Redis on the PATH when the Debian layout is absent', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'payproof-path-'));
-    for (const exe of ['postgres', 'initdb', 'redis-server']) {
-      writeFileSync(join(dir, exe), '#!/bin/sh\n');
-      chmodSync(join(dir, exe), 0o755);
-    }
-    const path = `/nonexistent:${dir}`;
-    expect(findPostgresBin('/nonexistent/postgresql', path)).toBe(dir);
-    expect(findRedisServer('/nonexistent/redis-server', path)).toBe(join(dir, 'redis-server'));
-    // Neither: '' for PostgreSQL (reported missing with what to install), Debian's path for Redis.
-    expect(findPostgresBin('/nonexistent/postgresql', '/nonexistent')).toBe('');
-    expect(findRedisServer('/nonexistent/redis-server', '/nonexistent')).toBe('/nonexistent/redis-server');
   });
 });
