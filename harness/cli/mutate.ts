@@ -119,6 +119,8 @@ if (!attach) {
 }
 // One migrated template for every test run's scratch databases: Stryker re-runs each test file's
 // setup for every mutant, and migrating a fresh template there cost 3 to 5 s per file per mutant.
+// The properties' reusable copies of it (`<template>_r<n>`, reset between cases and kept from one
+// mutant to the next: scratchDatabases `reuse`) are dropped with it.
 const serverUrl = (JSON.parse(readFileSync(attach, 'utf8')) as { endpoints: Endpoints }).endpoints.direct
   .databaseUrl;
 const template = await createScratchTemplate(serverUrl);

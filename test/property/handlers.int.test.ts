@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { reuseScratch, scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { coverage, describeCoverage } from './sim/floor.ts';
 import { handlerProperty, type PropertyEnv } from './sim/property.ts';
@@ -25,7 +25,9 @@ let close: () => Promise<void>;
 const tally = new RunTally();
 
 beforeAll(async () => {
-  const dbs = await scratchDatabases(stack.direct.databaseUrl);
+  const dbs = await scratchDatabases(stack.direct.databaseUrl, undefined, {
+    reuse: reuseScratch(faults),
+  });
   const redis = new Redis(stack.direct.redisUrl);
   const referenceRedis = new Redis(`${stack.direct.redisUrl}/1`);
   env = { dbs, redis, redisUrl: stack.direct.redisUrl, referenceRedis, onRun: (r) => tally.add(r) };

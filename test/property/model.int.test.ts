@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { reuseScratch, scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { parseFaults } from '../../system/lib/faults.ts';
 import { advanceClockArb } from './model/advance-clock.ts';
 import { confirmArb } from './model/confirm.ts';
@@ -49,7 +49,9 @@ const tally = new RunTally('model-', 1_000_000_000);
 const commandsRun: Record<string, number> = {};
 
 beforeAll(async () => {
-  const dbs = await scratchDatabases(stack.direct.databaseUrl);
+  const dbs = await scratchDatabases(stack.direct.databaseUrl, undefined, {
+    reuse: reuseScratch(faults),
+  });
   const redis = new Redis(stack.direct.redisUrl);
   env = { dbs, redis, redisUrl: stack.direct.redisUrl, faults };
   close = async () => {
