@@ -3,6 +3,7 @@ import type { ConsumerGroup } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { fallbackEnabled, intFromEnv, loadBaseConfig, watchEveryMs } from './config.ts';
 import { initCounters, type OffsetCommitter, startConsuming } from './consumer.ts';
+import { ConsumerWatchdog } from './consumer-watchdog.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import { eventLogLevel } from './event-log-level.ts';
@@ -142,6 +143,31 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       : Promise.resolve();
     let committer: OffsetCommitter | undefined;
     const kafkaStop = new AbortController();
+    // Issue 17: a consumer that fetches nothing while Kafka answers (kafkajs after a coordinator
+    // move) exits, and the supervisor starts a fresh one (system/lib/consumer-watchdog.ts).
+    const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 60_000, 10_000, 3_600_000);
+    const watchForStall = () => {
+      const dog = new ConsumerWatchdog({
+        stallMs,
+        kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
+      });
+      consumer.on(consumer.events.FETCH_START, () => dog.activity());
+      consumer.on(consumer.events.START_BATCH_PROCESS, () => dog.batchStart());
+      consumer.on(consumer.events.END_BATCH_PROCESS, () => dog.batchEnd());
+      consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
+      consumer.on(consumer.events.CRASH, () => dog.reset());
+      const timer = setInterval(() => {
+        const silentMs = dog.stalledForMs();
+        if (silentMs === undefined) return;
+        log.error(
+          { silentMs: Math.round(silentMs), stallMs },
+          'the consumer fetched nothing while kafka answers: exiting, the supervisor starts a fresh one',
+        );
+        process.exit(1);
+      }, 5_000);
+      timer.unref();
+      kafkaStop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    };
     const startKafka = async () => {
       await producer.connect();
       const c = await startConsuming(
@@ -151,6 +177,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
       committer = c;
+      watchForStall();
     };
     // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts
     // it); with it, the worker keeps consuming the streams and retries Kafka in the background.
