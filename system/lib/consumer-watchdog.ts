@@ -15,6 +15,8 @@ export interface WatchdogOptions {
   readonly stallMs: number;
   /** Whether Kafka answered its last readiness probe. */
   readonly kafkaUp: () => boolean;
+  /** How often `check()` is called; a call more than twice this late means the process was frozen. */
+  readonly checkEveryMs: number;
   /** Monotonic milliseconds (injectable for tests). */
   readonly now?: () => number;
 }
@@ -24,11 +26,13 @@ export class ConsumerWatchdog {
   readonly #now: () => number;
   #last: number;
   #inBatch = 0;
+  #lastCheck: number;
 
   constructor(o: WatchdogOptions) {
     this.#o = o;
     this.#now = o.now ?? (() => performance.now());
     this.#last = this.#now();
+    this.#lastCheck = this.#last;
   }
 
   /** A fetch started or the group was joined. */
@@ -52,9 +56,17 @@ export class ConsumerWatchdog {
     this.activity();
   }
 
-  /** Milliseconds of silence when the consumer is stalled; undefined while it is alive. */
-  stalledForMs(): number | undefined {
-    if (this.#inBatch > 0 || !this.#o.kafkaUp()) {
+  /**
+   * Milliseconds of silence when the consumer is stalled; undefined while it is alive. Called every
+   * `checkEveryMs`: a call far later than that means this process itself was not running (SIGSTOP,
+   * a starved machine), so the silence was the process's, not the consumer's, and counting starts
+   * again: a worker resumed after a long pause gets its full `stallMs` to fetch.
+   */
+  check(): number | undefined {
+    const now = this.#now();
+    const late = now - this.#lastCheck > 2 * this.#o.checkEveryMs;
+    this.#lastCheck = now;
+    if (late || this.#inBatch > 0 || !this.#o.kafkaUp()) {
       this.activity();
       return undefined;
     }

@@ -145,11 +145,14 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     const kafkaStop = new AbortController();
     // Issue 17: a consumer that fetches nothing while Kafka answers (kafkajs after a coordinator
     // move) exits, and the supervisor starts a fresh one (system/lib/consumer-watchdog.ts).
-    const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 60_000, 10_000, 3_600_000);
+    // 30 s: twice the rebalance timeout (a join in progress is not silence for longer than that).
+    const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 30_000, 10_000, 3_600_000);
+    const tickMs = 5_000;
     const watchForStall = () => {
       const dog = new ConsumerWatchdog({
         stallMs,
         kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
+        checkEveryMs: tickMs,
       });
       consumer.on(consumer.events.FETCH_START, () => dog.activity());
       consumer.on(consumer.events.START_BATCH_PROCESS, () => dog.batchStart());
@@ -157,14 +160,14 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
       consumer.on(consumer.events.CRASH, () => dog.reset());
       const timer = setInterval(() => {
-        const silentMs = dog.stalledForMs();
+        const silentMs = dog.check();
         if (silentMs === undefined) return;
         log.error(
           { silentMs: Math.round(silentMs), stallMs },
           'the consumer fetched nothing while kafka answers: exiting, the supervisor starts a fresh one',
         );
         process.exit(1);
-      }, 5_000);
+      }, tickMs);
       timer.unref();
       kafkaStop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     };

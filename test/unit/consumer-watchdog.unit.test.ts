@@ -1,15 +1,29 @@
 // The stalled-consumer watchdog (issue 17): silence with Kafka answering is a stall; a batch in
-// progress, an outage, or any fetch is not.
+// progress, an outage, a frozen process, or any fetch is not.
 import { describe, expect, it } from 'vitest';
 import { ConsumerWatchdog } from '../../system/lib/consumer-watchdog.ts';
 
-function dog(stallMs = 60_000) {
+const every = 5_000;
+
+/** A watchdog on a fake clock; `run(ms)` lets ms pass with a check every 5 s, as the worker does. */
+function dog(stallMs = 30_000) {
   let t = 0;
   let up = true;
-  const w = new ConsumerWatchdog({ stallMs, kafkaUp: () => up, now: () => t });
+  const w = new ConsumerWatchdog({ stallMs, kafkaUp: () => up, checkEveryMs: every, now: () => t });
   return {
     w,
-    advance: (ms: number) => {
+    /** Checks every 5 s for ms; the first stall seen (or the last answer). */
+    run: (ms: number): number | undefined => {
+      let out: number | undefined;
+      for (let left = ms; left > 0; left -= every) {
+        t += Math.min(every, left);
+        out = w.check();
+        if (out !== undefined) return out;
+      }
+      return out;
+    },
+    /** Time passes with no check at all: the process was stopped. */
+    freeze: (ms: number) => {
       t += ms;
     },
     setUp: (u: boolean) => {
@@ -20,52 +34,60 @@ function dog(stallMs = 60_000) {
 
 describe('ConsumerWatchdog', () => {
   it('calls a consumer that fetched nothing for stallMs, Kafka answering, stalled', () => {
-    const { w, advance } = dog();
-    advance(59_999);
-    expect(w.stalledForMs()).toBeUndefined();
-    advance(1);
-    expect(w.stalledForMs()).toBe(60_000);
+    const { run } = dog();
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
   });
 
   it('any fetch, join or batch end starts the silence again', () => {
-    const { w, advance } = dog();
-    advance(50_000);
+    const { w, run } = dog();
+    run(25_000);
     w.activity();
-    advance(50_000);
-    expect(w.stalledForMs()).toBeUndefined();
+    expect(run(25_000)).toBeUndefined();
     w.batchStart();
     w.batchEnd();
-    advance(59_000);
-    expect(w.stalledForMs()).toBeUndefined();
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
   });
 
   it('a batch in progress is never a stall, however long (a chunk retried while the database is away)', () => {
-    const { w, advance } = dog();
+    const { w, run } = dog();
     w.batchStart();
-    advance(10 * 60_000);
-    expect(w.stalledForMs()).toBeUndefined();
+    expect(run(10 * 60_000)).toBeUndefined();
     w.batchEnd();
-    advance(60_000);
-    expect(w.stalledForMs()).toBe(60_000);
+    expect(run(30_000)).toBe(30_000);
   });
 
   it('an outage is not a stall, and the clock starts again when Kafka answers', () => {
-    const { w, advance, setUp } = dog();
+    const { run, setUp } = dog();
     setUp(false);
-    advance(5 * 60_000);
-    expect(w.stalledForMs()).toBeUndefined();
+    expect(run(5 * 60_000)).toBeUndefined();
     setUp(true);
-    advance(30_000);
-    expect(w.stalledForMs()).toBeUndefined();
-    advance(30_000);
-    expect(w.stalledForMs()).toBe(60_000);
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
   });
 
   it('a crash or a rejoin ends the batches kafkajs never reported ended', () => {
-    const { w, advance } = dog();
+    const { w, run } = dog();
     w.batchStart();
     w.reset();
-    advance(60_000);
-    expect(w.stalledForMs()).toBe(60_000);
+    expect(run(30_000)).toBe(30_000);
+  });
+
+  it('a process frozen longer than stallMs (SIGSTOP) gets its full stallMs after it resumes', () => {
+    const { run, freeze } = dog();
+    run(10_000);
+    freeze(60_000); // pause-worker: no check, no fetch
+    expect(run(5_000)).toBeUndefined(); // the first check after SIGCONT is late: not a stall
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
+  });
+
+  it('a check late by less than twice its period still counts the silence', () => {
+    const { run, freeze, w } = dog();
+    run(20_000);
+    freeze(9_000);
+    expect(w.check()).toBeUndefined(); // 9 s late (< 2 periods): 29 s of silence, under 30
+    expect(run(5_000)).toBe(34_000);
   });
 });
