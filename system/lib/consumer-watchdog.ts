@@ -5,10 +5,15 @@
 // (the harness launcher, `node system/main.ts supervise`, Compose's restart policy) starts a fresh
 // consumer that joins the group again. A redelivery that follows is absorbed by the inbox.
 //
-// Alive means: a fetch started, a batch started or ended, or the group was joined within `stallMs`;
-// or a batch is being processed (a chunk retried for minutes while the database is away is not a
-// stall); or Kafka does not answer the readiness probe (an outage is not a stall: the consumer
-// cannot fetch, and a restart would not help). The clock starts again when Kafka comes back.
+// Two kinds of stall were seen on the three-broker cluster after the coordinator moved:
+// - silence: no fetch, no batch, no join for `stallMs` (the consumer's loop is gone);
+// - commits refused: every offset commit failing for `stallMs` ("This is not the correct coordinator
+//   for this group", "The coordinator is not aware of this member": kafkajs keeps talking to the old
+//   coordinator), while the loop still looks busy. Processing stops with it: lag grew by thousands.
+// Neither is a stall while Kafka does not answer the readiness probe (an outage: the consumer cannot
+// fetch or commit, and a restart would not help); the clocks start again when Kafka comes back.
+// Silence is not a stall while a batch is being processed (a chunk retried for minutes while the
+// database is away); refused commits are, batch or not (a commit is awaited inside the batch).
 
 export interface WatchdogOptions {
   /** Silence longer than this, with Kafka answering and no batch in progress, is a stall. */
@@ -27,6 +32,8 @@ export class ConsumerWatchdog {
   #last: number;
   #inBatch = 0;
   #lastCheck: number;
+  /** When the first of an unbroken run of failed commits happened; undefined after a success. */
+  #failingSince: number | undefined;
 
   constructor(o: WatchdogOptions) {
     this.#o = o;
@@ -50,6 +57,12 @@ export class ConsumerWatchdog {
     this.activity();
   }
 
+  /** An offset commit the broker took (true) or refused (false). */
+  commit(ok: boolean): void {
+    if (ok) this.#failingSince = undefined;
+    else this.#failingSince ??= this.#now();
+  }
+
   /** A crash or a rejoin ends every batch in progress (kafkajs may not report their end). */
   reset(): void {
     this.#inBatch = 0;
@@ -66,11 +79,18 @@ export class ConsumerWatchdog {
     const now = this.#now();
     const late = now - this.#lastCheck > 2 * this.#o.checkEveryMs;
     this.#lastCheck = now;
-    if (late || this.#inBatch > 0 || !this.#o.kafkaUp()) {
+    if (late || !this.#o.kafkaUp()) {
+      this.activity();
+      if (this.#failingSince !== undefined) this.#failingSince = now;
+      return undefined;
+    }
+    if (this.#failingSince !== undefined && now - this.#failingSince >= this.#o.stallMs)
+      return now - this.#failingSince;
+    if (this.#inBatch > 0) {
       this.activity();
       return undefined;
     }
-    const silent = this.#now() - this.#last;
+    const silent = now - this.#last;
     return silent >= this.#o.stallMs ? silent : undefined;
   }
 }

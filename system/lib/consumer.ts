@@ -440,10 +440,16 @@ export class OffsetCommitter {
   #last = 0;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #outcomes: ((ok: boolean) => void)[] = [];
 
   constructor(deps: ConsumerDeps, intervalMs: number) {
     this.#deps = deps;
     this.#intervalMs = intervalMs;
+  }
+
+  /** Calls `fn` after every commit, with whether the broker took it (the stall watchdog's progress). */
+  onOutcome(fn: (ok: boolean) => void): void {
+    this.#outcomes.push(fn);
   }
 
   /** Queues `offset` (the next one to read) for its partition; commits if the interval is up. */
@@ -464,11 +470,17 @@ export class OffsetCommitter {
     this.#last = performance.now();
     this.#flushing = this.#deps.consumer
       .commitOffsets(offsets)
-      .catch((err: Error) =>
-        this.#deps.log.warn(
-          { err: err.message, partitions: offsets.length },
-          'offset commit failed; the events will be redelivered and absorbed by the inbox',
-        ),
+      .then(
+        () => {
+          for (const fn of this.#outcomes) fn(true);
+        },
+        (err: Error) => {
+          for (const fn of this.#outcomes) fn(false);
+          this.#deps.log.warn(
+            { err: err.message, partitions: offsets.length },
+            'offset commit failed; the events will be redelivered and absorbed by the inbox',
+          );
+        },
       )
       .finally(() => {
         this.#flushing = undefined;

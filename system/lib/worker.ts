@@ -148,7 +148,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     // 30 s: twice the rebalance timeout (a join in progress is not silence for longer than that).
     const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 30_000, 10_000, 3_600_000);
     const tickMs = 5_000;
-    const watchForStall = () => {
+    const watchForStall = (c: OffsetCommitter) => {
       const dog = new ConsumerWatchdog({
         stallMs,
         kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
@@ -159,12 +159,13 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       consumer.on(consumer.events.END_BATCH_PROCESS, () => dog.batchEnd());
       consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
       consumer.on(consumer.events.CRASH, () => dog.reset());
+      c.onOutcome((ok) => dog.commit(ok));
       const timer = setInterval(() => {
-        const silentMs = dog.check();
-        if (silentMs === undefined) return;
+        const stalledMs = dog.check();
+        if (stalledMs === undefined) return;
         log.error(
-          { silentMs: Math.round(silentMs), stallMs },
-          'the consumer fetched nothing while kafka answers: exiting, the supervisor starts a fresh one',
+          { stalledMs: Math.round(stalledMs), stallMs },
+          'the consumer is stalled (nothing fetched, or every offset commit refused) while kafka answers: exiting, the supervisor starts a fresh one',
         );
         process.exit(1);
       }, tickMs);
@@ -180,7 +181,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
       committer = c;
-      watchForStall();
+      watchForStall(c);
     };
     // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts
     // it); with it, the worker keeps consuming the streams and retries Kafka in the background.

@@ -90,4 +90,36 @@ describe('ConsumerWatchdog', () => {
     expect(w.check()).toBeUndefined(); // 9 s late (< 2 periods): 29 s of silence, under 30
     expect(run(5_000)).toBe(34_000);
   });
+
+  it('commits refused for stallMs are a stall even while a batch is in progress (kafkajs talking to the old coordinator)', () => {
+    const { w, run } = dog();
+    w.batchStart();
+    w.commit(false);
+    expect(run(25_000)).toBeUndefined();
+    w.activity(); // fetches and heartbeats go on: the loop looks busy
+    w.commit(false);
+    expect(run(5_000)).toBe(30_000);
+  });
+
+  it('one commit the broker takes ends the run of refusals', () => {
+    const { w, run } = dog();
+    w.batchStart();
+    w.commit(false);
+    expect(run(25_000)).toBeUndefined();
+    w.commit(true);
+    w.commit(false);
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
+  });
+
+  it('commits refused while Kafka does not answer are an outage, not a stall', () => {
+    const { w, run, setUp } = dog();
+    w.batchStart();
+    w.commit(false);
+    setUp(false);
+    expect(run(2 * 60_000)).toBeUndefined();
+    setUp(true);
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
+  });
 });
