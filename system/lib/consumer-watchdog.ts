@@ -63,9 +63,10 @@ export class ConsumerWatchdog {
     else this.#failingSince ??= this.#now();
   }
 
-  /** A crash or a rejoin ends every batch in progress (kafkajs may not report their end). */
+  /** A crash or a rejoin ends every batch in progress, and the run of refused commits (kafkajs may not report their end). */
   reset(): void {
     this.#inBatch = 0;
+    this.#failingSince = undefined; // the committer forgets what it had queued (forget())
     this.activity();
   }
 

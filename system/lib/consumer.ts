@@ -441,6 +441,8 @@ export class OffsetCommitter {
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #outcomes: ((ok: boolean) => void)[] = [];
+  /** Moved on by forget(): a commit refused after it is not queued again. */
+  #epoch = 0;
 
   constructor(deps: ConsumerDeps, intervalMs: number) {
     this.#deps = deps;
@@ -459,6 +461,17 @@ export class OffsetCommitter {
     else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
   }
 
+  /**
+   * Drops what is queued: after the group was joined again, the partitions may be another member's
+   * (committing this member's older offsets there would move them back). Redelivered, absorbed.
+   */
+  forget(): void {
+    this.#epoch++;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
+  }
+
   /** Commits everything queued (also on shutdown and before a rebalance gives partitions away). */
   async flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
@@ -468,6 +481,7 @@ export class OffsetCommitter {
     const offsets = [...this.#pending.values()];
     this.#pending.clear();
     this.#last = performance.now();
+    const epoch = this.#epoch;
     this.#flushing = this.#deps.consumer
       .commitOffsets(offsets)
       .then(
@@ -478,8 +492,17 @@ export class OffsetCommitter {
           for (const fn of this.#outcomes) fn(false);
           this.#deps.log.warn(
             { err: err.message, partitions: offsets.length },
-            'offset commit failed; the events will be redelivered and absorbed by the inbox',
+            'offset commit failed; queued again (until a rebalance), and redelivered if it never lands (the inbox absorbs it)',
           );
+          // Queued again unless a newer offset of the partition already is, and retried even if no
+          // new event comes: an idle consumer's last offsets land, and a consumer that can never
+          // commit keeps saying so (the stall watchdog counts refused commits).
+          if (epoch !== this.#epoch) return;
+          for (const o of offsets) {
+            const key = `${o.topic}:${o.partition}`;
+            if (!this.#pending.has(key)) this.#pending.set(key, o);
+          }
+          this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.#intervalMs, 1_000)).unref();
         },
       )
       .finally(() => {

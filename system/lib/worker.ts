@@ -180,6 +180,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       );
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
+      consumer.on(consumer.events.GROUP_JOIN, () => c.forget());
       committer = c;
       watchForStall(c);
     };

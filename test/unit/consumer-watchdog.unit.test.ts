@@ -122,4 +122,14 @@ describe('ConsumerWatchdog', () => {
     expect(run(25_000)).toBeUndefined();
     expect(run(5_000)).toBe(30_000);
   });
+
+  it('a rejoin ends the run of refusals: the committer forgot what it had queued', () => {
+    const { w, run } = dog();
+    w.commit(false);
+    expect(run(20_000)).toBeUndefined();
+    w.reset();
+    expect(run(25_000)).toBeUndefined();
+    w.activity();
+    expect(run(25_000)).toBeUndefined();
+  });
 });
