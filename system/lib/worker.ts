@@ -148,30 +148,29 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
     // 30 s: twice the rebalance timeout (a join in progress is not silence for longer than that).
     const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 30_000, 10_000, 3_600_000);
     const tickMs = 5_000;
-    const watchForStall = (c: OffsetCommitter) => {
-      const dog = new ConsumerWatchdog({
-        stallMs,
-        kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
-        checkEveryMs: tickMs,
-      });
-      consumer.on(consumer.events.FETCH_START, () => dog.activity());
-      consumer.on(consumer.events.START_BATCH_PROCESS, () => dog.batchStart());
-      consumer.on(consumer.events.END_BATCH_PROCESS, () => dog.batchEnd());
-      consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
-      consumer.on(consumer.events.CRASH, () => dog.reset());
-      c.onOutcome((ok) => dog.commit(ok));
-      const timer = setInterval(() => {
-        const stalledMs = dog.check();
-        if (stalledMs === undefined) return;
-        log.error(
-          { stalledMs: Math.round(stalledMs), stallMs },
-          'the consumer is stalled (nothing fetched, or every offset commit refused) while kafka answers: exiting, the supervisor starts a fresh one',
-        );
-        process.exit(1);
-      }, tickMs);
-      timer.unref();
-      kafkaStop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-    };
+    // Watched from before the first join: a consumer whose join never completes (a fresh process
+    // after a coordinator move, 21:16 on 2026-11-30) is as stalled as one that stopped fetching.
+    const dog = new ConsumerWatchdog({
+      stallMs,
+      kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
+      checkEveryMs: tickMs,
+    });
+    consumer.on(consumer.events.FETCH_START, () => dog.activity());
+    consumer.on(consumer.events.START_BATCH_PROCESS, () => dog.batchStart());
+    consumer.on(consumer.events.END_BATCH_PROCESS, () => dog.batchEnd());
+    consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
+    consumer.on(consumer.events.CRASH, () => dog.reset());
+    const stallTimer = setInterval(() => {
+      const stalledMs = dog.check();
+      if (stalledMs === undefined) return;
+      log.error(
+        { stalledMs: Math.round(stalledMs), stallMs },
+        'the consumer is stalled (no join, nothing fetched, or every offset commit refused) while kafka answers: exiting, the supervisor starts a fresh one',
+      );
+      process.exit(1);
+    }, tickMs);
+    stallTimer.unref();
+    kafkaStop.signal.addEventListener('abort', () => clearInterval(stallTimer), { once: true });
     const startKafka = async () => {
       await producer.connect();
       const c = await startConsuming(
@@ -181,8 +180,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
       consumer.on(consumer.events.GROUP_JOIN, () => c.forget());
+      c.onOutcome((ok) => dog.commit(ok));
       committer = c;
-      watchForStall(c);
     };
     // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts
     // it); with it, the worker keeps consuming the streams and retries Kafka in the background.
