@@ -23,7 +23,13 @@ export default defineScenario({
   load: { duration: '90s', vus: 30 },
   timeline: [{ at: '12s', fault: rollingRestart() }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000 } }) },
-  recoverWithin: '60s',
+  // 90 s, not the 60 s first written before any run: three runs here (2026-11-30, 21:17-21:33,
+  // load average 2-30) recovered in 63.1, 66.9 and 68.0 s, invariants all held. What takes the time
+  // is measured, not guessed: the relay moves to the Redis Streams during the roll and re-publishes
+  // every row sent only there once Kafka is back (14-19k rows), and the workers' kafkajs consumers
+  // rejoin their groups (two were restarted by the stall watchdog in the last run). A recovery past
+  // 90 s still FAILS.
+  recoverWithin: '90s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   // A broker's failure is Kafka's business: PostgreSQL stays up, the API answers, nothing is dead-lettered.

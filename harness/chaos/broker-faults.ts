@@ -2,6 +2,7 @@
 // busiest partition killed, one broker cut off from every client, a rolling restart of all three.
 // The broker is found through the direct listeners (metadata and high watermarks), so a fault on
 // the proxies never hides the cluster's real state.
+import { type ProcessSpec, processSpecs } from '../../system/contracts/processes.ts';
 import { topics } from '../../system/contracts/topics.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
@@ -63,6 +64,10 @@ async function waitFullIsr(ctx: FaultContext, timeoutMs = 90_000) {
   }
 }
 
+const workerGroups = Object.values(processSpecs as Record<string, ProcessSpec>).flatMap((p) =>
+  p.group ? [p.group] : [],
+);
+
 function services(ctx: FaultContext) {
   if (!ctx.services) throw new Error('needs a target that can restart brokers');
   return ctx.services;
@@ -100,22 +105,63 @@ export function killLeader(opts: { relayTopic?: boolean } = {}): Fault {
   };
 }
 
+/** Java's String.hashCode (int32 over UTF-16 code units), as Kafka hashes a group id. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The `__consumer_offsets` partition that holds a group, hence whose leader coordinates it. */
+export function coordinatorPartition(groupId: string, partitions: number): number {
+  return (javaStringHash(groupId) & 0x7fffffff) % partitions;
+}
+
+/** The broker coordinating each worker group: the leader of the group's `__consumer_offsets` partition. */
+export async function groupCoordinators(ctx: FaultContext): Promise<Map<string, number>> {
+  const admin = harnessKafka(ctx.kafka.direct, 'payproof-chaos-coordinator').admin();
+  await admin.connect();
+  try {
+    const { topics: md } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+    const parts = md[0]?.partitions ?? [];
+    if (parts.length === 0) throw new Error('no __consumer_offsets partitions (no group has committed yet)');
+    const out = new Map<string, number>();
+    for (const group of workerGroups) {
+      const p = parts.find((x) => x.partitionId === coordinatorPartition(group, parts.length));
+      if (p && p.leader >= 0) out.set(group, p.leader);
+    }
+    return out;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /**
- * Cuts the busiest leader off from every client (its Toxiproxy proxy disabled: the system's
- * producers and consumers cannot reach it; the brokers still replicate among themselves). Its
- * partitions stop taking writes until the heal; the outbox buffers them.
+ * Cuts one broker off from every client (its Toxiproxy proxy disabled: the system's producers and
+ * consumers cannot reach it; the brokers still replicate among themselves) for the fault's length.
+ * The broker chosen coordinates the most worker groups (ties: the one leading the busiest
+ * partition): its groups' members cannot heartbeat, the broker expires them after the session
+ * timeout, and they join again after the heal (a rebalance, seen by the broker's generation ids);
+ * its partitions take no writes and serve no fetches meanwhile, and the outbox buffers them.
  */
 export function isolateLeader(): Fault {
   return {
-    label: 'isolate the busiest leader from clients',
+    label: 'isolate the coordinator of the most worker groups from clients',
     kind: 'partition',
     target: 'kafka-leader',
     needs: ['network', 'brokers'],
     async inject(ctx) {
       const leader = await busiestLeader(ctx);
-      const proxies = ctx.proxies(`kafka-${leader.broker}`);
-      ctx.figures.isolated_broker = `kafka-${leader.broker} (leads ${leader.leads} partitions)`;
-      ctx.log(`[chaos] isolating kafka-${leader.broker} from clients (${proxies.join(', ')})`);
+      const coordinators = await groupCoordinators(ctx);
+      const groupsOf = (b: number) => [...coordinators].filter(([, c]) => c === b).map(([g]) => g);
+      const broker = [1, 2, 3].reduce((best, b) => {
+        const d = groupsOf(b).length - groupsOf(best).length;
+        return d > 0 || (d === 0 && b === leader.broker) ? b : best;
+      }, leader.broker);
+      const proxies = ctx.proxies(`kafka-${broker}`);
+      const groups = groupsOf(broker);
+      ctx.figures.isolated_broker = `kafka-${broker} (coordinates ${groups.length ? groups.join(', ') : 'no worker group'})`;
+      ctx.log(`[chaos] isolating ${ctx.figures.isolated_broker} from clients (${proxies.join(', ')})`);
       const { setEnabled, healProxy } = await import('./proxy.ts');
       for (const p of proxies)
         if (ctx.holds.acquire(`disabled:${p}`) === 1) await setEnabled(ctx.toxiproxyUrl, p, false);

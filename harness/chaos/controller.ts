@@ -136,9 +136,17 @@ export class FaultController {
   }
 
   async #run(): Promise<void> {
-    const events = planEvents(this.#o.timeline);
-    for (const ev of events) {
-      const dueS = this.#loadStartS + ev.atMs / 1_000;
+    // A heal that takes long (a broker restarted, then every replica back in sync) holds up what
+    // follows: a fault injected late keeps its whole `for` (its heal moves by the delay), or a
+    // second kill due at 30 s, injected at 51 s, would be healed the moment it landed.
+    const pending = planEvents(this.#o.timeline).map((ev) => ({
+      ...ev,
+      dueS: this.#loadStartS + ev.atMs / 1_000,
+    }));
+    while (pending.length > 0) {
+      pending.sort((a, b) => a.dueS - b.dueS || Number(a.heal) - Number(b.heal) || a.step - b.step);
+      const ev = pending.shift()!;
+      const dueS = ev.dueS;
       while (!this.stopped && this.#o.nowS() < dueS)
         await sleep(Math.min(200, (dueS - this.#o.nowS()) * 1_000));
       if (this.stopped) return;
@@ -153,7 +161,12 @@ export class FaultController {
         }
       }
       if (ev.heal) await this.#heal(ev.step);
-      else await this.#inject(ev.step);
+      else {
+        const lateS = this.#o.nowS() - dueS;
+        const ownHeal = pending.find((p) => p.heal && p.step === ev.step);
+        if (ownHeal && lateS > 0) ownHeal.dueS += lateS;
+        await this.#inject(ev.step);
+      }
     }
   }
 

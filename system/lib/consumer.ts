@@ -440,10 +440,18 @@ export class OffsetCommitter {
   #last = 0;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #outcomes: ((ok: boolean) => void)[] = [];
+  /** Moved on by forget(): a commit refused after it is not queued again. */
+  #epoch = 0;
 
   constructor(deps: ConsumerDeps, intervalMs: number) {
     this.#deps = deps;
     this.#intervalMs = intervalMs;
+  }
+
+  /** Calls `fn` after every commit, with whether the broker took it (the stall watchdog's progress). */
+  onOutcome(fn: (ok: boolean) => void): void {
+    this.#outcomes.push(fn);
   }
 
   /** Queues `offset` (the next one to read) for its partition; commits if the interval is up. */
@@ -451,6 +459,17 @@ export class OffsetCommitter {
     this.#pending.set(`${topic}:${partition}`, { topic, partition, offset });
     if (this.#intervalMs === 0 || performance.now() - this.#last >= this.#intervalMs) await this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
+  }
+
+  /**
+   * Drops what is queued: after the group was joined again, the partitions may be another member's
+   * (committing this member's older offsets there would move them back). Redelivered, absorbed.
+   */
+  forget(): void {
+    this.#epoch++;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
   }
 
   /** Commits everything queued (also on shutdown and before a rebalance gives partitions away). */
@@ -462,13 +481,29 @@ export class OffsetCommitter {
     const offsets = [...this.#pending.values()];
     this.#pending.clear();
     this.#last = performance.now();
+    const epoch = this.#epoch;
     this.#flushing = this.#deps.consumer
       .commitOffsets(offsets)
-      .catch((err: Error) =>
-        this.#deps.log.warn(
-          { err: err.message, partitions: offsets.length },
-          'offset commit failed; the events will be redelivered and absorbed by the inbox',
-        ),
+      .then(
+        () => {
+          for (const fn of this.#outcomes) fn(true);
+        },
+        (err: Error) => {
+          for (const fn of this.#outcomes) fn(false);
+          this.#deps.log.warn(
+            { err: err.message, partitions: offsets.length },
+            'offset commit failed; queued again (until a rebalance), and redelivered if it never lands (the inbox absorbs it)',
+          );
+          // Queued again unless a newer offset of the partition already is, and retried even if no
+          // new event comes: an idle consumer's last offsets land, and a consumer that can never
+          // commit keeps saying so (the stall watchdog counts refused commits).
+          if (epoch !== this.#epoch) return;
+          for (const o of offsets) {
+            const key = `${o.topic}:${o.partition}`;
+            if (!this.#pending.has(key)) this.#pending.set(key, o);
+          }
+          this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.#intervalMs, 1_000)).unref();
+        },
       )
       .finally(() => {
         this.#flushing = undefined;

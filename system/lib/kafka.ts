@@ -6,14 +6,18 @@ export function createKafka(
   brokers: readonly string[],
   clientId: string,
   log: Logger,
-  /** Fewer retries for a client whose calls must fail fast (the relay's probe of Kafka). */
-  { retries = 8 }: { retries?: number } = {},
+  /** Fewer retries and shorter timeouts for a client whose calls must fail fast (the relay's probe of Kafka). */
+  {
+    retries = 8,
+    connectionTimeoutMs = 3_000,
+    requestTimeoutMs = 15_000,
+  }: { retries?: number; connectionTimeoutMs?: number; requestTimeoutMs?: number } = {},
 ): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
-    connectionTimeout: 3_000,
-    requestTimeout: 15_000,
+    connectionTimeout: connectionTimeoutMs,
+    requestTimeout: requestTimeoutMs,
     retry: { retries, initialRetryTime: 100, maxRetryTime: 3_000 },
     logLevel: logLevel.WARN,
     logCreator:

@@ -3,6 +3,7 @@ import type { ConsumerGroup } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { fallbackEnabled, intFromEnv, loadBaseConfig, watchEveryMs } from './config.ts';
 import { initCounters, type OffsetCommitter, startConsuming } from './consumer.ts';
+import { ConsumerWatchdog } from './consumer-watchdog.ts';
 import { redisDashboardCache } from './dashboard-cache.ts';
 import { createPool, type Pool } from './db.ts';
 import { eventLogLevel } from './event-log-level.ts';
@@ -142,6 +143,34 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       : Promise.resolve();
     let committer: OffsetCommitter | undefined;
     const kafkaStop = new AbortController();
+    // Issue 17: a consumer that fetches nothing while Kafka answers (kafkajs after a coordinator
+    // move) exits, and the supervisor starts a fresh one (system/lib/consumer-watchdog.ts).
+    // 30 s: twice the rebalance timeout (a join in progress is not silence for longer than that).
+    const stallMs = intFromEnv(env, 'CONSUMER_STALL_MS', 30_000, 10_000, 3_600_000);
+    const tickMs = 5_000;
+    // Watched from before the first join: a consumer whose join never completes (a fresh process
+    // after a coordinator move, 21:16 on 2026-11-30) is as stalled as one that stopped fetching.
+    const dog = new ConsumerWatchdog({
+      stallMs,
+      kafkaUp: () => readiness.state().dependencies.kafka?.up === true,
+      checkEveryMs: tickMs,
+    });
+    consumer.on(consumer.events.FETCH_START, () => dog.activity());
+    consumer.on(consumer.events.START_BATCH_PROCESS, () => dog.batchStart());
+    consumer.on(consumer.events.END_BATCH_PROCESS, () => dog.batchEnd());
+    consumer.on(consumer.events.GROUP_JOIN, () => dog.reset());
+    consumer.on(consumer.events.CRASH, () => dog.reset());
+    const stallTimer = setInterval(() => {
+      const stalledMs = dog.check();
+      if (stalledMs === undefined) return;
+      log.error(
+        { stalledMs: Math.round(stalledMs), stallMs },
+        'the consumer is stalled (no join, nothing fetched, or every offset commit refused) while kafka answers: exiting, the supervisor starts a fresh one',
+      );
+      process.exit(1);
+    }, tickMs);
+    stallTimer.unref();
+    kafkaStop.signal.addEventListener('abort', () => clearInterval(stallTimer), { once: true });
     const startKafka = async () => {
       await producer.connect();
       const c = await startConsuming(
@@ -150,6 +179,8 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       );
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
+      consumer.on(consumer.events.GROUP_JOIN, () => c.forget());
+      c.onOutcome((ok) => dog.commit(ok));
       committer = c;
     };
     // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts

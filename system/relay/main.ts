@@ -67,10 +67,17 @@ await runService('relay', log, async () => {
     }
   };
   const admin = kafka.admin();
-  // Probes with a client of their own: no retries, so an unreachable Kafka answers "no" at once.
-  const probeAdmin = createKafka(config.kafkaBrokers, `relay-probe-${config.instanceId}`, log, {
-    retries: 0,
-  }).admin();
+  // Probes with a client of their own: no retries and short timeouts, so an unreachable Kafka
+  // answers "no" at once; and a fresh client after a failed probe. A client kept across a rolling
+  // restart held connections to killed brokers: its probes kept failing 43 s after the last broker
+  // was back (rolling-restart, 21:26 on 2026-11-30), and the relay stayed on the streams that long.
+  const newProbeAdmin = () =>
+    createKafka(config.kafkaBrokers, `relay-probe-${config.instanceId}`, log, {
+      retries: 0,
+      connectionTimeoutMs: 1_000,
+      requestTimeoutMs: 1_500,
+    }).admin();
+  let probeAdmin = newProbeAdmin();
   const redis = fallbackOn ? createRedis(config.redisUrl, log) : undefined;
   const deps: RelayDeps = {
     pool,
@@ -92,9 +99,16 @@ await runService('relay', log, async () => {
         }),
         maxLen: intFromEnv(process.env, 'FALLBACK_STREAM_MAXLEN', defaultMaxLen, 1_000, 100_000_000),
         probeKafka: async () => {
-          await probeAdmin.connect();
-          // One topic's metadata: a real request to the broker, and a small one.
-          await probeAdmin.fetchTopicMetadata({ topics: [topics.PURCHASE_CONFIRMED] });
+          const a = probeAdmin;
+          try {
+            await a.connect();
+            // One topic's metadata: a real request to the broker, and a small one.
+            await a.fetchTopicMetadata({ topics: [topics.PURCHASE_CONFIRMED] });
+          } catch (err) {
+            if (probeAdmin === a) probeAdmin = newProbeAdmin();
+            void a.disconnect().catch(() => {});
+            throw err;
+          }
         },
       },
     }),

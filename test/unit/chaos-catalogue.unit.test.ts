@@ -79,3 +79,14 @@ describe('the chaos catalogue', async () => {
       expect(needs(s.name).size, `${s.name} declares no need`).toBeGreaterThan(0);
   });
 });
+
+describe('group coordinator of a worker group (isolate-broker)', () => {
+  it("hashes a group id as Java's String.hashCode and Kafka's Utils.abs do", async () => {
+    const { javaStringHash, coordinatorPartition } = await import('../../harness/chaos/broker-faults.ts');
+    expect(javaStringHash('hello')).toBe(99162322);
+    expect(javaStringHash('polygenelubricants')).toBe(-2147483648); // Integer.MIN_VALUE
+    expect(coordinatorPartition('polygenelubricants', 50)).toBe(0); // Utils.abs(MIN_VALUE) = 0
+    expect(coordinatorPartition('hello', 50)).toBe(99162322 % 50);
+    expect(javaStringHash('')).toBe(0);
+  });
+});

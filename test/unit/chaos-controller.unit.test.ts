@@ -110,6 +110,27 @@ describe('FaultController', () => {
     expect(done!.endS! - done!.startS).toBeGreaterThanOrEqual(0.3);
   });
 
+  it('a fault injected late, behind a slow heal, still stays on for its whole `for`', async () => {
+    // kill-leader: the first broker's heal waits for every replica (31-42 s here), the second kill
+    // comes late; it must not be healed the moment it lands.
+    const log: string[] = [];
+    const { c } = controller([
+      { at: '0ms', for: '50ms', fault: fake('slow', log, { healDelayMs: 300 }) },
+      { at: '100ms', for: '200ms', fault: fake('late', log) },
+    ]);
+    c.start(0);
+    await c.finished();
+    expect(log).toEqual([
+      'inject slow (holds 1)',
+      'heal slow (left 0)',
+      'inject late (holds 1)',
+      'heal late (left 0)',
+    ]);
+    const late = c.intervals.find((i) => i.label === 'late')!;
+    expect(late.startS).toBeGreaterThanOrEqual(0.34);
+    expect(late.endS! - late.startS).toBeGreaterThanOrEqual(0.19);
+  });
+
   it('healAll stops the timeline early and heals what is on, once', async () => {
     const log: string[] = [];
     const { c } = controller([

@@ -1,0 +1,72 @@
+// The OffsetCommitter's queue (issue 17): a refused commit is queued again and retried on its own
+// (an idle consumer's last offsets land; a consumer that can never commit keeps failing, which the
+// stall watchdog counts), a newer offset wins over the refused one, and after the group was joined
+// again nothing queued before is committed (the partitions may be another member's).
+import { describe, expect, it, vi } from 'vitest';
+import { type ConsumerDeps, OffsetCommitter } from '../../system/lib/consumer.ts';
+import { createLogger } from '../../system/lib/log.ts';
+
+type Offset = { topic: string; partition: number; offset: string };
+
+function committerOver(answers: boolean[]) {
+  const calls: Offset[][] = [];
+  const consumer = {
+    commitOffsets: async (o: Offset[]) => {
+      calls.push(o.map((x) => ({ ...x })));
+      if (answers.shift() === false) throw new Error('This is not the correct coordinator for this group');
+    },
+  };
+  const deps = { consumer, log: createLogger('committer-test', 'silent') } as unknown as ConsumerDeps;
+  const c = new OffsetCommitter(deps, 0);
+  const outcomes: boolean[] = [];
+  c.onOutcome((ok) => outcomes.push(ok));
+  return { c, calls, outcomes };
+}
+
+describe('OffsetCommitter', () => {
+  it('queues a refused commit again and retries it with no new event', async () => {
+    vi.useFakeTimers();
+    try {
+      const { c, calls, outcomes } = committerOver([false, true]);
+      await c.add('t', 0, '10');
+      expect(outcomes).toEqual([false]);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(calls).toEqual([
+        [{ topic: 't', partition: 0, offset: '10' }],
+        [{ topic: 't', partition: 0, offset: '10' }],
+      ]);
+      expect(outcomes).toEqual([false, true]);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(calls).toHaveLength(2); // landed: nothing more to send
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a newer offset of the partition wins over the refused one', async () => {
+    vi.useFakeTimers();
+    try {
+      const { c, calls } = committerOver([false, true]);
+      await c.add('t', 0, '10');
+      await c.add('t', 0, '12'); // queued after the refusal: replaces offset 10, sent at once
+      expect(calls.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '12' }]);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(calls.flat().filter((o) => o.offset === '10')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('forget() (the group joined again) drops what is queued and what a refusal would queue', async () => {
+    vi.useFakeTimers();
+    try {
+      const { c, calls } = committerOver([false, false, false]);
+      await c.add('t', 0, '10');
+      c.forget();
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
