@@ -11,13 +11,13 @@
 //   node harness/bench/idle-bench.ts [--settle 15s] [--window 30s] [--rounds 1]
 import { join } from 'node:path';
 import type { CommandSpec } from '../cli/command.ts';
+import type { CpuWindow } from '../lib/procmon.ts';
 import { sleep } from '../lib/wait-for.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { Flags, opt } from './lib/args.ts';
 import { startBenchEnv } from './lib/env.ts';
 import { n, table } from './lib/format.ts';
 import { loadAverage, machine, printMachine, revision } from './lib/machine.ts';
-import type { CpuWindow } from './lib/procmon.ts';
 import { cpuFigures, cpuTable, Report } from './lib/report.ts';
 
 export const idleBenchCommand: CommandSpec = {

@@ -32,9 +32,9 @@ import {
 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { type CommandSpec, parseOrExit } from '../cli/command.ts';
+import { ProcessMonitor, type Watched } from '../lib/procmon.ts';
 import { type Stack, startStack } from '../stack/stack.ts';
 import { n, table } from './lib/format.ts';
-import { ProcessMonitor, type Watched } from './lib/procmon.ts';
 
 /** 'platformatic-iter': the same consumer read with `for await` (one message at a time), consume only. */
 type Client = 'kafkajs' | 'platformatic' | 'platformatic-iter';

@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
 import { runChecker } from '../checker/run-checker.ts';
 import type { CommandSpec } from '../cli/command.ts';
+import type { CpuWindow } from '../lib/procmon.ts';
 import { runLoad } from '../load/engine.ts';
 import type { LoadProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles.ts';
@@ -39,7 +40,6 @@ import { producerPerformance } from './lib/kafka-perf.ts';
 import { loadAverage, machine, printMachine, revision } from './lib/machine.ts';
 import { insertPendingPayments } from './lib/payments.ts';
 import { runPgbench } from './lib/pgbench.ts';
-import type { CpuWindow } from './lib/procmon.ts';
 import { cpuFigures, cpuMatrix, cpuPerOp, memoryTable, Report } from './lib/report.ts';
 import { nodeMemory } from './lib/scrape.ts';
 

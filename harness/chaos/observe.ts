@@ -18,6 +18,8 @@ import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { consumerGroups, dlqTopic, groupNames, topics } from '../../system/contracts/topics.ts';
 import { harnessKafka } from '../lib/kafka.ts';
+import { machineSample } from '../lib/machine-watch.ts';
+import { type MachineTicks, machineTicks } from '../lib/procmon.ts';
 import { withTimeout } from '../lib/wait-for.ts';
 import { GroupMembership } from './group-membership.ts';
 import type { ProcessView } from './scenario.ts';
@@ -91,6 +93,8 @@ export class Observer {
   #dlqBaseline: number | undefined;
   readonly #membership = new GroupMembership();
   #kafkaFailures = 0;
+  /** The machine's counters at the previous sample: busy, steal, iowait and PSI per second. */
+  #machine: { atMs: number; ticks: MachineTicks } | undefined;
   #pgStats:
     | { base: { rollbacks: number; deadlocks: number }; last: { rollbacks: number; deadlocks: number } }
     | undefined;
@@ -176,7 +180,22 @@ export class Observer {
     if (kafka) Object.assign(out, kafka);
     else Object.assign(out, scraped.fallbackLag);
     if (backlog !== undefined) out.outbox_backlog = backlog;
+    Object.assign(out, this.#machineSample());
     return out;
+  }
+
+  /** The whole machine over the last second (kernel counters, not the system's): {} on the first call. */
+  #machineSample(): Record<string, number> {
+    let ticks: MachineTicks;
+    try {
+      ticks = machineTicks();
+    } catch {
+      return {}; // no /proc (not Linux)
+    }
+    const atMs = performance.now();
+    const prev = this.#machine;
+    this.#machine = { atMs, ticks };
+    return prev ? machineSample(prev.ticks, ticks, (atMs - prev.atMs) / 1_000) : {};
   }
 
   async #scrapeAll(): Promise<{ figures: Record<string, number>; fallbackLag: Record<string, number> }> {

@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ConvergenceResult, convergenceInvariant, waitForConvergence } from '../checker/convergence.ts';
 import { runChecker } from '../checker/run-checker.ts';
+import { type MachineMark, machineFigures, machineWindow, markMachine } from '../lib/machine-watch.ts';
 import { parseDurationMs } from '../load/duration.ts';
 import { runLoad } from '../load/engine.ts';
 import { phaseWindows } from '../load/phases.ts';
@@ -189,6 +190,10 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
   let breach: Breach | undefined;
   let gate: Criterion[] = [];
   let loadStartS = 0;
+  // The machine at the load's first and last second: who else used the CPU while latency was measured.
+  let machineAtStart: MachineMark | undefined;
+  let machineAtEnd: MachineMark | undefined;
+  const loadavgAtStart = loadavg();
   const stopLoad = new AbortController();
   const interrupted = () => o.signal?.aborted === true;
   // Before the measured load: inserting fixtures, then the profile's warm-up when it has one.
@@ -307,12 +312,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       onSample: (x) => observer.onLoadSample(x),
       onStart: () => {
         phase = 'load';
+        machineAtStart = safeMark();
         loadStartS = samples.elapsedS();
         controller.start(loadStartS);
       },
       timeline: () => controller.relativeToLoad(),
       log,
     });
+    machineAtEnd = safeMark();
     await controller.finished();
     await controller.healAll('end of the timeline');
     if (!interrupted()) {
@@ -420,6 +427,11 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       unit: 's',
     });
   }
+  const machine =
+    machineAtStart && machineAtEnd
+      ? machineFigures(machineWindow(machineAtStart, machineAtEnd, { cores: cpus().length }))
+      : undefined;
+  if (machine?.warning) log(`[chaos] ⚠ ${machine.warning}`);
   const counters = observer.counters();
   if (s.transport) criteria.push(...transportCriteria(s.transport, counters));
   const independent = observer.independent();
@@ -516,6 +528,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       alerts_firing: alertIntervals(recorded, names) || 'none',
       prometheus: env.prometheus?.url ?? 'none (attached)',
       hypothesis: s.hypothesis,
+      ...(machine?.figures ?? {}),
+      ...(machine?.warning ? { machine_warning: machine.warning } : {}),
       ...(controller.errors.length ? { fault_errors: controller.errors.join(' | ') } : {}),
       ...(breach ? { probe_breach: `${breach.probe.name} = ${breach.value} at t=${breach.atS}s` } : {}),
     },
@@ -525,6 +539,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
       loadavg: loadavg()
         .map((x) => x.toFixed(2))
         .join(' '),
+      loadavgAtStart: loadavgAtStart.map((x) => x.toFixed(2)).join(' '),
       target: env.ref.text,
       kafkaBrokers: String(env.endpoints.kafkaBrokers.split(',').length),
       stack: env.owned ? 'fresh (free ports)' : 'attached (not started by this run)',
@@ -551,6 +566,15 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosOutcome> {
     log(`[chaos] report: ${(err as Error).message}`);
   }
   return { result, load, dir, page, exitCode: exitCodeFor(verdict) };
+}
+
+/** The machine's counters now, or undefined where /proc cannot be read (not Linux). */
+function safeMark(): MachineMark | undefined {
+  try {
+    return markMachine();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // summary of the load, then the verdict with what failed, the one-line table, where the report is.
 import type { ChaosOutcome } from '../chaos/run.ts';
 import { formatTable, summaryRow } from '../chaos/summary-table.ts';
+import { describeMachine } from '../lib/machine-watch.ts';
 import { formatSummary } from '../load/summary.ts';
 import { writeSummaryExport } from '../load/summary-export.ts';
 
@@ -15,6 +16,9 @@ export function printOutcome(o: ChaosOutcome, opts: { readonly summaryExport?: s
       console.log(`  summary exported (k6 --summary-export shape): ${opts.summaryExport}`);
     } else console.error(`--summary-export ${opts.summaryExport}: nothing written, the load did not run`);
   }
+  const machine = describeMachine(r.figures);
+  if (machine) console.log(`\n  ${machine}`);
+  if (typeof r.figures.machine_warning === 'string') console.log(`  ⚠ ${r.figures.machine_warning}`);
   console.log(`\n${r.verdict}  ${r.scenario}: ${r.reason}`);
   for (const c of r.criteria.filter((x) => !x.pass))
     console.log(

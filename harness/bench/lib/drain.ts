@@ -5,12 +5,12 @@
 // caught up). Events/s come from the inbox (processed_events: one row per event and consumer
 // group) over the window between the first and the last event handled.
 import pg from 'pg';
+import type { Snapshot } from '../../lib/procmon.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import type { History } from '../../run/history.ts';
 import type { ProcessKind, RunningSystem } from '../../system/launcher.ts';
 import { type ConfirmFigures, confirmFigures, runConfirmLoad } from './confirm-load.ts';
 import { type BenchEnv, converge } from './env.ts';
-import type { Snapshot } from './procmon.ts';
 
 export const workerKinds: readonly ProcessKind[] = ['purchase', 'allocation', 'session', 'cache'];
 

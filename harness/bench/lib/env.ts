@@ -1,13 +1,13 @@
 // A fresh stack and system for one benchmark run, the seed data (courses, trainers with room for
 // every allocation), and the process monitor watching every process of the run.
 import { join } from 'node:path';
+import { ProcessMonitor, type Watched } from '../../lib/procmon.ts';
 import { sleep } from '../../lib/wait-for.ts';
 import { guardianPid } from '../../stack/process.ts';
 import { type Stack, startStack, stopOnSignals } from '../../stack/stack.ts';
 import { type RunningSystem, startSystem } from '../../system/launcher.ts';
 import { seed } from '../../system/seed.ts';
 import { BacklogProbe } from './backlog.ts';
-import { ProcessMonitor, type Watched } from './procmon.ts';
 
 export interface BenchEnv {
   readonly stack: Stack;

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { harnessKafka } from '../../lib/kafka.ts';
+import { parseTimes, timedShellArgs } from '../../lib/procmon.ts';
 import { toolPaths } from '../../toolchain/toolchain.ts';
-import { parseTimes, timedShellArgs } from './procmon.ts';
 
 export interface ProducerPerfResult {
   readonly records: number;

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { webhookBatchSql } from '../../../system/api/payments.ts';
 import { topics } from '../../../system/contracts/index.ts';
+import { parseTimes, timedShellArgs } from '../../lib/procmon.ts';
 import { Trend } from '../../load/histogram.ts';
 import { migrate } from '../../stack/migrate.ts';
 import { seed } from '../../system/seed.ts';
 import { pgbenchPath } from './machine.ts';
 import { benchPriceCents, insertPendingPayments } from './payments.ts';
-import { parseTimes, timedShellArgs } from './procmon.ts';
 
 /** The API's to_char format for the envelope's timestamp. */
 export const timestampFormat = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';

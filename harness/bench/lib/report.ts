@@ -2,10 +2,10 @@
 // the figures as bench.json next to it, and the CPU / memory tables every benchmark shows.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CpuWindow } from '../../lib/procmon.ts';
 import { createRunFolder } from '../../report/run-folder.ts';
 import type { DbDelta } from './dbstats.ts';
 import { mib, n, rounded, table } from './format.ts';
-import type { CpuWindow } from './procmon.ts';
 
 /** The system's Node processes: the ones the ≤ 150 MB resident memory goal is about. */
 export const nodeProcessNames = [

@@ -18,7 +18,7 @@ const pageKiB = (() => {
   return Number.isFinite(n) && n > 0 ? n / 1024 : 4;
 })();
 
-interface Stat {
+export interface Stat {
   readonly pid: number;
   readonly ppid: number;
   readonly state: string;
@@ -28,9 +28,11 @@ interface Stat {
   readonly childTicks: number;
   readonly startTicks: number;
   readonly rssKiB: number;
+  /** The command's name (comm), e.g. `postgres`, `java`, `kworker/0:1`. */
+  readonly comm: string;
 }
 
-function readStat(pid: number): Stat | undefined {
+export function readStat(pid: number): Stat | undefined {
   let s: string;
   try {
     s = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -47,10 +49,11 @@ function readStat(pid: number): Stat | undefined {
     childTicks: Number(f[13]) + Number(f[14]),
     startTicks: Number(f[19]),
     rssKiB: Number(f[21]) * pageKiB,
+    comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')),
   };
 }
 
-function allStats(): Stat[] {
+export function allStats(): Stat[] {
   const out: Stat[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -60,27 +63,41 @@ function allStats(): Stat[] {
   return out;
 }
 
-/** Machine-wide CPU time from /proc/stat, ticks summed over every core; PSI cpu "some" in µs. */
-interface MachineTicks {
+/** Machine-wide CPU time from /proc/stat, ticks summed over every core; PSI totals in µs. */
+export interface MachineTicks {
   readonly busy: number;
+  /** Idle time, iowait included (a core waiting for the disk could run something else). */
   readonly idle: number;
+  /** The part of `idle` a core spent with a task of its own waiting for the disk. */
+  readonly iowait: number;
   readonly steal: number;
   /** /proc/pressure/cpu `some` total: time at least one runnable task waited for a CPU, µs (-1 without PSI). */
   readonly pressureUs: number;
+  /** /proc/pressure/io `some` total: time at least one task was stalled on I/O (an fsync), µs (-1 without PSI). */
+  readonly ioPressureUs: number;
 }
 
-function machineTicks(): MachineTicks {
+function psiSomeUs(resource: 'cpu' | 'io'): number {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync(`/proc/pressure/${resource}`, 'utf8'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1; // no PSI on this kernel
+  }
+}
+
+export function machineTicks(): MachineTicks {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
-  let pressureUs = -1;
-  try {
-    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-    if (m) pressureUs = Number(m[1]);
-  } catch {
-    // no PSI on this kernel
-  }
-  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, pressureUs };
+  return {
+    busy: user + nice + system + irq + softirq,
+    idle: idle + iowait,
+    iowait,
+    steal,
+    pressureUs: psiSomeUs('cpu'),
+    ioPressureUs: psiSomeUs('io'),
+  };
 }
 
 /**
