@@ -15,6 +15,7 @@ import {
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
 import { freePort, portFree } from '../stack/ports.ts';
+import { BackendPriority } from '../stack/backend-priority.ts';
 import { ManagedProcess, pipelineNice } from '../stack/process.ts';
 import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
@@ -276,6 +277,21 @@ export class RunningSystem {
     await Promise.allSettled(this.ofKind('api').map((p) => p.proc.stop(10_000)));
     await Promise.allSettled(this.processes.filter((p) => p.kind !== 'api').map((p) => p.proc.stop(20_000)));
     await this.prometheus?.stop();
+    await this.backendPriority?.stop();
+  }
+
+  /** The relay's and the workers' PostgreSQL backends at the pipeline's priority (backend-priority.ts). */
+  backendPriority: BackendPriority | undefined;
+
+  /**
+   * Starts lowering the pipeline's backends: PAYPROOF_BACKEND_NICE (default pipelineNice; 0 turns it
+   * off, for measuring what it changes).
+   */
+  startBackendPriority(env: NodeJS.ProcessEnv = process.env): void {
+    const nice = Number(env.PAYPROOF_BACKEND_NICE ?? pipelineNice);
+    if (!Number.isInteger(nice) || nice <= 0 || nice > 19) return;
+    this.backendPriority = new BackendPriority(this.#opts.endpoints.databaseUrl, { nice });
+    this.backendPriority.start();
   }
 }
 
@@ -295,6 +311,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     for (const kind of processKinds) for (let i = 0; i < counts[kind]; i++) await sys.add(kind);
     await sys.waitReady();
+    sys.startBackendPriority();
     if (opts.prometheus) await sys.startPrometheus(opts.prometheus);
     return sys;
   } catch (err) {
