@@ -5,18 +5,26 @@
 // backends, and every backend calls setsid() and is an autogroup of its own at nice 0: the work a
 // worker hands to the database competed with the API's confirmations as an equal. This loop finds
 // the relay's and the workers' backends by their application_name (system/lib/db.ts names each
-// pool after its process) and lowers their autogroups too. A harness-side tuning for co-located
+// pool after its process), and PostgreSQL's autovacuum workers, and lowers their autogroups too. A harness-side tuning for co-located
 // runs, like the processes' nice value; a deployment with its own database server has no need.
 //
 // Safety: a pid read from pg_stat_activity is touched only when it is a `postgres` process
 // descending from this harness process (a database in a container, or one the harness did not
 // start, has pids of another namespace or another owner: never touched).
 import pg from 'pg';
-import { readProc } from './procfs.ts';
 import { lowerPriority, pipelineNice } from './process.ts';
+import { readProc } from './procfs.ts';
 
 /** application_name of the relay's and the workers' pools: `relay-<instance>`, `<kind>-worker-<instance>`. */
 export const pipelineApplicationName = /^(relay|[a-z]+-worker)-/;
+
+/** PostgreSQL's own background work that can wait: vacuum (never the WAL writer or the checkpointer). */
+const yieldingBackendTypes = new Set(['autovacuum worker']);
+
+/** True for a backend that should yield like the pipeline. */
+export function yields(row: { application_name: string; backend_type: string }): boolean {
+  return pipelineApplicationName.test(row.application_name) || yieldingBackendTypes.has(row.backend_type);
+}
 
 /** True when `pid` is a descendant of `ancestor` (by parent pid, at most `depth` levels up). */
 export function descendsFrom(pid: number, ancestor: number, depth = 16): boolean {
@@ -79,11 +87,12 @@ export class BackendPriority {
       }
       this.#client = c;
     }
-    let rows: { pid: number; application_name: string }[];
+    type Row = { pid: number; application_name: string; backend_type: string };
+    let rows: Row[];
     try {
       rows = (
-        await this.#client.query<{ pid: number; application_name: string }>(
-          'SELECT pid, application_name FROM pg_stat_activity WHERE application_name <> $1',
+        await this.#client.query<Row>(
+          'SELECT pid, application_name, backend_type FROM pg_stat_activity WHERE application_name <> $1',
           ['payproof-harness-priority'],
         )
       ).rows;
@@ -96,9 +105,10 @@ export class BackendPriority {
     }
     let n = 0;
     for (const r of rows) {
-      if (!pipelineApplicationName.test(r.application_name)) continue;
+      if (!yields(r)) continue;
       const p = readProc(r.pid);
-      if (!p || p.comm !== 'postgres') continue;
+      if (!p) continue; // ended since the query
+      if (p.comm !== 'postgres') continue;
       const key = `${p.pid}|${p.startTicks}`;
       if (this.#done.has(key)) continue;
       this.#done.add(key);

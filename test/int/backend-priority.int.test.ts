@@ -4,13 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { BackendPriority, descendsFrom } from '../../harness/stack/backend-priority.ts';
+import { BackendPriority, descendsFrom, yields } from '../../harness/stack/backend-priority.ts';
 import { readProc } from '../../harness/stack/procfs.ts';
 
 const stack = inject('stack');
 const url = stack.direct.databaseUrl;
 const autogroups = existsSync('/proc/self/autogroup');
-const autogroupNice = (pid: number) => Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
+const autogroupNice = (pid: number) =>
+  Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
 
 const clients: pg.Client[] = [];
 async function backend(applicationName: string): Promise<number> {
@@ -56,5 +57,19 @@ describe.skipIf(!autogroups)('backend priority', () => {
     } finally {
       await bp.stop();
     }
+  });
+});
+
+describe('which backends yield', () => {
+  it('the pipeline by name and autovacuum by type; never the API, the harness or the WAL writer', () => {
+    const y = (application_name: string, backend_type = 'client backend') =>
+      yields({ application_name, backend_type });
+    expect(y('relay-relay#1')).toBe(true);
+    expect(y('allocation-worker-allocation-worker#2')).toBe(true);
+    expect(y('', 'autovacuum worker')).toBe(true);
+    expect(y('api-api#1')).toBe(false);
+    expect(y('payproof-load-setup')).toBe(false);
+    expect(y('', 'walwriter')).toBe(false);
+    expect(y('', 'checkpointer')).toBe(false);
   });
 });
