@@ -14,8 +14,8 @@ import {
 } from '../../system/contracts/index.ts';
 import { harnessKafka } from '../lib/kafka.ts';
 import { sleep, waitFor } from '../lib/wait-for.ts';
-import { freePort, portFree } from '../stack/ports.ts';
 import { BackendPriority } from '../stack/backend-priority.ts';
+import { freePort, portFree } from '../stack/ports.ts';
 import { ManagedProcess, pipelineNice } from '../stack/process.ts';
 import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
