@@ -1,7 +1,8 @@
 // history.jsonl: every client operation as `invoke` then `ok` / `fail` / `info` (Jepsen style).
 // `info` means the outcome is unknown (timeout, connection reset): it may or may not have
 // happened, and checkers must treat it as possibly applied, never as failed.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync, type WriteStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
@@ -68,8 +69,51 @@ export class History {
 }
 
 export function readHistory(path: string): HistoryOp[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as HistoryOp);
+  return [...historyOps(path)];
+}
+
+/**
+ * The operations of a history file one at a time, read in 1 MiB chunks: a consumer that keeps
+ * only what it needs (the checker pairs invokes with completions) never holds the whole file, its
+ * lines and every parsed operation at once. The same id appears in many operations (a student in
+ * every one of theirs, a payment in its create, confirm and redeliveries): each distinct id value
+ * is kept once.
+ */
+export function* historyOps(path: string): Generator<HistoryOp> {
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const decoder = new StringDecoder('utf8');
+  const interned = new Map<string, string>();
+  const intern = (v: string) => {
+    const seen = interned.get(v);
+    if (seen !== undefined) return seen;
+    interned.set(v, v);
+    return v;
+  };
+  const parse = (line: string): HistoryOp | undefined => {
+    if (!line.trim()) return undefined;
+    const op = JSON.parse(line) as HistoryOp & { ids?: Record<string, string> };
+    if (op.ids) for (const k in op.ids) if (typeof op.ids[k] === 'string') op.ids[k] = intern(op.ids[k]);
+    return op;
+  };
+  try {
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const text = rest + decoder.write(chunk.subarray(0, n));
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        const op = parse(text.slice(start, nl));
+        start = nl + 1;
+        if (op) yield op;
+      }
+      // A copy, not a slice: a slice would keep the whole chunk's text alive.
+      rest = text.length > start ? Buffer.from(text.slice(start)).toString() : '';
+    }
+    const op = parse(rest + decoder.end());
+    if (op) yield op;
+  } finally {
+    closeSync(fd);
+  }
 }
