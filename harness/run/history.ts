@@ -1,8 +1,8 @@
 // history.jsonl: every client operation as `invoke` then `ok` / `fail` / `info` (Jepsen style).
 // `info` means the outcome is unknown (timeout, connection reset): it may or may not have
 // happened, and checkers must treat it as possibly applied, never as failed.
-import { closeSync, createWriteStream, openSync, readSync, type WriteStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { fileLines } from '../lib/lines.ts';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
@@ -80,9 +80,6 @@ export function readHistory(path: string): HistoryOp[] {
  * is kept once.
  */
 export function* historyOps(path: string): Generator<HistoryOp> {
-  const fd = openSync(path, 'r');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  const decoder = new StringDecoder('utf8');
   const interned = new Map<string, string>();
   const intern = (v: string) => {
     const seen = interned.get(v);
@@ -90,30 +87,10 @@ export function* historyOps(path: string): Generator<HistoryOp> {
     interned.set(v, v);
     return v;
   };
-  const parse = (line: string): HistoryOp | undefined => {
-    if (!line.trim()) return undefined;
+  for (const line of fileLines(path)) {
+    if (!line.trim()) continue;
     const op = JSON.parse(line) as HistoryOp & { ids?: Record<string, string> };
     if (op.ids) for (const k in op.ids) if (typeof op.ids[k] === 'string') op.ids[k] = intern(op.ids[k]);
-    return op;
-  };
-  try {
-    let rest = '';
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      const text = rest + decoder.write(chunk.subarray(0, n));
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        const op = parse(text.slice(start, nl));
-        start = nl + 1;
-        if (op) yield op;
-      }
-      // A copy, not a slice: a slice would keep the whole chunk's text alive.
-      rest = text.length > start ? Buffer.from(text.slice(start)).toString() : '';
-    }
-    const op = parse(rest + decoder.end());
-    if (op) yield op;
-  } finally {
-    closeSync(fd);
+    yield op;
   }
 }
