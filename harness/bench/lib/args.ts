@@ -9,7 +9,7 @@ import {
   UsageError,
   usageCheck,
 } from '../../cli/command.ts';
-import { holdYoungGeneration } from '../../lib/young-generation.ts';
+import { holdHarnessHeap } from '../../lib/harness-heap.ts';
 import { parseDurationMs } from '../../load/duration.ts';
 
 /** Spec helpers: a positive number, a duration, a list of numbers, a switch. */
@@ -33,7 +33,7 @@ export class Flags {
   constructor(spec: CommandSpec, argv: readonly string[] = process.argv.slice(2)) {
     this.#spec = spec;
     this.#args = parseOrExit(spec, argv);
-    holdYoungGeneration();
+    holdHarnessHeap();
   }
 
   has(name: string): boolean {
