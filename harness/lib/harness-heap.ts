@@ -5,9 +5,10 @@
 // 1. The young generation: under a load run's allocation rate V8 grows it to 128 MiB on this
 //    machine (two 64 MiB semi-spaces, measured with v8.getHeapSpaceStatistics during `npm run
 //    load`), all of it resident for the rest of the run, where the generator's live heap is ~60
-//    MiB. Once it has grown to `youngCapMiB` the growth factor is set to 1. Growth happens at a
-//    scavenge, and the check runs after each one (a `gc` performance entry), so it may overshoot by
-//    a doubling when several scavenges come before the observer runs.
+//    MiB. Once it has grown to `youngCapMiB` the growth factor is set to 1 (and back to 2 if V8
+//    shrinks it). Growth happens at a scavenge, and the check runs after each one (a `gc`
+//    performance entry), so it may overshoot by a doubling when several scavenges come before the
+//    observer runs.
 // 2. The old generation: after each full collection V8 lets it grow to a multiple of what
 //    survived, up to 4x on a machine with this much memory. The checker's live data after a
 //    `default` load run is ~170 MiB (heap snapshot), but the process peaked at ~940 MiB, most of
@@ -35,12 +36,17 @@ export function holdHarnessHeap({ youngCapMiB = 32, oldGrowthPercent = 30 }: Har
   if (applied) return;
   applied = true;
   setFlagsFromString(`--heap-growing-percent=${oldGrowthPercent}`);
-  const freeze = () => setFlagsFromString('--semi-space-growth-factor=1');
-  if (youngGenerationMiB() >= youngCapMiB) return freeze();
-  const observer = new PerformanceObserver(() => {
-    if (youngGenerationMiB() < youngCapMiB) return;
-    freeze();
-    observer.disconnect();
-  });
+  // V8 also shrinks the young generation when the process idles (between a bench's phases it went
+  // down to 1 MiB): held there, the next phase would scavenge constantly. So the growth factor is
+  // set back to V8's default (2) whenever it is below the cap, and to 1 when it has reached it.
+  let frozen: boolean | undefined;
+  const adjust = () => {
+    const freeze = youngGenerationMiB() >= youngCapMiB;
+    if (freeze === frozen) return;
+    frozen = freeze;
+    setFlagsFromString(`--semi-space-growth-factor=${freeze ? 1 : 2}`);
+  };
+  adjust();
+  const observer = new PerformanceObserver(adjust);
   observer.observe({ entryTypes: ['gc'] });
 }
