@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { ConsumerGroup } from '../../system/contracts/topics.ts';
 import { groupNames } from '../../system/contracts/topics.ts';
-import { type HistoryOp, readHistory } from '../run/history.ts';
+import { type HistoryOp, historyOps } from '../run/history.ts';
 import type { Exercised } from '../run/result.ts';
 import { measureExercised } from './exercised.ts';
 import { type Operation, toOperations } from './operations.ts';
@@ -60,8 +60,8 @@ export interface LoadOptions {
   /** Absent: the cache is not read. */
   readonly redisUrl?: string;
   readonly topicSet?: TopicSet;
-  /** history.jsonl path or the operations themselves. Absent: no history. */
-  readonly history?: string | readonly HistoryOp[];
+  /** history.jsonl path (streamed) or the operations themselves (read once). Absent: no history. */
+  readonly history?: string | Iterable<HistoryOp>;
   /** Counters the checker cannot see (restarts, rebalances, retries...), merged by max. */
   readonly extraExercised?: Partial<Exercised>;
   readonly clockToleranceMs?: number;
@@ -119,7 +119,7 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       });
     }
     const history =
-      o.history === undefined ? [] : typeof o.history === 'string' ? readHistory(o.history) : o.history;
+      o.history === undefined ? [] : typeof o.history === 'string' ? historyOps(o.history) : o.history;
     const evidence: Evidence = {
       db,
       now: new Date(nowRow.rows[0]?.ms ?? Date.now()),

@@ -22,8 +22,11 @@ export interface Operation {
   readonly completeNs: number | undefined;
 }
 
-/** Pairs invokes with completions; completions without an invoke are kept as they are. */
-export function toOperations(history: readonly HistoryOp[]): Operation[] {
+/**
+ * Pairs invokes with completions; completions without an invoke are kept as they are. Reads the
+ * history once, in order (a file can be streamed: harness/run/history.ts, historyOps).
+ */
+export function toOperations(history: Iterable<HistoryOp>): Operation[] {
   const invokes = new Map<number, HistoryOp>();
   const out: Operation[] = [];
   const completed = new Set<number>();

@@ -13,7 +13,10 @@ export interface TopicMessage {
   readonly partition: number;
   readonly offset: number;
   readonly key: string | null;
-  /** The raw value as UTF-8, null for a tombstone. */
+  /**
+   * The raw value as UTF-8 when it is not JSON (then it is what the checker compares); null for a
+   * tombstone and for a JSON value, which `json` holds (keeping both doubled the checker's memory).
+   */
   readonly value: string | null;
   readonly headers: Readonly<Record<string, string>>;
   /** The value parsed as JSON, undefined when it is not JSON. */
@@ -46,15 +49,18 @@ export function toTopicMessage(
   timestamp: string | number = Number.NaN,
 ): TopicMessage {
   const text = value === null ? null : value.toString();
+  // Parsed once: a value that passes its schema is both `json` and `event` (the validator does not
+  // modify what it checks), so a run's messages are held once, not twice.
+  const parsed = parseEvent(text);
   let json: unknown;
-  if (text !== null) {
+  if (parsed.ok) json = parsed.event;
+  else if (text !== null) {
     try {
       json = JSON.parse(text);
     } catch {
       json = undefined;
     }
   }
-  const parsed = parseEvent(text);
   const id = (json as { eventId?: unknown } | null | undefined)?.eventId;
   const hdrs: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
@@ -66,7 +72,7 @@ export function toTopicMessage(
     partition,
     offset,
     key: key === null ? null : key.toString(),
-    value: text,
+    value: json === undefined ? text : null,
     headers: hdrs,
     json,
     eventId: typeof id === 'string' ? id : null,

@@ -14,7 +14,8 @@ export interface RunCheckerOptions {
   readonly endpoints: Pick<Endpoints, 'kafkaBrokers' | 'direct'>;
   /** history.jsonl of the run; or pass `history`. */
   readonly historyPath?: string;
-  readonly history?: readonly HistoryOp[];
+  /** The operations themselves (read once: a generator such as mergedHistories works). */
+  readonly history?: Iterable<HistoryOp>;
   /** What the runner saw and the checker cannot (restarts, rebalances, retries...); merged by max. */
   readonly extraExercised?: Partial<Exercised>;
   /** Overrides the database (default `endpoints.direct.databaseUrl`). */

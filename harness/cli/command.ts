@@ -3,6 +3,7 @@
 // exiting 64 (EX_USAGE in BSD's sysexits.h) so that a typo never reads as a verdict (0 PASS,
 // 1 FAIL, 2 UNKNOWN).
 import { parseArgs } from 'node:util';
+import { holdHarnessHeap } from '../lib/harness-heap.ts';
 
 /** Exit codes of every command (README "Exit codes"). */
 export const exitCodes = { pass: 0, fail: 1, unknown: 2, usage: 64, interrupted: 130 } as const;
@@ -260,6 +261,7 @@ export async function runCommand(
 ): Promise<never> {
   const name = commandName(spec);
   const args = parseOrExit(spec, argv);
+  holdHarnessHeap();
   try {
     const code = await main(args);
     process.exit(code);

@@ -15,7 +15,10 @@ export interface HistorySummary {
   readonly tail: readonly HistoryOp[];
 }
 
-export function summarizeHistory(history: readonly HistoryOp[], edge = 200): HistorySummary {
+/** How many operations the page shows verbatim at each end of the history. */
+export const historyEdge = 200;
+
+export function summarizeHistory(history: readonly HistoryOp[], edge = historyEdge): HistorySummary {
   const counts = new Map<string, Record<string, number>>();
   for (const o of history) {
     const c = counts.get(o.op) ?? { invoke: 0, ok: 0, fail: 0, info: 0 };

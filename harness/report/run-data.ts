@@ -4,6 +4,7 @@
 // unreadable is collected in `problems` and shown on the page instead of crashing the report.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileLines } from '../lib/lines.ts';
 import type { HistoryOp, OpType } from '../run/history.ts';
 import type {
   Criterion,
@@ -16,6 +17,7 @@ import type {
   Verdict,
 } from '../run/result.ts';
 import { resultSchemaVersion } from '../run/result.ts';
+import { historyEdge } from './history-summary.ts';
 import { show } from './html.ts';
 
 export const files = {
@@ -33,7 +35,10 @@ export interface RunData {
   /** null when result.json is absent or unreadable: the run is incomplete. */
   readonly result: RunResult | null;
   readonly samples: readonly Sample[];
-  /** null when history.jsonl is absent. */
+  /**
+   * null when history.jsonl is absent. Every operation, in order; ids, status, error and value only
+   * on the first and last `historyEdge` and on every `info` (what the page shows verbatim).
+   */
   readonly history: readonly HistoryOp[] | null;
   /** Human-readable notes about missing or malformed data, shown on the page. */
   readonly problems: readonly string[];
@@ -46,9 +51,7 @@ export function loadRun(dir: string): RunData {
     ?.map(toSample)
     .filter((s): s is Sample => s !== null)
     .sort((a, b) => a.t - b.t);
-  const history = readJsonLines(join(dir, files.history), problems)
-    ?.map(toHistoryOp)
-    .filter((o): o is HistoryOp => o !== null);
+  const history = readHistoryForPage(join(dir, files.history), problems);
   return { dir, name: basename(dir), result, samples: samples ?? [], history: history ?? null, problems };
 }
 
@@ -74,13 +77,49 @@ function readJsonLines(path: string, problems: string[]): unknown[] | null {
   if (!existsSync(path)) return null;
   const out: unknown[] = [];
   let bad = 0;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of fileLines(path)) {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line));
     } catch {
       // A run killed mid-write leaves a torn last line; the rest is still worth showing.
       bad++;
+    }
+  }
+  if (bad > 0) problems.push(`${basename(path)}: ${bad} unreadable line(s) skipped`);
+  return out;
+}
+
+/**
+ * history.jsonl as the page needs it: every operation, in order, for the counts, the outcomes per
+ * second and the time axis; but the ids, status, error and value only of those the page shows
+ * verbatim (the first and the last `historyEdge`, and every `info`). A load run's history (~140k
+ * operations) held whole took ~200 MiB while the page was built.
+ */
+function readHistoryForPage(path: string, problems: string[]): HistoryOp[] | null {
+  if (!existsSync(path)) return null;
+  const out: HistoryOp[] = [];
+  /** Positions past the head of full operations that may still be in the tail (never `info`). */
+  const recent: number[] = [];
+  let bad = 0;
+  for (const line of fileLines(path)) {
+    if (!line.trim()) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      bad++;
+      continue;
+    }
+    const op = toHistoryOp(raw);
+    if (op === null) continue;
+    out.push(op);
+    if (out.length <= historyEdge || op.type === 'info') continue;
+    recent.push(out.length - 1);
+    if (recent.length > historyEdge) {
+      const i = recent.shift()!;
+      const o = out[i]!;
+      out[i] = { index: o.index, type: o.type, op: o.op, timeNs: o.timeNs, process: o.process };
     }
   }
   if (bad > 0) problems.push(`${basename(path)}: ${bad} unreadable line(s) skipped`);

@@ -1,7 +1,8 @@
 // history.jsonl: every client operation as `invoke` then `ok` / `fail` / `info` (Jepsen style).
 // `info` means the outcome is unknown (timeout, connection reset): it may or may not have
 // happened, and checkers must treat it as possibly applied, never as failed.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { fileLines } from '../lib/lines.ts';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
@@ -68,8 +69,28 @@ export class History {
 }
 
 export function readHistory(path: string): HistoryOp[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as HistoryOp);
+  return [...historyOps(path)];
+}
+
+/**
+ * The operations of a history file one at a time, read in 1 MiB chunks: a consumer that keeps
+ * only what it needs (the checker pairs invokes with completions) never holds the whole file, its
+ * lines and every parsed operation at once. The same id appears in many operations (a student in
+ * every one of theirs, a payment in its create, confirm and redeliveries): each distinct id value
+ * is kept once.
+ */
+export function* historyOps(path: string): Generator<HistoryOp> {
+  const interned = new Map<string, string>();
+  const intern = (v: string) => {
+    const seen = interned.get(v);
+    if (seen !== undefined) return seen;
+    interned.set(v, v);
+    return v;
+  };
+  for (const line of fileLines(path)) {
+    if (!line.trim()) continue;
+    const op = JSON.parse(line) as HistoryOp & { ids?: Record<string, string> };
+    if (op.ids) for (const k in op.ids) if (typeof op.ids[k] === 'string') op.ids[k] = intern(op.ids[k]);
+    yield op;
+  }
 }

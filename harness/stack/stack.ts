@@ -9,6 +9,7 @@ import type { Proxy as ToxiProxy } from 'toxiproxy-node-client';
 import { allTopics, defaultPartitions } from '../../system/contracts/topics.ts';
 import { brokerList } from '../lib/kafka.ts';
 import { waitFor } from '../lib/wait-for.ts';
+import { warmSystemCompileCache } from '../toolchain/compile-cache.ts';
 import { ensureToolchain, toolPaths } from '../toolchain/toolchain.ts';
 import { clusterId, type KafkaOptions, KafkaService } from './kafka.ts';
 import { migrate } from './migrate.ts';
@@ -190,6 +191,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const brokerCount = opts.brokers ?? 1;
   if (brokerCount !== 1 && brokerCount !== 3) throw new Error(`brokers: 1 or 3, not ${brokerCount}`);
   ensureToolchain();
+  // Before the system starts: its processes then never load Node's TypeScript stripper.
+  await warmSystemCompileCache((l) => process.stderr.write(`${l}\n`));
   const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'payproof-stack-'));
   mkdirSync(runDir, { recursive: true });
   const ports =

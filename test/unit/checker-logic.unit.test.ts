@@ -146,6 +146,21 @@ describe('messages and announced entities', () => {
     expect(junk).toMatchObject({ eventId: null, event: null, json: undefined, rejectCode: 'malformed_json' });
   });
 
+  it('holds a message once: a valid event is its json, the raw text is kept only when it is not JSON', () => {
+    const ok = message('t', 0, 4, created, uuid(2));
+    expect(ok.json).toBe(ok.event);
+    expect(ok.json).toEqual(created);
+    expect(ok.value).toBeNull();
+    const bad = message('t', 0, 5, { ...created, version: 2 });
+    expect(bad.event).toBeNull();
+    expect(bad.json).toEqual({ ...created, version: 2 });
+    expect(bad.value).toBeNull();
+    const junk = message('t', 0, 6, '{oops');
+    expect(junk.value).toBe('{oops');
+    const tombstone = toTopicMessage('t', 0, 7, 'k', null, {});
+    expect(tombstone).toMatchObject({ value: null, json: undefined, event: null, eventId: null });
+  });
+
   it('derives the one event id an entity may be announced by', () => {
     expect(announcedEntity(created)).toEqual({
       eventType: 'PURCHASE_CREATED',

@@ -16,6 +16,7 @@ import {
   writeResult,
 } from '../../harness/report/run-folder.ts';
 import { niceTicks, timeChart } from '../../harness/report/svg-chart.ts';
+import type { HistoryOp } from '../../harness/run/history.ts';
 import { decideVerdict, type RunResult } from '../../harness/run/result.ts';
 
 let root: string;
@@ -134,6 +135,41 @@ describe('malformed or incomplete run folders', () => {
     // A fault never healed runs to the end of the axis, and says so.
     expect(html).toContain('never healed');
     expect(html.match(/class="fault-band"/g)?.length).toBeGreaterThan(0);
+  });
+
+  it('a long history renders exactly as if it were held whole, keeping details only where shown', () => {
+    const dir = createRunFolder('load', root);
+    writeResult(dir, passing());
+    const ops: HistoryOp[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const ids = { studentId: `s-${i % 40}`, paymentId: `p-${i}` };
+      ops.push({ index: i, type: 'invoke', op: 'create', timeNs: i * 5e6, process: i % 9, ids });
+      const type = i % 97 === 0 ? 'info' : i % 31 === 0 ? 'fail' : 'ok';
+      ops.push({
+        index: i,
+        type,
+        op: i % 3 === 0 ? 'dashboard' : 'create',
+        timeNs: i * 5e6 + 2e6,
+        process: i % 9,
+        ids,
+        ...(type === 'info' ? { error: 'timeout' } : { status: type === 'ok' ? 201 : 409 }),
+        value: { response: { id: `p-${i}` } },
+      });
+    }
+    writeFileSync(join(dir, 'history.jsonl'), `${ops.map((o) => JSON.stringify(o)).join('\n')}\n`);
+    const run = loadRun(dir);
+    expect(run.history).toHaveLength(ops.length);
+    expect(run.history!.map((o) => [o.index, o.type, o.op, o.timeNs, o.process])).toEqual(
+      ops.map((o) => [o.index, o.type, o.op, o.timeNs, o.process]),
+    );
+    // Shown verbatim: the first and last 200 and every info; the rest without their details.
+    expect(run.history!.slice(0, 200)).toEqual(ops.slice(0, 200));
+    expect(run.history!.slice(-200)).toEqual(ops.slice(-200));
+    const infos = ops.filter((o) => o.type === 'info');
+    expect(infos.length).toBeGreaterThan(10);
+    expect(run.history!.filter((o) => o.type === 'info')).toEqual(infos);
+    expect(run.history![1000]!.ids).toBeUndefined();
+    expect(runPageHtml(run)).toBe(runPageHtml({ ...run, history: ops }));
   });
 
   it('an interrupted run (no result.json) is an <error> in junit.xml, never green', () => {

@@ -9,6 +9,7 @@ import {
   UsageError,
   usageCheck,
 } from '../../cli/command.ts';
+import { holdHarnessHeap } from '../../lib/harness-heap.ts';
 import { parseDurationMs } from '../../load/duration.ts';
 
 /** Spec helpers: a positive number, a duration, a list of numbers, a switch. */
@@ -32,6 +33,7 @@ export class Flags {
   constructor(spec: CommandSpec, argv: readonly string[] = process.argv.slice(2)) {
     this.#spec = spec;
     this.#args = parseOrExit(spec, argv);
+    holdHarnessHeap();
   }
 
   has(name: string): boolean {
