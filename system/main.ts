@@ -27,8 +27,10 @@ if (command === 'provision') {
 } else if (command && isProcessKind(command) && rest.length === 0) {
   // After each full collection V8 lets the old generation grow to a multiple of what survived, up
   // to 4x on a machine with much memory: the API held an 87 MiB old generation with 43 MiB live
-  // under 1000 users. HEAP_GROWING_PERCENT (default 30; 0: V8's own heuristics) caps that growth.
-  // Not allowed in NODE_OPTIONS, so set here, before the process's modules load.
+  // under 1000 users. HEAP_GROWING_PERCENT (e.g. 30) caps that growth; 0, the default, leaves V8's
+  // own heuristics: at 30, users-1000's confirm p99 was 186-225 ms in four runs against 62-119 ms
+  // at 0 (more full collections in the API; docs/benchmarks.md, session 8). Not allowed in
+  // NODE_OPTIONS, so set here, before the process's modules load.
   const growth = heapGrowingPercent(process.env.HEAP_GROWING_PERCENT);
   if (growth > 0) setFlagsFromString(`--heap-growing-percent=${growth}`);
   await import(`./${processSpecs[command].module}`);
@@ -43,9 +45,9 @@ if (command === 'provision') {
   process.exit(command === '--help' ? 0 : 64);
 }
 
-/** HEAP_GROWING_PERCENT: an integer 0..400, default 30. */
+/** HEAP_GROWING_PERCENT: an integer 0..400, default 0 (V8's heuristics). */
 function heapGrowingPercent(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 30;
+  if (raw === undefined || raw === '') return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 400) {
     process.stderr.write(`HEAP_GROWING_PERCENT=${raw}: expected an integer in [0, 400]\n`);
