@@ -232,6 +232,7 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
   const opts = { slots, maxBatch: 64 };
   // Planted bug trust-client-amount: the amount the client sent is the price, and the provider's
   // captured amount is not compared with the payment's.
+  // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
   const trustAmount = faults.has('trust-client-amount');
   const runRound = async (ev: readonly ProviderWebhook[]): Promise<[string, WebhookResult][]> => {
     const refundIds = ev.map((e) => refundIdFor(e.data.providerPaymentId));
@@ -344,6 +345,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
   const { pool, faults, batchSlots } = deps;
   if (!Number.isInteger(batchSlots) || batchSlots < 1) throw new RangeError(`batch slots ${batchSlots}`);
   const { webhooks, creates } = paymentBatchers(pool, batchSlots, faults);
+  // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
   const ownershipChecked = !faults.has('no-ownership-check');
   const dbError = (reply: Parameters<typeof sendError>[0], err: unknown) => {
     if (isTransient(err))
@@ -357,10 +359,12 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     async (req, reply) => {
       const principal = req.principal!;
       const body = req.body;
+      // Stryker disable next-line LogicalOperator: planted-bug switch, exercised by the planted-bug matrix
       const studentId = ownershipChecked ? principal : (body.studentId ?? principal);
       if (body.studentId !== undefined && body.studentId !== studentId)
         return sendError(reply, 403, 'forbidden', 'a student creates payments only for themselves');
       // Planted bug ignore-idempotency-key: the header is not read, so a retried create pays twice.
+      // Stryker disable next-line StringLiteral: planted-bug switch, exercised by the planted-bug matrix
       const key = faults.has('ignore-idempotency-key') ? undefined : req.headers[idempotencyHeader];
       if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) {
         return sendError(
@@ -447,6 +451,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       'application/json',
       { parseAs: 'buffer', bodyLimit: webhookBodyLimitBytes },
       (req, raw: Buffer, done) => {
+        // Stryker disable next-line StringLiteral: planted-bug switch, exercised by the planted-bug matrix
         const verdict = faults.has('skip-signature-check')
           ? ({ ok: true, timestamp: 0 } as const)
           : verifySignature(
@@ -476,6 +481,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         const event = req.body;
         try {
           const result =
+            // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
             faults.has('confirm-two-transactions') && event.type === 'payment_succeeded'
               ? await confirmInTwoTransactions(pool, event)
               : await webhooks.submit(event);
