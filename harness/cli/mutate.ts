@@ -57,6 +57,11 @@ export const defaultTests = [
   'test/unit/offset-committer.unit.test.ts',
   // The purchase and allocation handlers' own rules, called directly (no inbox in front).
   'test/int/handler-rules.int.test.ts',
+  // The consumer framework and the relay seen from outside (metrics, attempts, invalidations,
+  // the active transport, backlog gauges), and the consumer's pure pieces.
+  'test/unit/consumer-logic.unit.test.ts',
+  'test/int/consumer-chunk.int.test.ts',
+  'test/int/relay-observed.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {
