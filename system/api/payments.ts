@@ -256,7 +256,13 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
     for (const x of r.rows) {
       metrics.webhookEvents.inc({ outcome: x.outcome });
       // The payment as this statement left it, where it changed it (the usual case: a capture).
-      if (x.id !== null) answers.push([x.event_id, { outcome: x.outcome, row: x as PaymentRow }]);
+      if (x.id !== null) {
+        answers.push([x.event_id, { outcome: x.outcome, row: x as PaymentRow }]);
+        // Its PURCHASE_CONFIRMED was written by this statement: counted here, once. A repeat of the
+        // provider event is answered from the record below and writes nothing (issue 12: it was
+        // counted again on every repeat).
+        if (x.outcome === 'confirmed') metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
+      }
     }
     if (answers.length === ev.length) return answers;
     const answered = new Set(answers.map(([id]) => id));
@@ -324,6 +330,7 @@ async function confirmInTwoTransactions(pool: Pool, e: ProviderWebhook): Promise
     topics.PURCHASE_CONFIRMED,
   ]);
   const row = (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, e.data.providerPaymentId])).rows[0];
+  if (row) metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
   return row ? { outcome: 'confirmed', row } : undefined;
 }
 // Stryker restore all
@@ -495,7 +502,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
               'provider_payment_id_in_use',
               `${event.data.providerPaymentId} is the capture of another payment`,
             );
-          if (result.outcome === 'confirmed') metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
           return reply.code(200).send({
             ...view(result.row),
             providerEventId: event.id,
