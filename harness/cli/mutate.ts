@@ -62,6 +62,7 @@ export const defaultTests = [
   'test/unit/consumer-logic.unit.test.ts',
   'test/int/consumer-chunk.int.test.ts',
   'test/int/relay-observed.int.test.ts',
+  'test/int/api-observed.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

@@ -232,6 +232,19 @@ describe('purchase handler', () => {
       });
       // A redelivery of the purchase's own payment is not a second capture: nothing to pay back.
       expect(await w.outbox('PAYMENT_REFUND_REQUESTED')).toEqual([]);
+      // Already done, then a new one, in one chunk: each answered for itself.
+      const other = await payment(w, w.students[0]!, w.courses[1]!);
+      expect((await w.run(handlePurchaseConfirmed, [e, other])).outcomes).toEqual([
+        'already-done',
+        'applied',
+      ]);
+      // The purchase was taken back (inactive): a redelivery still finds it by its own id, and is done.
+      await w.q('UPDATE student_course_purchases SET is_active = false WHERE payment_id = $1', [
+        e.payload.paymentId,
+      ]);
+      const late = await w.run(handlePurchaseConfirmed, [e]);
+      expect(late.outcomes).toEqual(['already-done']);
+      expect(await w.outbox('PAYMENT_REFUND_REQUESTED')).toEqual([]);
     } finally {
       await w.close();
     }
@@ -406,6 +419,26 @@ describe('allocation handler', () => {
       expect(statuses.rows).toEqual([{ status: 'approved' }]);
     } finally {
       await v.close();
+    }
+  });
+
+  it('counts the room trainers have left, not their capacity: a second lock round when the first few are nearly full', async () => {
+    // 12 trainers of 2, each already holding one allocation: the first 8 locked have room for 8 of
+    // the 10 wanted, so 4 more are locked; each of the first 10 (by id) takes one.
+    const w = await world(10, 12, 2);
+    try {
+      await w.q('UPDATE trainers SET active_allocations = 1');
+      const ps = [];
+      for (const s of w.students) ps.push(await purchase(w, s, w.courses[0]!));
+      const r = await w.run(
+        handlePurchaseCreated,
+        ps.map((p) => p.event),
+      );
+      expect(r.outcomes).toEqual(Array(10).fill('applied'));
+      const load = await w.q<{ n: number }>('SELECT active_allocations AS n FROM trainers ORDER BY id');
+      expect(load.rows.map((x) => x.n)).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1]);
+    } finally {
+      await w.close();
     }
   });
 
