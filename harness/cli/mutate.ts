@@ -63,6 +63,7 @@ export const defaultTests = [
   'test/int/consumer-chunk.int.test.ts',
   'test/int/relay-observed.int.test.ts',
   'test/int/api-observed.int.test.ts',
+  'test/int/consumer-retries.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

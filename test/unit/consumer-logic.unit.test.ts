@@ -142,6 +142,35 @@ describe('OffsetCommitter interval', () => {
     ]);
   });
 
+  it('a refused commit is queued again, but never over a newer offset of its partition queued meanwhile', async () => {
+    const calls: Offset[][] = [];
+    let refuse: (err: Error) => void = () => {};
+    const consumer = {
+      commitOffsets: (o: Offset[]) => {
+        calls.push(o.map((x) => ({ ...x })));
+        return calls.length === 1
+          ? new Promise<void>((_, reject) => {
+              refuse = reject;
+            })
+          : Promise.resolve();
+      },
+    };
+    const deps = { consumer, log: createLogger('committer-requeue', 'silent') } as unknown as ConsumerDeps;
+    const c = new OffsetCommitter(deps, 0);
+    committers.push(c);
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const first = c.add('t', 0, '5');
+    await tick(); // in flight
+    const second = c.add('t', 0, '7'); // queued behind it
+    await tick();
+    refuse(new Error('This is not the correct coordinator for this group'));
+    await Promise.all([first, second]);
+    expect(calls).toEqual([
+      [{ topic: 't', partition: 0, offset: '5' }],
+      [{ topic: 't', partition: 0, offset: '7' }],
+    ]);
+  });
+
   it('with no interval, every offset is committed at once', async () => {
     const { c, calls } = over(0);
     await c.add('t', 0, '1');
