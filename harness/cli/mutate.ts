@@ -48,6 +48,22 @@ export const defaultTests = [
   'test/unit/handlers-guard.unit.test.ts',
   'test/int/relay-loop.int.test.ts',
   'test/int/consumer-loop.int.test.ts',
+  // The Redis Streams fallback (watchKafka, the breaker's transport, relayToStreamsOnce,
+  // sendToKafka's re-publication) and the stream consumer: ~40 mutants had no covering test.
+  'test/int/fallback-relay.int.test.ts',
+  'test/int/fallback-consumer.int.test.ts',
+  // Bounded retries (isLogicalTransient, retries_exhausted) and the OffsetCommitter's re-queue.
+  'test/int/bounded-retries.int.test.ts',
+  'test/unit/offset-committer.unit.test.ts',
+  // The purchase and allocation handlers' own rules, called directly (no inbox in front).
+  'test/int/handler-rules.int.test.ts',
+  // The consumer framework and the relay seen from outside (metrics, attempts, invalidations,
+  // the active transport, backlog gauges), and the consumer's pure pieces.
+  'test/unit/consumer-logic.unit.test.ts',
+  'test/int/consumer-chunk.int.test.ts',
+  'test/int/relay-observed.int.test.ts',
+  'test/int/api-observed.int.test.ts',
+  'test/int/consumer-retries.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

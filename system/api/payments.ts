@@ -232,6 +232,7 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
   const opts = { slots, maxBatch: 64 };
   // Planted bug trust-client-amount: the amount the client sent is the price, and the provider's
   // captured amount is not compared with the payment's.
+  // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
   const trustAmount = faults.has('trust-client-amount');
   const runRound = async (ev: readonly ProviderWebhook[]): Promise<[string, WebhookResult][]> => {
     const refundIds = ev.map((e) => refundIdFor(e.data.providerPaymentId));
@@ -255,7 +256,13 @@ function paymentBatchers(pool: Pool, slots: number, faults: FaultSet) {
     for (const x of r.rows) {
       metrics.webhookEvents.inc({ outcome: x.outcome });
       // The payment as this statement left it, where it changed it (the usual case: a capture).
-      if (x.id !== null) answers.push([x.event_id, { outcome: x.outcome, row: x as PaymentRow }]);
+      if (x.id !== null) {
+        answers.push([x.event_id, { outcome: x.outcome, row: x as PaymentRow }]);
+        // Its PURCHASE_CONFIRMED was written by this statement: counted here, once. A repeat of the
+        // provider event is answered from the record below and writes nothing (issue 12: it was
+        // counted again on every repeat).
+        if (x.outcome === 'confirmed') metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
+      }
     }
     if (answers.length === ev.length) return answers;
     const answered = new Set(answers.map(([id]) => id));
@@ -323,6 +330,7 @@ async function confirmInTwoTransactions(pool: Pool, e: ProviderWebhook): Promise
     topics.PURCHASE_CONFIRMED,
   ]);
   const row = (await pool.query<PaymentRow>(confirmStatusOnlySql, [id, e.data.providerPaymentId])).rows[0];
+  if (row) metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
   return row ? { outcome: 'confirmed', row } : undefined;
 }
 // Stryker restore all
@@ -344,6 +352,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
   const { pool, faults, batchSlots } = deps;
   if (!Number.isInteger(batchSlots) || batchSlots < 1) throw new RangeError(`batch slots ${batchSlots}`);
   const { webhooks, creates } = paymentBatchers(pool, batchSlots, faults);
+  // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
   const ownershipChecked = !faults.has('no-ownership-check');
   const dbError = (reply: Parameters<typeof sendError>[0], err: unknown) => {
     if (isTransient(err))
@@ -357,10 +366,12 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     async (req, reply) => {
       const principal = req.principal!;
       const body = req.body;
+      // Stryker disable next-line LogicalOperator: planted-bug switch, exercised by the planted-bug matrix
       const studentId = ownershipChecked ? principal : (body.studentId ?? principal);
       if (body.studentId !== undefined && body.studentId !== studentId)
         return sendError(reply, 403, 'forbidden', 'a student creates payments only for themselves');
       // Planted bug ignore-idempotency-key: the header is not read, so a retried create pays twice.
+      // Stryker disable next-line StringLiteral: planted-bug switch, exercised by the planted-bug matrix
       const key = faults.has('ignore-idempotency-key') ? undefined : req.headers[idempotencyHeader];
       if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) {
         return sendError(
@@ -447,6 +458,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       'application/json',
       { parseAs: 'buffer', bodyLimit: webhookBodyLimitBytes },
       (req, raw: Buffer, done) => {
+        // Stryker disable next-line StringLiteral: planted-bug switch, exercised by the planted-bug matrix
         const verdict = faults.has('skip-signature-check')
           ? ({ ok: true, timestamp: 0 } as const)
           : verifySignature(
@@ -476,6 +488,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         const event = req.body;
         try {
           const result =
+            // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
             faults.has('confirm-two-transactions') && event.type === 'payment_succeeded'
               ? await confirmInTwoTransactions(pool, event)
               : await webhooks.submit(event);
@@ -489,7 +502,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
               'provider_payment_id_in_use',
               `${event.data.providerPaymentId} is the capture of another payment`,
             );
-          if (result.outcome === 'confirmed') metrics.eventsEmitted.inc({ type: 'PURCHASE_CONFIRMED' });
           return reply.code(200).send({
             ...view(result.row),
             providerEventId: event.id,

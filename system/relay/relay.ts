@@ -174,6 +174,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
     async (client, rows, ids) => {
       const markAndCommit = `UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1
        WHERE id = ANY(${ids}); COMMIT`;
+      // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
       if (deps.faults.has('publish-before-commit')) {
         if (!(await markThenPublish(deps, client, markAndCommit, rows))) return false;
       } else {
