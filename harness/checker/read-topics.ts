@@ -13,10 +13,7 @@ export interface TopicMessage {
   readonly partition: number;
   readonly offset: number;
   readonly key: string | null;
-  /**
-   * The raw value as UTF-8 when it is not JSON (then it is what the checker compares); null for a
-   * tombstone and for a JSON value, which `json` holds (keeping both doubled the checker's memory).
-   */
+  /** The raw value as UTF-8, null for a tombstone (readers match and compare it: keep it whole). */
   readonly value: string | null;
   readonly headers: Readonly<Record<string, string>>;
   /** The value parsed as JSON, undefined when it is not JSON. */
@@ -72,7 +69,7 @@ export function toTopicMessage(
     partition,
     offset,
     key: key === null ? null : key.toString(),
-    value: json === undefined ? text : null,
+    value: text,
     headers: hdrs,
     json,
     eventId: typeof id === 'string' ? id : null,

@@ -146,15 +146,15 @@ describe('messages and announced entities', () => {
     expect(junk).toMatchObject({ eventId: null, event: null, json: undefined, rejectCode: 'malformed_json' });
   });
 
-  it('holds a message once: a valid event is its json, the raw text is kept only when it is not JSON', () => {
+  it('parses a message once: a valid event is its json; the raw text is always kept (readers match it)', () => {
     const ok = message('t', 0, 4, created, uuid(2));
     expect(ok.json).toBe(ok.event);
     expect(ok.json).toEqual(created);
-    expect(ok.value).toBeNull();
+    expect(JSON.parse(ok.value!)).toEqual(created);
     const bad = message('t', 0, 5, { ...created, version: 2 });
     expect(bad.event).toBeNull();
     expect(bad.json).toEqual({ ...created, version: 2 });
-    expect(bad.value).toBeNull();
+    expect(JSON.parse(bad.value!)).toEqual({ ...created, version: 2 });
     const junk = message('t', 0, 6, '{oops');
     expect(junk.value).toBe('{oops');
     const tombstone = toTopicMessage('t', 0, 7, 'k', null, {});
