@@ -19,6 +19,7 @@ import { freePort, portFree } from '../stack/ports.ts';
 import { ManagedProcess, pipelineNice } from '../stack/process.ts';
 import { PrometheusService } from '../stack/prometheus.ts';
 import type { Endpoints } from '../stack/stack.ts';
+import { systemCompileCacheDir } from '../toolchain/compile-cache.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { type AlertFault, renderRules } from './alert-rules.ts';
 import { applicationDatabaseUrl, plantSchemaFaults } from './plant.ts';
@@ -113,7 +114,7 @@ export class RunningSystem {
       // Node's compile cache (issue 11, memory): with a warm cache Node reads each .ts file's
       // stripped source from disk and never loads its type stripper (a wasm module, ~17 MiB of
       // resident memory in every process); system/main.ts writes the cache once it has started.
-      NODE_COMPILE_CACHE: join(repoRoot, 'node_modules', '.cache', 'payproof-node-compile'),
+      NODE_COMPILE_CACHE: systemCompileCacheDir,
       NODE_ENV: 'development',
       // Least privilege: the system connects as the application role, never as the owner.
       DATABASE_URL: applicationDatabaseUrl(e.databaseUrl),
