@@ -64,6 +64,9 @@ export const defaultTests = [
   'test/int/relay-observed.int.test.ts',
   'test/int/api-observed.int.test.ts',
   'test/int/consumer-retries.int.test.ts',
+  // batchHandler when the batch stops being ours, a non-transient error outside the handler, the
+  // lag gauge and per-event time, logical retries, the replay's contended event, the per-event log line.
+  'test/int/consumer-batch-edges.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

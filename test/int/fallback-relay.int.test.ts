@@ -183,7 +183,7 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       transport: 'kafka',
       outcome: 'republished',
     });
-    const relay = await startRelay(1_000, 3_000);
+    const relay = await startRelay(500, 1_500);
     try {
       const before = await enqueue(type, topic, [0, 1, 2]);
       await until('the first rows in Kafka', async () => (await rowsOf(type)).every((r) => r.kafka));
@@ -216,7 +216,7 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       expect(relay.transport()).toBe('kafka');
       expect(relay.switches.map(([to]) => to)).toEqual(['stream', 'kafka']);
       // Hysteresis: never back before closeAfterMs of health.
-      expect(backAfterMs).toBeGreaterThanOrEqual(3_000);
+      expect(backAfterMs).toBeGreaterThanOrEqual(1_500);
 
       const inKafka = (await readTopics({ brokers: stack.direct.kafkaBrokers, topics: [topic] })).map(
         (m) => (m.json as { n: number }).n,
@@ -229,7 +229,7 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
           republishedBefore,
       ).toBeGreaterThanOrEqual(during.length);
       console.log(
-        `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 1000 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 3000 ms)`,
+        `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 500 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 1500 ms)`,
       );
     } finally {
       await relay.close();
@@ -239,14 +239,14 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
   it('with Kafka and Redis both cut, the outbox keeps every row unmarked; Redis back first: the streams take them; Kafka back: Kafka too', async () => {
     const topic = await freshTopic();
     const type = `T_${randomUUID().slice(0, 8)}`;
-    const relay = await startRelay(1_000, 2_000);
+    const relay = await startRelay(500, 1_000);
     try {
       await disableProxy(stack, 'kafka');
       await disableProxy(stack, 'redis');
       const ids = await enqueue(type, topic, [0, 1, 2, 3]);
       await until('the breaker open', async () => relay.transport() === 'stream');
       // A few failed appends later, still nothing marked: nothing is lost, nothing claimed as sent.
-      await new Promise((r) => setTimeout(r, 2_000));
+      await new Promise((r) => setTimeout(r, 1_000));
       expect((await rowsOf(type)).map((r) => [r.kafka, r.stream])).toEqual(ids.map(() => [false, false]));
 
       await heal(stack, 'redis');

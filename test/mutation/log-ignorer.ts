@@ -1,5 +1,6 @@
 // A Stryker ignorer (npm run mutate): mutants inside a call to a pino logger (`log.warn(...)`,
-// `deps.log.error(...)`, `deps.log.child({...})`) are reported as Ignored, not tested. What a log
+// `deps.log.error(...)`, `deps.log.child({...})`), and the removal of a statement that is only such a
+// call (Stryker's `CallExpression` mutator empties the statement), are reported as Ignored, not tested. What a log
 // line says is read by people, not by the system: no invariant, and no caller, depends on it, so such
 // a mutant can only survive, and testing it costs a full run of the covering properties.
 import { declareClassPlugin, PluginKind } from '@stryker-mutator/api/plugin';
@@ -12,6 +13,13 @@ interface Node {
   object?: Node;
   property?: Node;
   callee?: Node;
+  expression?: Node;
+}
+
+function isLogCall(node: Node | undefined): boolean {
+  if (node?.type !== 'CallExpression' || node.callee?.type !== 'MemberExpression') return false;
+  const { object, property } = node.callee;
+  return property?.type === 'Identifier' && levels.has(property.name ?? '') && isLogger(object);
 }
 
 /** `log`, `x.log`, `this.#deps.log`: an identifier or member named log. */
@@ -24,11 +32,8 @@ function isLogger(n: Node | undefined): boolean {
 class LogIgnorer {
   shouldIgnore(path: { node: Node }): string | undefined {
     const { node } = path;
-    if (node.type !== 'CallExpression' || node.callee?.type !== 'MemberExpression') return undefined;
-    const { object, property } = node.callee;
-    if (property?.type === 'Identifier' && levels.has(property.name ?? '') && isLogger(object))
-      return 'a log line: read by people, no behaviour depends on it';
-    return undefined;
+    const call = node.type === 'ExpressionStatement' ? node.expression : node;
+    return isLogCall(call) ? 'a log line: read by people, no behaviour depends on it' : undefined;
   }
 }
 

@@ -69,4 +69,36 @@ describe('OffsetCommitter', () => {
       vi.useRealTimers();
     }
   });
+  it('a commit refused after forget() was called during it is not queued again', async () => {
+    vi.useFakeTimers();
+    try {
+      const calls: Offset[][] = [];
+      let refuse: (err: Error) => void = () => {};
+      let sent: () => void = () => {};
+      const inFlight = new Promise<void>((r) => {
+        sent = r;
+      });
+      const consumer = {
+        commitOffsets: (o: Offset[]) => {
+          calls.push(o.map((x) => ({ ...x })));
+          sent();
+          return new Promise<void>((_resolve, reject) => {
+            refuse = reject;
+          });
+        },
+      };
+      const deps = { consumer, log: createLogger('committer-test', 'silent') } as unknown as ConsumerDeps;
+      const c = new OffsetCommitter(deps, 0);
+      const adding = c.add('t', 0, '10');
+      await inFlight;
+      c.forget(); // the group was joined again while the commit was in flight
+      refuse(new Error('The coordinator is not aware of this member'));
+      await adding;
+      await vi.advanceTimersByTimeAsync(5_000);
+      await c.flush();
+      expect(calls).toEqual([[{ topic: 't', partition: 0, offset: '10' }]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
