@@ -67,6 +67,8 @@ export const defaultTests = [
   // batchHandler when the batch stops being ours, a non-transient error outside the handler, the
   // lag gauge and per-event time, logical retries, the replay's contended event, the per-event log line.
   'test/int/consumer-batch-edges.int.test.ts',
+  // The relay's backlog probe per transport (runRelay's idle check).
+  'test/int/relay-backlog-probe.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

@@ -322,7 +322,7 @@ export function sequenceBroken(err: unknown): boolean {
 }
 
 /** True when at least one row waits for `transport`: one cheap index probe, no transaction, no lock. */
-async function hasBacklog(pool: Pool, transport: Transport = 'kafka'): Promise<boolean> {
+export async function hasBacklog(pool: Pool, transport: Transport = 'kafka'): Promise<boolean> {
   const r = await pool.query(
     transport === 'kafka'
       ? 'SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1'
