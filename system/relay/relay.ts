@@ -176,6 +176,7 @@ export async function relayOnce(deps: RelayDeps): Promise<number> {
        WHERE id = ANY(${ids}); COMMIT`;
       // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
       if (deps.faults.has('publish-before-commit')) {
+        // Stryker disable next-line all: planted bug (PAYPROOF_FAULTS), off in production
         if (!(await markThenPublish(deps, client, markAndCommit, rows))) return false;
       } else {
         await sendToKafka(deps, rows);

@@ -1,0 +1,128 @@
+// The relay when Kafka refuses a send (system/relay/relay.ts), on real PostgreSQL, Kafka and Redis:
+// every send tells the Redis Streams fallback's breaker how Kafka answered (a success after a
+// failure must read as a success, or the breaker opens on a healthy Kafka; a failure must read as a
+// failure, or it never opens), and a relay with no producer to renew keeps retrying past its fifth
+// failure in a row, each failure counted by whether it is transient. The producer that fails is a
+// real kafkajs producer that was never connected ("The producer is disconnected", retriable).
+// Written for issue 12's mutation score: the other relay tests let these mutants through.
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { createPool, type Pool } from '../../system/lib/db.ts';
+import { createKafka } from '../../system/lib/kafka.ts';
+import { createLogger } from '../../system/lib/log.ts';
+import { metrics } from '../../system/lib/metrics.ts';
+import { createRedis } from '../../system/lib/redis.ts';
+import { TransportBreaker } from '../../system/relay/breaker.ts';
+import { type RelayDeps, relayOnce, runRelay } from '../../system/relay/relay.ts';
+
+const stack = inject('stack');
+const log = createLogger('relay-cycle-failures', 'silent');
+const kafka = createKafka([stack.kafkaBrokers], 'relay-cycle-failures-test', log);
+let dbs: Awaited<ReturnType<typeof scratchDatabases>>;
+let pool: Pool;
+let producer: Producer;
+
+beforeAll(async () => {
+  dbs = await scratchDatabases(stack.direct.databaseUrl);
+  pool = createPool((await dbs.create()).url, 3);
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await pool?.end();
+  await dbs?.close();
+});
+
+async function freshTopic(): Promise<string> {
+  const topic = `relay-cycle-failures.${randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  return topic;
+}
+
+async function enqueue(topic: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO outbox (event_id, event_type, topic, message_key, envelope) VALUES ($1, 'T_cycle', $2, 'k', '{}')`,
+    [randomUUID(), topic],
+  );
+}
+
+const unpublished = async () =>
+  (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'))
+    .rows[0]!.n;
+
+const retries = async (reason: string) =>
+  (await metrics.retries.get()).values
+    .filter((v) => v.labels.component === 'relay' && v.labels.reason === reason)
+    .reduce((s, v) => s + v.value, 0);
+
+describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
+  it('tells the breaker how each send went: a failure, then a success', async () => {
+    const topic = await freshTopic();
+    await enqueue(topic);
+    const redis = createRedis(stack.redisUrl, log);
+    const breaker = new TransportBreaker({ openAfterMs: 60_000, closeAfterMs: 60_000 });
+    const deps: RelayDeps = {
+      pool,
+      producer: kafka.producer(), // never connected: every send refused
+      faults: new Set(),
+      log,
+      fallback: { redis, breaker, probeKafka: async () => {}, now: () => performance.now() },
+    };
+    try {
+      await expect(relayOnce(deps)).rejects.toThrow(/disconnected/);
+      expect([breaker.lastOk(), await unpublished()]).toEqual([false, 1]);
+      deps.producer = producer;
+      expect(await relayOnce(deps)).toBe(1);
+      expect([breaker.lastOk(), await unpublished(), breaker.transport(performance.now())]).toEqual([
+        true,
+        0,
+        'kafka',
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('without a producer to renew, keeps retrying past the fifth failure in a row, each counted as transient', async () => {
+    const topic = await freshTopic();
+    await enqueue(topic);
+    const before = await retries('transient');
+    const stop = new AbortController();
+    const deps: RelayDeps = { pool, producer: kafka.producer(), faults: new Set(), log };
+    let settled: unknown;
+    const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 0 }).then(
+      () => {
+        settled = 'returned';
+      },
+      (err: Error) => {
+        settled = err;
+      },
+    );
+    try {
+      // The 5th failure in a row is where a relay with a producer to renew replaces it (backoff
+      // 50-100, 100-200, 200-400, 400-800 ms before it): this one has none and must go on.
+      const deadline = performance.now() + 20_000;
+      while (
+        (await retries('transient')) - before < 6 &&
+        settled === undefined &&
+        performance.now() < deadline
+      )
+        await new Promise((r) => setTimeout(r, 50));
+      expect(settled).toBeUndefined();
+      expect((await retries('transient')) - before).toBeGreaterThanOrEqual(6);
+      expect(await retries('')).toBe(0);
+      expect(await unpublished()).toBe(1);
+    } finally {
+      stop.abort();
+      await loop;
+      await pool.query('DELETE FROM outbox WHERE topic = $1', [topic]);
+    }
+  });
+});
