@@ -86,7 +86,7 @@ function deps(handler: EventHandler, extra: Partial<ConsumerDeps> = {}): Consume
   return {
     group,
     pool,
-    // Offsets are queued, never sent (the committer below waits an hour): no group to commit to.
+    // Offsets are queued, never sent (the committer below waits a day): no group to commit to.
     consumer: null as never,
     producer,
     handler,
@@ -146,9 +146,12 @@ function batchOf(
   return { topic, payload, resolved };
 }
 
-/** batchHandler with a committer that only queues (its interval is an hour), forgotten afterwards. */
+/**
+ * batchHandler with a committer that only queues, forgotten afterwards: its interval is a day, and
+ * it commits at once only when that long passed since the process started (performance.now()).
+ */
 async function handle(d: ConsumerDeps, payload: EachBatchPayload) {
-  const committer = new OffsetCommitter(d, 3_600_000);
+  const committer = new OffsetCommitter(d, 86_400_000);
   try {
     await batchHandler(d, committer)(payload);
   } finally {
