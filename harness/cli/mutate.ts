@@ -71,6 +71,8 @@ export const defaultTests = [
   'test/int/relay-backlog-probe.int.test.ts',
   // A refused send: the breaker told how Kafka answered; no producer to renew, the loop goes on.
   'test/int/relay-cycle-failures.int.test.ts',
+  // The relay's line per published event (its part of an event's trace).
+  'test/int/relay-event-lines.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {
