@@ -3,7 +3,9 @@
 // failure must read as a success, or the breaker opens on a healthy Kafka; a failure must read as a
 // failure, or it never opens), and a relay with no producer to renew keeps retrying past its fifth
 // failure in a row, each failure counted by whether it is transient. The producer that fails is a
-// real kafkajs producer that was never connected ("The producer is disconnected", retriable).
+// real kafkajs producer that was never connected ("The producer is disconnected", retriable). Also:
+// a cycle failing for a reason retrying cannot fix is counted as `error`; a producer renewal refused
+// when Kafka comes back keeps the old producer; a Kafka probe that never answers is timed out.
 // Written for issue 12's mutation score: the other relay tests let these mutants through.
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
@@ -15,7 +17,7 @@ import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
-import { type RelayDeps, relayOnce, runRelay } from '../../system/relay/relay.ts';
+import { type RelayDeps, relayOnce, runRelay, watchKafka } from '../../system/relay/relay.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-cycle-failures', 'silent');
@@ -124,5 +126,90 @@ describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
       await loop;
       await pool.query('DELETE FROM outbox WHERE topic = $1', [topic]);
     }
+  });
+  it('counts a cycle that fails for a reason retrying cannot fix as an error', async () => {
+    const topic = await freshTopic();
+    await enqueue(topic);
+    const before = await retries('error');
+    // The claim reads a column that is not there (a schema the relay does not know): 42703.
+    await pool.query('ALTER TABLE outbox RENAME COLUMN envelope TO envelope_renamed');
+    const stop = new AbortController();
+    const loop = runRelay({ pool, producer, faults: new Set(), log }, stop.signal, { lingerMs: 0 });
+    try {
+      const deadline = performance.now() + 10_000;
+      while ((await retries('error')) === before && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await retries('error')) - before).toBeGreaterThanOrEqual(1);
+    } finally {
+      stop.abort();
+      await loop;
+      await pool.query('ALTER TABLE outbox RENAME COLUMN envelope_renamed TO envelope');
+      await pool.query('DELETE FROM outbox WHERE topic = $1', [topic]);
+    }
+  });
+
+  it('keeps its producer when the renewal is refused on the way back to Kafka, and publishes with it', async () => {
+    const topic = await freshTopic();
+    await enqueue(topic);
+    const redis = createRedis(stack.redisUrl, log);
+    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    // Open from the start: the relay begins on the streams; the probe (always answered) closes it.
+    const breaker = new TransportBreaker({ openAfterMs: 0, closeAfterMs: 0 });
+    breaker.observe(false, performance.now());
+    let renewals = 0;
+    const errors = await retries('error');
+    const deps: RelayDeps = {
+      pool,
+      producer,
+      faults: new Set(),
+      log,
+      renewProducer: async () => {
+        renewals++;
+        throw new Error('renewal refused');
+      },
+      fallback: { redis, breaker, probeKafka: async () => {}, probeEveryMs: 20 },
+    };
+    const stop = new AbortController();
+    const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 0 });
+    try {
+      const deadline = performance.now() + 15_000;
+      while ((await unpublished()) > 0 && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect([await unpublished(), renewals, deps.producer === producer]).toEqual([0, 1, true]);
+      expect(await retries('error')).toBe(errors);
+    } finally {
+      stop.abort();
+      await loop;
+      redis.disconnect();
+    }
+  });
+
+  it('times out a Kafka probe that never answers, and tells the breaker', async () => {
+    let observed = 0;
+    class Counting extends TransportBreaker {
+      override observe(ok: boolean, atMs: number): void {
+        observed++;
+        super.observe(ok, atMs);
+      }
+    }
+    const breaker = new Counting({ openAfterMs: 60_000, closeAfterMs: 60_000 });
+    breaker.observe(false, performance.now()); // a failure: the watcher probes
+    const stop = new AbortController();
+    const watching = watchKafka(
+      {
+        redis: null as never, // the watcher never touches Redis
+        breaker,
+        probeKafka: () => new Promise(() => {}),
+        probeEveryMs: 20,
+        probeTimeoutMs: 100,
+      },
+      stop.signal,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    stop.abort();
+    await Promise.race([watching, new Promise((r) => setTimeout(r, 500))]);
+    // One failure per ~120 ms (100 ms timeout + 20 ms pause) besides the first one here.
+    expect(observed).toBeGreaterThanOrEqual(4);
+    expect(breaker.lastOk()).toBe(false);
   });
 });
