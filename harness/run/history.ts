@@ -32,6 +32,16 @@ export class History {
   #out: WriteStream;
   #t0 = process.hrtime.bigint();
   #next = 0;
+  /**
+   * Lines not handed to the stream yet. One stream write per operation was one fs write per line
+   * (2.9 s of the generator's CPU in a users-1000 run of ~21k operations); lines now leave in
+   * blocks of 64 KiB, or after at most `flushMs` when fewer come. close() writes what is left.
+   */
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  static readonly flushBytes = 64 * 1024;
+  static readonly flushMs = 200;
 
   constructor(path: string) {
     this.path = path;
@@ -60,10 +70,24 @@ export class History {
   }
 
   #write(op: HistoryOp) {
-    this.#out.write(`${JSON.stringify(op)}\n`);
+    const line = `${JSON.stringify(op)}\n`;
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    if (this.#pendingBytes >= History.flushBytes) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), History.flushMs).unref();
+  }
+
+  #flush() {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    this.#out.write(this.#pending.join(''));
+    this.#pending = [];
+    this.#pendingBytes = 0;
   }
 
   close(): Promise<void> {
+    this.#flush();
     return new Promise((resolve) => this.#out.end(resolve));
   }
 }
