@@ -25,13 +25,20 @@ export default defineScenario({
     'Kafka proxy disabled for 15 s: confirmation stays fast, the flow goes on through the Redis Streams fallback, then Kafka gets every event',
   hypothesis:
     'during: confirmations as fast as before (p95 < 3 s, < 1% failed: Kafka is not on the confirm path), the relay moves to the Redis Streams fallback and confirm → sessions stays within seconds; after: the relay returns to Kafka and re-publishes every fallback-only event, every group catches up, nothing lost or doubled',
+  // 40 users, not the chaos default of 60. At 60 (164-175 payments/s) the 2-core machine is saturated
+  // before the fault (195% of 200% busy, CPU pressure 93%), and how fast the fallback drains the
+  // backlog of the breaker's first seconds then depends on what else takes the CPU: settled p95
+  // 2.0-3.8 s in seven runs on a quiet machine (2026-12-01), 6.0 s in CI (the bound below is 4 s).
+  // At 40 (126-129 payments/s): 0.39, 0.55, 1.8 s in three runs. The bound is unchanged.
+  load: { vus: 40 },
   timeline: [{ at: '10s', for: '15s', fault: partition('kafka') }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '45s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
   // The payments confirmed during the 15 s: those of the breaker's first ~3-4 s wait for it.
-  // Measured 2026-11-30 18:15: p50 1.5 s, p95 5.3 s, max 5.8 s (2926 payments).
+  // Measured 2026-11-30 18:15 at 60 users: p50 1.5 s, p95 5.3 s, max 5.8 s (2926 payments); at 40
+  // users (2026-12-01): p95 4.4-5.5 s, settled p95 0.39-1.8 s.
   flowDuringFault: { p95Ms: 10_000, settledAfterS: 6, settledP95Ms: 4_000 },
   transport: { maxSwitches: 2, minStreamPublished: 1 },
   alerts: {
