@@ -6,6 +6,7 @@ import { TokenBook } from '../lib/tokens.ts';
 import type { History } from '../run/history.ts';
 import type { Criterion, Sample } from '../run/result.ts';
 import { CpuMonitor, judgeCpu } from './cpu.ts';
+import { parseDurationMs } from './duration.ts';
 import type { IterationFn } from './executors.ts';
 import { runScenarios } from './executors.ts';
 import { prepareFixtures } from './fixtures.ts';
@@ -92,14 +93,27 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadSummary> {
   return runWorkload({ ...o, profile, overrides: undefined, seed, fixtures, log });
 }
 
-/** The warm-up run a profile asks for: its users, few of them, thinking briefly; no thresholds. */
+/**
+ * The warm-up run a profile asks for: its users, at most 50 of them, at about the profile's own
+ * pace (each thinks `thinkTime × warm-up users / users`, at least 100 ms), so the system is warm
+ * and its pipeline in its steady state when the measured run begins; no thresholds.
+ * A faster warm-up left a backlog behind: users-1000's used to think 100 ms (121-235 payments/s
+ * against the profile's ~110/s), the outbox held ~650 rows when the measurement began, and the
+ * pipeline's catch-up then stalled every request for about half a second at 5.7-6.3 s: all 310
+ * requests over 200 ms of a run that failed its p99 bound (docs/benchmarks.md).
+ */
 export function warmupProfile(profile: LoadProfile): LoadProfile | undefined {
   if (!profile.warmup) return undefined;
   const first = scenarioEntries(profile)[0]?.[1];
-  const vus = Math.min(50, first && 'vus' in first ? (first.vus ?? 50) : 50);
+  const users = first && 'vus' in first ? (first.vus ?? 50) : 50;
+  const vus = Math.min(50, users);
+  const thinkMs = Math.max(
+    100,
+    Math.round((parseDurationMs(profile.workload?.thinkTime ?? '0s') * vus) / users),
+  );
   return {
     name: `${profile.name}-warmup`,
-    description: `${vus} VUs for ${profile.warmup}, think ~100 ms`,
+    description: `${vus} VUs for ${profile.warmup}, think ~${thinkMs} ms`,
     scenario: {
       executor: 'constant-vus',
       vus,
@@ -107,7 +121,7 @@ export function warmupProfile(profile: LoadProfile): LoadProfile | undefined {
       gracefulStop: '10s',
       startSpread: '1s',
     },
-    workload: { ...profile.workload, thinkTime: '100ms' },
+    workload: { ...profile.workload, thinkTime: `${thinkMs}ms` },
     ...(profile.http ? { http: profile.http } : {}),
     thresholds: {},
   };

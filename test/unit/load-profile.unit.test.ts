@@ -176,14 +176,18 @@ describe('profiles are validated before anything runs', () => {
     ).toBe(30_000);
   });
 
-  it('a warm-up runs the same users, at most 50 of them thinking ~100 ms, and judges nothing', async () => {
+  it('a warm-up runs the same users, at most 50 of them at the profile pace (think scaled, at least 100 ms), and judges nothing', async () => {
     expect(warmupProfile(base)).toBeUndefined();
     const users = await loadProfile('users-1000');
     const warm = warmupProfile(users)!;
     expect(warm.scenario).toMatchObject({ executor: 'constant-vus', vus: 50, duration: '5s' });
-    expect(warm.workload).toEqual({ ...users.workload, thinkTime: '100ms' });
+    // 1000 users thinking 10 s: ~100 iterations/s; 50 thinking 500 ms: the same.
+    expect(warm.workload).toEqual({ ...users.workload, thinkTime: '500ms' });
     expect(warm.thresholds).toEqual({});
-    expect(warmupProfile({ ...base, warmup: '2s' })!.scenario).toMatchObject({ vus: 10, duration: '2s' });
+    const small = warmupProfile({ ...base, warmup: '2s', workload: { thinkTime: '3s' } })!;
+    expect(small.scenario).toMatchObject({ vus: 10, duration: '2s' });
+    expect(small.workload?.thinkTime).toBe('3000ms');
+    expect(warmupProfile({ ...base, warmup: '2s' })!.workload?.thinkTime).toBe('100ms');
     validateProfile(warm);
   });
 });
