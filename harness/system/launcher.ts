@@ -109,7 +109,9 @@ export class RunningSystem {
       HOME: process.env.HOME,
       // A small young generation and two malloc arenas: each process keeps ~half the resident
       // memory for the same work (docs/benchmarks.md, memory); the scavenges cost little CPU here.
-      NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning --max-semi-space-size=4',
+      // PAYPROOF_SYSTEM_NODE_OPTIONS adds flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see
+      // where a run's CPU goes in each process (written when the process stops).
+      NODE_OPTIONS: `--disable-warning=TimeoutNegativeWarning --max-semi-space-size=4${process.env.PAYPROOF_SYSTEM_NODE_OPTIONS ? ` ${process.env.PAYPROOF_SYSTEM_NODE_OPTIONS}` : ''}`,
       MALLOC_ARENA_MAX: '2',
       // Node's compile cache (issue 11, memory): with a warm cache Node reads each .ts file's
       // stripped source from disk and never loads its type stripper (a wasm module, ~17 MiB of

@@ -1,4 +1,5 @@
 // `node system/main.ts provision`: migrations and topics, then exit (0 done, 1 failed).
+import { defaultPartitions } from '../contracts/topics.ts';
 import { intFromEnv, loadBaseConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { provision } from './provision.ts';
@@ -12,7 +13,7 @@ try {
   const r = await provision({
     databaseUrl: config.databaseUrl,
     brokers: config.kafkaBrokers,
-    partitions: intFromEnv(env, 'TOPIC_PARTITIONS', 6, 1, 1_000),
+    partitions: intFromEnv(env, 'TOPIC_PARTITIONS', defaultPartitions, 1, 1_000),
     ...(rf ? { replicationFactor: rf } : {}),
     ...(isr ? { minInsyncReplicas: isr } : {}),
     ...(env.MIGRATIONS_DIR ? { migrationsDir: env.MIGRATIONS_DIR } : {}),
