@@ -73,6 +73,9 @@ export const defaultTests = [
   'test/int/relay-cycle-failures.int.test.ts',
   // The relay's line per published event (its part of an event's trace).
   'test/int/relay-event-lines.int.test.ts',
+  // Two confirmations of one capture in flight (the webhook's unique-violation answer), forced by a
+  // transaction the test holds open; a payment_failed webhook's counters; the 403's message.
+  'test/int/webhook-race.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {

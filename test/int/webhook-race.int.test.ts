@@ -1,0 +1,197 @@
+// The provider webhook when another confirmation of the same capture is in flight (issue 12, the
+// survivors at payments.ts 511-516): two API instances, or two batches of one, each confirming a
+// different payment with one providerPaymentId. The batch statement's "capture of another payment"
+// check reads committed rows only, so the second writer meets the first's uncommitted
+// provider_payment_id in the unique index, waits for it, and gets 23505 when it commits: answered
+// 409 provider_payment_id_in_use, nothing written. If the first rolls back, the second confirms.
+// The first writer is this test's own transaction (what another instance's statement does), so
+// the interleaving is forced, not hoped for: the webhook is answered only after the test has seen
+// its backend wait for that transaction's lock.
+// Also: a payment_failed webhook counts no PURCHASE_CONFIRMED emitted (payments.ts 264), and the
+// 403 for a payment created for another student says why (372).
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { providerEvent, signedWebhook } from '../../harness/lib/provider.ts';
+import { tokenFor } from '../../harness/lib/tokens.ts';
+import { seed } from '../../harness/system/seed.ts';
+import { buildApp } from '../../system/api/app.ts';
+import type { PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
+import { createPool } from '../../system/lib/db.ts';
+import { createLogger } from '../../system/lib/log.ts';
+import { metrics } from '../../system/lib/metrics.ts';
+import { createRedis } from '../../system/lib/redis.ts';
+
+const stack = inject('stack');
+let app: FastifyInstance;
+let pool: pg.Pool;
+let redis: Redis;
+let direct: pg.Pool;
+let student: string;
+let other: string;
+let course: string;
+let auth: Record<string, string>;
+
+beforeAll(async () => {
+  const s = await seed(stack.direct.databaseUrl, { students: 2, courses: 1 });
+  student = s.students[0]!;
+  other = s.students[1]!;
+  course = s.courses[0]!;
+  auth = { authorization: `Bearer ${await tokenFor(student)}` };
+  // The webhook's statement waits on the test's transaction: a timeout well above that wait.
+  pool = createPool(stack.direct.databaseUrl, 4, { queryTimeoutMs: 15_000 });
+  redis = createRedis(stack.direct.redisUrl, createLogger('test', 'silent'));
+  app = buildApp({ pool, redis, log: createLogger('api-test', 'silent') });
+  await app.ready();
+  direct = new pg.Pool({ connectionString: stack.direct.databaseUrl, max: 3 });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+  redis?.disconnect();
+  await direct?.end();
+});
+
+const json = { 'content-type': 'application/json' };
+
+async function create(): Promise<PaymentView> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/payments',
+    headers: { ...json, ...auth },
+    payload: { courseId: course },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+function deliver(event: ProviderWebhook) {
+  const w = signedWebhook(event);
+  return app.inject({ method: 'POST', url: w.path, headers: { ...json, ...w.headers }, payload: w.body });
+}
+
+/** Waits until a backend is blocked by `blocker` (the webhook's statement, on the unique index). */
+async function untilBlockedBy(blocker: number, timeoutMs = 10_000): Promise<void> {
+  const t0 = performance.now();
+  for (;;) {
+    const r = await direct.query(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+      [blocker],
+    );
+    if (r.rows[0].n > 0) return;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`no backend waited for ${blocker}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function state(paymentId: string, eventId: string) {
+  const r = await direct.query(
+    `SELECT p.status, p.provider_payment_id,
+            (SELECT count(*)::int FROM outbox o WHERE o.envelope->>'correlationId' = p.id::text) AS outbox,
+            (SELECT count(*)::int FROM provider_events e WHERE e.id = $2) AS recorded
+     FROM payments p WHERE p.id = $1`,
+    [paymentId, eventId],
+  );
+  return r.rows[0] as {
+    status: string;
+    provider_payment_id: string | null;
+    outbox: number;
+    recorded: number;
+  };
+}
+
+/**
+ * Another writer confirms `first` with `capture` in a transaction left open, the webhook for
+ * `second` with the same capture is sent, and once its statement waits on that transaction, `end`
+ * (COMMIT or ROLLBACK) ends it. Returns the webhook's answer.
+ */
+async function race(first: PaymentView, second: ProviderWebhook, end: 'COMMIT' | 'ROLLBACK') {
+  const other = await direct.connect();
+  try {
+    const pid = (await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    await other.query('BEGIN');
+    await other.query(
+      `UPDATE payments SET status = 'succeeded', provider_payment_id = $2, confirmed_at = now() WHERE id = $1`,
+      [first.id, second.data.providerPaymentId],
+    );
+    const answer = deliver(second);
+    await untilBlockedBy(pid);
+    await other.query(end);
+    return await answer;
+  } finally {
+    other.release();
+  }
+}
+
+describe('two confirmations of one capture in flight at once', () => {
+  it('the second waits for the first; the first commits: 409 provider_payment_id_in_use, nothing written for the second', async () => {
+    const [a, b] = [await create(), await create()];
+    const capture = `pi_${randomUUID()}`;
+    const event = providerEvent(b, { providerPaymentId: capture });
+    const res = await race(a, event, 'COMMIT');
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json()).toEqual({
+      error: {
+        code: 'provider_payment_id_in_use',
+        message: 'this providerPaymentId confirmed another payment',
+      },
+    });
+    // The whole statement rolled back: the payment, its provider event's record and its outbox row.
+    expect(await state(b.id, event.id)).toEqual({
+      status: 'pending',
+      provider_payment_id: null,
+      outbox: 0,
+      recorded: 0,
+    });
+    expect((await state(a.id, event.id)).provider_payment_id).toBe(capture);
+    // Delivered again once the first is committed, the ordinary check answers (the same 409 code).
+    const again = await deliver(event);
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ error: { code: 'provider_payment_id_in_use' } });
+  });
+
+  it('the first rolls back: the second, which waited, confirms its payment', async () => {
+    const [a, b] = [await create(), await create()];
+    const event = providerEvent(b, { providerPaymentId: `pi_${randomUUID()}` });
+    const res = await race(a, event, 'ROLLBACK');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ id: b.id, status: 'succeeded', outcome: 'confirmed' });
+    expect(await state(b.id, event.id)).toMatchObject({ status: 'succeeded', outbox: 1, recorded: 1 });
+    expect((await state(a.id, event.id)).status).toBe('pending');
+  });
+});
+
+type Metric = { get(): Promise<{ values: { labels: object; value: number }[] }> };
+const sum = async (m: Metric, labels: object) =>
+  (await m.get()).values
+    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((s, v) => s + v.value, 0);
+
+describe('what the webhook counts and says', () => {
+  it('a payment_failed webhook fails the payment and counts no PURCHASE_CONFIRMED emitted', async () => {
+    const p = await create();
+    const emitted = () => sum(metrics.eventsEmitted, { type: 'PURCHASE_CONFIRMED' });
+    const failed = () => sum(metrics.webhookEvents, { outcome: 'failed' });
+    const [e0, f0] = [await emitted(), await failed()];
+    const res = await deliver(providerEvent(p, { type: 'payment_failed' }));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'failed', outcome: 'failed' });
+    expect([await emitted(), await failed()]).toEqual([e0, f0 + 1]);
+  });
+
+  it('a payment created for another student is refused with 403 and why', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/payments',
+      headers: { ...json, ...auth },
+      payload: { studentId: other, courseId: course },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({
+      error: { code: 'forbidden', message: 'a student creates payments only for themselves' },
+    });
+  });
+});
