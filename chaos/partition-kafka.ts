@@ -29,7 +29,9 @@ export default defineScenario({
   // before the fault (195% of 200% busy, CPU pressure 93%), and how fast the fallback drains the
   // backlog of the breaker's first seconds then depends on what else takes the CPU: settled p95
   // 2.0-3.8 s in seven runs on a quiet machine (2026-12-01), 6.0 s in CI (the bound below is 4 s).
-  // At 40 (126-129 payments/s): 0.39, 0.55, 1.8 s in three runs. The bound is unchanged.
+  // At 40 (126-129 payments/s): 0.39, 0.55, 1.8 s in three runs. With 3 partitions per topic: at 60
+  // users 2.3, 3.6, 2.0 s (181-185 payments/s, still saturated), at 40 0.43 and 1.9 s. The bound is
+  // unchanged.
   load: { vus: 40 },
   timeline: [{ at: '10s', for: '15s', fault: partition('kafka') }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
