@@ -9,11 +9,15 @@
 // its backend wait for that transaction's lock.
 // Also: a payment_failed webhook counts no PURCHASE_CONFIRMED emitted (payments.ts 264), and the
 // 403 for a payment created for another student says why (372).
+// On a scratch database of its own: the "other writer" confirms a payment without its outbox row
+// (only the unique index matters here), a half-done payment that the checkers of the tests sharing
+// the stack's database would rightly flag (the kafka-e2e property did, in a CI rehearsal).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ScratchDatabase, scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { providerEvent, signedWebhook } from '../../harness/lib/provider.ts';
 import { tokenFor } from '../../harness/lib/tokens.ts';
 import { seed } from '../../harness/system/seed.ts';
@@ -29,23 +33,26 @@ let app: FastifyInstance;
 let pool: pg.Pool;
 let redis: Redis;
 let direct: pg.Pool;
+let dbs: { create(): Promise<ScratchDatabase>; close(): Promise<void> };
 let student: string;
 let other: string;
 let course: string;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  const s = await seed(stack.direct.databaseUrl, { students: 2, courses: 1 });
+  dbs = await scratchDatabases(stack.direct.databaseUrl);
+  const db = await dbs.create();
+  const s = await seed(db.url, { students: 2, courses: 1 });
   student = s.students[0]!;
   other = s.students[1]!;
   course = s.courses[0]!;
   auth = { authorization: `Bearer ${await tokenFor(student)}` };
   // The webhook's statement waits on the test's transaction: a timeout well above that wait.
-  pool = createPool(stack.direct.databaseUrl, 4, { queryTimeoutMs: 15_000 });
+  pool = createPool(db.url, 4, { queryTimeoutMs: 15_000 });
   redis = createRedis(stack.direct.redisUrl, createLogger('test', 'silent'));
   app = buildApp({ pool, redis, log: createLogger('api-test', 'silent') });
   await app.ready();
-  direct = new pg.Pool({ connectionString: stack.direct.databaseUrl, max: 3 });
+  direct = new pg.Pool({ connectionString: db.url, max: 3 });
 });
 
 afterAll(async () => {
@@ -53,6 +60,7 @@ afterAll(async () => {
   await pool?.end();
   redis?.disconnect();
   await direct?.end();
+  await dbs?.close();
 });
 
 const json = { 'content-type': 'application/json' };
