@@ -2,6 +2,7 @@
 // VU), a whole-request deadline per request, and outcomes that say whether the request may have
 // taken effect. A timeout is never a failure: the server may have committed (Jepsen's `info`).
 import { Pool } from 'undici';
+import { onAbort } from '../lib/on-abort.ts';
 
 export type HttpOutcome =
   | {
@@ -69,32 +70,6 @@ export class HttpClient {
     });
   }
 
-  /**
-   * The controllers of the requests in flight under each caller's signal. Every virtual user passes
-   * the run's one signal: a listener per request on it made each add and remove walk the ~1000
-   * listeners of the requests in flight (2.2 s of the generator's CPU in a users-1000 run, its
-   * largest item after the socket writes). One listener per signal aborts them all instead.
-   */
-  readonly #underSignal = new WeakMap<AbortSignal, Set<AbortController>>();
-
-  #track(signal: AbortSignal, ac: AbortController): Set<AbortController> {
-    let set = this.#underSignal.get(signal);
-    if (!set) {
-      const tracked = new Set<AbortController>();
-      set = tracked;
-      this.#underSignal.set(signal, tracked);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const c of tracked) c.abort();
-        },
-        { once: true },
-      );
-    }
-    set.add(ac);
-    return set;
-  }
-
   async request(req: HttpRequest): Promise<HttpOutcome> {
     const ac = new AbortController();
     let timedOut = false;
@@ -102,7 +77,7 @@ export class HttpClient {
       timedOut = true;
       ac.abort();
     }, this.#timeoutMs);
-    const tracked = req.signal ? this.#track(req.signal, ac) : undefined;
+    const off = req.signal ? onAbort(req.signal, () => ac.abort()) : undefined;
     const started = performance.now();
     this.inFlight++;
     try {
@@ -142,7 +117,7 @@ export class HttpClient {
     } finally {
       this.inFlight--;
       clearTimeout(timer);
-      tracked?.delete(ac);
+      off?.();
     }
   }
 

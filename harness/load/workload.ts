@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DashboardView, PaymentView, ProviderWebhook } from '../../system/contracts/index.ts';
 import { idempotencyHeader } from '../../system/contracts/index.ts';
+import { onAbort } from '../lib/on-abort.ts';
 import {
   type ProviderOptions,
   providerEvent,
@@ -79,38 +80,17 @@ function dashboardExcerpt(body: unknown) {
   };
 }
 
-/** The sleeps pending under each signal, ended together by one listener when it aborts. */
-const sleepers = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
- * Think time that ends early when `signal` aborts. Every virtual user sleeps on the run's one
- * signal: a listener per sleep made each add walk the listeners of the ~1000 users asleep (0.9 s
- * of the generator's CPU in a users-1000 run); one listener per signal wakes them all instead.
- */
+/** Think time that ends early when `signal` aborts (one listener per signal: harness/lib/on-abort.ts). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
-    let set = sleepers.get(signal);
-    if (!set) {
-      const asleep = new Set<() => void>();
-      set = asleep;
-      sleepers.set(signal, asleep);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const wake of [...asleep]) wake();
-        },
-        { once: true },
-      );
-    }
-    const pending = set;
     const done = () => {
       clearTimeout(t);
-      pending.delete(done);
+      off();
       resolve();
     };
     const t = setTimeout(done, ms);
-    pending.add(done);
+    const off = onAbort(signal, done);
   });
 }
 

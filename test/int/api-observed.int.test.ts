@@ -18,6 +18,7 @@ import { createPool } from '../../system/lib/db.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 let app: FastifyInstance;
@@ -43,11 +44,6 @@ afterAll(async () => {
 });
 
 const json = { 'content-type': 'application/json' };
-type Metric = { get(): Promise<{ values: { labels: object; value: number }[] }> };
-const sum = async (m: Metric, labels: object) =>
-  (await m.get()).values
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 
 async function create(courseId = courses[0]!, headers: Record<string, string> = {}): Promise<PaymentView> {
   const res = await app.inject({

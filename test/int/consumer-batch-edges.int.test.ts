@@ -27,6 +27,7 @@ import type { EventHandler } from '../../system/lib/inbox.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger, type Logger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 const silent = createLogger('consumer-batch-edges', 'silent');
@@ -74,13 +75,6 @@ function event(): DomainEvent {
     },
   };
 }
-
-type Metric = { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> };
-const sum = async (m: Metric, labels: object, metricName?: string) =>
-  (await m.get()).values
-    .filter((v) => !metricName || v.metricName === metricName)
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 
 function deps(handler: EventHandler, extra: Partial<ConsumerDeps> = {}): ConsumerDeps {
   return {

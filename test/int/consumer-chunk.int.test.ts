@@ -20,6 +20,7 @@ import { AppError } from '../../system/lib/errors.ts';
 import type { DashboardCache, EventHandler } from '../../system/lib/inbox.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 const log = createLogger('consumer-chunk', 'silent');
@@ -41,17 +42,6 @@ afterAll(async () => {
   await pool?.end();
   await dbs?.close();
 });
-
-type Labels = Record<string, string>;
-type Metric = { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> };
-const sum = async (m: Metric, labels: Labels, metricName?: string) =>
-  (await m.get()).values
-    .filter(
-      (v) =>
-        (metricName === undefined || v.metricName === metricName) &&
-        Object.entries(labels).every(([k, x]) => (v.labels as Labels)[k] === x),
-    )
-    .reduce((s, v) => s + v.value, 0);
 
 function event(studentId: string = randomUUID(), ageMs = 0): DomainEvent {
   const id = randomUUID();

@@ -20,6 +20,7 @@ import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { handlePurchaseConfirmed } from '../../system/workers/purchase/handler.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 const log = createLogger('consumer-loop', 'silent');
@@ -79,16 +80,6 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-const sum = async (
-  c: { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> },
-  labels: object,
-  metricName?: string,
-) =>
-  (await c.get()).values
-    .filter((v) => !metricName || v.metricName === metricName)
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 
 describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
   it('applies each event once, dead-letters what can never succeed with its source, and commits the offset only after', async () => {

@@ -20,6 +20,7 @@ import type { EventHandler } from '../../system/lib/inbox.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 const log = createLogger('consumer-retries', 'silent');
@@ -74,13 +75,6 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-type Metric = { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> };
-const sum = async (m: Metric, labels: object, metricName?: string) =>
-  (await m.get()).values
-    .filter((v) => !metricName || v.metricName === metricName)
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 
 /** Sends `values` to a fresh topic and consumes it with `handler` until `n` offsets are committed. */
 async function consume(values: readonly string[], handler: EventHandler, extra: Partial<ConsumerDeps> = {}) {

@@ -25,6 +25,7 @@ import {
   runRelay,
   watchBacklog,
 } from '../../system/relay/relay.ts';
+import { type Metric, sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-observed', 'silent');
@@ -83,11 +84,6 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_
   }
 }
 
-type Metric = { get(): Promise<{ values: { labels: object; value: number }[] }> };
-const sum = async (m: Metric, labels: object) =>
-  (await m.get()).values
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 const kafkaPublished = (outcome: string) =>
   sum(metrics.transportEvents, { transport: 'kafka', stage: 'published', outcome });
 const streamPublished = () =>

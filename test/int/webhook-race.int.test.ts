@@ -27,6 +27,7 @@ import { createPool } from '../../system/lib/db.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
+import { sum } from '../support/metric-sum.ts';
 
 const stack = inject('stack');
 let app: FastifyInstance;
@@ -171,12 +172,6 @@ describe('two confirmations of one capture in flight at once', () => {
     expect((await state(a.id, event.id)).status).toBe('pending');
   });
 });
-
-type Metric = { get(): Promise<{ values: { labels: object; value: number }[] }> };
-const sum = async (m: Metric, labels: object) =>
-  (await m.get()).values
-    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
-    .reduce((s, v) => s + v.value, 0);
 
 describe('what the webhook counts and says', () => {
   it('a payment_failed webhook fails the payment and counts no PURCHASE_CONFIRMED emitted', async () => {
