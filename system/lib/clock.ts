@@ -17,13 +17,21 @@ export async function appNow(db: Queryable, skewMs = 0): Promise<Date> {
 }
 
 /**
- * BEGIN and the app clock's now in ONE round trip (a simple-protocol query of two statements):
- * every chunk of every worker starts this way. `skewMs` is inlined, so it must be an integer.
+ * BEGIN, the app clock's now and, when given, one more statement in ONE round trip (a
+ * simple-protocol query of several statements): every chunk of every worker starts this way, the
+ * inbox insert being its third statement (inbox.ts inboxStatement). `skewMs` is inlined, so it must
+ * be an integer; `then` must carry its values already escaped (no parameters in this protocol).
+ * Returns the now and the rows `then` returned.
  */
-export async function beginAt(client: PoolClient, skewMs = 0): Promise<Date> {
+export async function beginAt<R = never>(
+  client: PoolClient,
+  skewMs = 0,
+  then?: string,
+): Promise<{ now: Date; rows: R[] }> {
   if (!Number.isSafeInteger(skewMs)) throw new TypeError(`clock skew ${skewMs} is not an integer`);
   const results = (await client.query(
-    `BEGIN; SELECT clock_timestamp() + make_interval(secs => (offset_ms + ${skewMs}) / 1000.0) AS now FROM app_clock WHERE id = 1`,
-  )) as unknown as { rows: { now: Date }[] }[];
-  return results[1]?.rows[0]?.now ?? new Date(Date.now() + skewMs);
+    `BEGIN; SELECT clock_timestamp() + make_interval(secs => (offset_ms + ${skewMs}) / 1000.0) AS now FROM app_clock WHERE id = 1${then ? `; ${then}` : ''}`,
+  )) as unknown as { rows: unknown[] }[];
+  const now = (results[1]?.rows[0] as { now: Date } | undefined)?.now ?? new Date(Date.now() + skewMs);
+  return { now, rows: (results[2]?.rows ?? []) as R[] };
 }

@@ -22,8 +22,8 @@ import {
   type ChunkContext,
   type DashboardCache,
   type EventHandler,
+  inboxStatement,
   type ProcessOutcome,
-  recordInbox,
 } from './inbox.ts';
 import type { Logger } from './log.ts';
 import { metrics } from './metrics.ts';
@@ -137,22 +137,27 @@ async function inTransaction(
   const client: PoolClient = await deps.pool.connect();
   let broken: Error | undefined;
   try {
-    const now = await beginAt(client, deps.clockSkewMs);
-    const begunAt = performance.now();
     // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
     const useInbox = !deps.faults.has('skip-inbox');
     // Planted bug dedupe-by-key: copies recognised by message key (the student) instead of event
     // id, so a second event of one student in a chunk is dropped unprocessed (and its offset committed).
     // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
     const dropped = deps.faults.has('dedupe-by-key') ? laterOfSameKey(events) : new Set<number>();
-    const fresh = useInbox
-      ? await recordInbox(
-          client,
-          deps.group,
-          // Stryker disable next-line MethodExpression: planted-bug switch, exercised by the planted-bug matrix
-          events.filter((_, i) => !dropped.has(i)).map((e) => e.event),
-        )
-      : undefined;
+    // BEGIN, the clock and the chunk's inbox rows in one round trip.
+    const begun = await beginAt<{ event_id: string }>(
+      client,
+      deps.clockSkewMs,
+      useInbox
+        ? inboxStatement(
+            deps.group,
+            // Stryker disable next-line MethodExpression: planted-bug switch, exercised by the planted-bug matrix
+            events.filter((_, i) => !dropped.has(i)).map((e) => e.event),
+          )
+        : undefined,
+    );
+    const { now } = begun;
+    const begunAt = performance.now();
+    const fresh = useInbox ? new Set(begun.rows.map((r) => r.event_id)) : undefined;
     // Dashboards to invalidate, each once per chunk, in one round trip before or after the commit.
     const dashboards = { 'before-commit': new Set<string>(), 'after-commit': new Set<string>() };
     const ctx: ChunkContext = {

@@ -13,11 +13,12 @@ import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { freePort } from '../../harness/stack/ports.ts';
 import { seed } from '../../harness/system/seed.ts';
 import { type ConsumerGroup, type DomainEvent, dashboardCacheKey } from '../../system/contracts/index.ts';
+import { beginAt } from '../../system/lib/clock.ts';
 import { processChunk } from '../../system/lib/consumer.ts';
 import { redisDashboardCache } from '../../system/lib/dashboard-cache.ts';
 import { createPool } from '../../system/lib/db.ts';
 import { AppError } from '../../system/lib/errors.ts';
-import type { DashboardCache, EventHandler } from '../../system/lib/inbox.ts';
+import { type DashboardCache, type EventHandler, inboxStatement } from '../../system/lib/inbox.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { sum } from '../support/metric-sum.ts';
@@ -259,5 +260,42 @@ describe('processChunk', { timeout: 30_000 }, () => {
     } finally {
       dead.disconnect();
     }
+  });
+});
+
+describe('the inbox insert in the BEGIN round trip', () => {
+  it('inlines every value as an escaped literal: a hostile one is stored verbatim, never run', async () => {
+    // The simple protocol takes no parameters. Event ids and types are validated by the schema
+    // before they get here; the statement escapes them all the same.
+    const hostile = "PURCHASE_CONFIRMED'); DELETE FROM processed_events; --";
+    const e = { ...event(), eventType: hostile } as unknown as DomainEvent;
+    const old = event();
+    await pool.query(
+      `INSERT INTO processed_events (consumer, event_id, event_type) VALUES ('purchase-worker', $1, 'PURCHASE_CONFIRMED')`,
+      [old.eventId],
+    );
+    const client = await pool.connect();
+    try {
+      const begun = await beginAt<{ event_id: string }>(
+        client,
+        0,
+        inboxStatement('purchase-worker', [e, old, e]),
+      );
+      expect(begun.now).toBeInstanceOf(Date);
+      // New once even though the chunk holds it twice; the id already in the inbox is not new.
+      expect(begun.rows.map((r) => r.event_id)).toEqual([e.eventId]);
+      const stored = await client.query('SELECT event_type FROM processed_events WHERE event_id = $1', [
+        e.eventId,
+      ]);
+      expect(stored.rows).toEqual([{ event_type: hostile }]);
+      const kept = await client.query('SELECT 1 FROM processed_events WHERE event_id = $1', [old.eventId]);
+      expect(kept.rowCount).toBe(1);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+    // Inside the transaction it began: rolled back, nothing of it stays.
+    const after = await pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [e.eventId]);
+    expect(after.rowCount).toBe(0);
   });
 });
