@@ -20,7 +20,7 @@ import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
 import { runChecker } from '../checker/run-checker.ts';
 import type { CommandSpec } from '../cli/command.ts';
-import type { CpuWindow } from '../lib/procmon.ts';
+import { type CpuWindow, listenOverflows } from '../lib/procmon.ts';
 import { runLoad } from '../load/engine.ts';
 import type { LoadProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles.ts';
@@ -196,6 +196,7 @@ try {
   log('[bench] burst of 1000 (scenarios/burst-1000)');
   const h1 = openHistory(join(runDir, 'history-burst.jsonl'));
   let a = env.monitor.snapshot();
+  const overflowsBefore = listenOverflows();
   const tBurst = performance.now();
   const burst = await runLoad({
     baseUrl: api,
@@ -205,6 +206,7 @@ try {
     log,
   });
   const tBurstEnd = performance.now();
+  const overflowsAfter = listenOverflows();
   const burstConv = await converge(env, 180);
   const burstConvergedS = (tBurstEnd - tBurst + (burstConv.drainedMs ?? burstConv.waitedMs)) / 1_000;
   let b = env.monitor.snapshot();
@@ -231,6 +233,8 @@ try {
     converged: burstConv.converged,
     duplicates: duplicatesOf(burstCheck.invariants),
     invariants: burstCheck.invariants.map(invariantFigure),
+    /** The kernel's count of connections dropped at a full accept queue during the burst (null: unreadable). */
+    listenOverflows: overflowsBefore >= 0 && overflowsAfter >= 0 ? overflowsAfter - overflowsBefore : null,
   };
   const allAcked = burstFig.paymentsConfirmed === 1000 && burstFig.failedRate === 0;
   report.out();
@@ -248,6 +252,10 @@ try {
         ],
         ['failed requests', `${n((burstFig.failedRate ?? 0) * 100, 2)}%`],
         [
+          'create p50 / p99 / max',
+          `${ms(burstFig.create?.med)} / ${ms(burstFig.create?.['p(99)'])} / ${ms(burstFig.create?.max)}`,
+        ],
+        [
           'confirm p50 / p99 / max',
           `${ms(burstFig.confirm?.med)} / ${ms(burstFig.confirm?.['p(99)'])} / ${ms(burstFig.confirm?.max)}`,
         ],
@@ -257,6 +265,10 @@ try {
           `${n(burstFig.convergedAfterStartS, 1)} s (${burstConv.converged ? 'converged' : 'NOT converged'})`,
         ],
         ['duplicates (checker: purchases, allocations, sessions)', String(burstFig.duplicates)],
+        [
+          'connections dropped at a full accept queue (kernel TcpExtListenOverflows)',
+          String(burstFig.listenOverflows ?? 'n/a'),
+        ],
       ],
     ),
   );

@@ -34,6 +34,8 @@ export interface MachineWindow {
   /** PSI `some`: % of the window in which a task waited for a CPU / was stalled on I/O (null without PSI). */
   readonly cpuPressurePct: number | null;
   readonly ioPressurePct: number | null;
+  /** Connections dropped by a full accept queue in the window (kernel counter; null when unreadable). */
+  readonly listenOverflows: number | null;
 }
 
 function uptimeS(): number {
@@ -122,6 +124,10 @@ export function machineWindow(
     iowaitPct: pct(b.machine.iowait - a.machine.iowait, seconds),
     cpuPressurePct: psi(a.machine.pressureUs, b.machine.pressureUs),
     ioPressurePct: psi(a.machine.ioPressureUs, b.machine.ioPressureUs),
+    listenOverflows:
+      a.machine.listenOverflows >= 0 && b.machine.listenOverflows >= 0
+        ? b.machine.listenOverflows - a.machine.listenOverflows
+        : null,
   };
 }
 
@@ -166,6 +172,7 @@ export function machineFigures(w: MachineWindow): {
     machine_iowait_pct: round1(w.iowaitPct),
     machine_cpu_pressure_pct: w.cpuPressurePct === null ? 'n/a' : round1(w.cpuPressurePct),
     machine_io_pressure_pct: w.ioPressurePct === null ? 'n/a' : round1(w.ioPressurePct),
+    machine_listen_overflows: w.listenOverflows ?? 'n/a',
   };
   const why: string[] = [];
   if (w.othersPct > sharedMachineLimits.othersPct)
@@ -174,17 +181,21 @@ export function machineFigures(w: MachineWindow): {
     );
   if (w.stealPct > sharedMachineLimits.stealPct)
     why.push(`the hypervisor stole ${round1(w.stealPct)}% of a core`);
-  return why.length
-    ? {
-        figures,
-        warning: `the machine was shared during the load: ${why.join('; ')}; latency figures describe the machine as much as the system`,
-      }
-    : { figures };
+  const warnings: string[] = [];
+  if (why.length)
+    warnings.push(
+      `the machine was shared during the load: ${why.join('; ')}; latency figures describe the machine as much as the system`,
+    );
+  if (w.listenOverflows !== null && w.listenOverflows > 0)
+    warnings.push(
+      `the kernel dropped ${w.listenOverflows} connection(s) at a full accept queue (TcpExtListenOverflows): each of those clients waited >= 1 s for its SYN's retransmission before its first request was read`,
+    );
+  return warnings.length ? { figures, warning: warnings.join('. ') } : { figures };
 }
 
 /** One line for the end of a run: where the machine's CPU went during the load. */
 export function describeMachine(f: Readonly<Record<string, unknown>>): string | undefined {
   if (f.machine_busy_pct === undefined) return undefined;
   const cores = Number(f.machine_cores);
-  return `machine during the load: busy ${f.machine_busy_pct}% of ${cores * 100}% (this run's processes ${f.machine_run_pct}, harness ${f.machine_harness_pct}, others ${f.machine_others_pct}: ${f.machine_others_top}); steal ${f.machine_steal_pct}%, iowait ${f.machine_iowait_pct}%; PSI: CPU wait ${f.machine_cpu_pressure_pct}%, I/O stall ${f.machine_io_pressure_pct}% of the time`;
+  return `machine during the load: busy ${f.machine_busy_pct}% of ${cores * 100}% (this run's processes ${f.machine_run_pct}, harness ${f.machine_harness_pct}, others ${f.machine_others_pct}: ${f.machine_others_top}); steal ${f.machine_steal_pct}%, iowait ${f.machine_iowait_pct}%; PSI: CPU wait ${f.machine_cpu_pressure_pct}%, I/O stall ${f.machine_io_pressure_pct}% of the time${f.machine_listen_overflows === undefined ? '' : `; accept-queue overflows ${f.machine_listen_overflows}`}`;
 }

@@ -75,6 +75,26 @@ export interface MachineTicks {
   readonly pressureUs: number;
   /** /proc/pressure/io `some` total: time at least one task was stalled on I/O (an fsync), µs (-1 without PSI). */
   readonly ioPressureUs: number;
+  /**
+   * /proc/net/netstat `TcpExt ListenOverflows`: connections the kernel dropped because a listening
+   * socket's accept queue was full (each client then waits for its SYN's retransmission, 1 s); -1
+   * when unreadable.
+   */
+  readonly listenOverflows: number;
+}
+
+/** The kernel's TcpExt ListenOverflows counter (every listening socket of this network namespace). */
+export function listenOverflows(netstat?: string): number {
+  try {
+    const lines = (netstat ?? readFileSync('/proc/net/netstat', 'utf8')).split('\n');
+    for (let i = 0; i + 1 < lines.length; i++) {
+      if (!lines[i]!.startsWith('TcpExt:') || !lines[i + 1]!.startsWith('TcpExt:')) continue;
+      const j = lines[i]!.trim().split(/\s+/).indexOf('ListenOverflows');
+      const v = Number(lines[i + 1]!.trim().split(/\s+/)[j]);
+      return j > 0 && Number.isFinite(v) ? v : -1;
+    }
+  } catch {}
+  return -1;
 }
 
 function psiSomeUs(resource: 'cpu' | 'io'): number {
@@ -97,6 +117,7 @@ export function machineTicks(): MachineTicks {
     steal,
     pressureUs: psiSomeUs('cpu'),
     ioPressureUs: psiSomeUs('io'),
+    listenOverflows: listenOverflows(),
   };
 }
 

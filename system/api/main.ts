@@ -49,7 +49,11 @@ await runService('api', log, async () => {
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
     faults: config.faults,
   });
-  const address = await app.listen({ port, host });
+  // The accept queue: Node's default (511) overflows when a thousand clients connect at once, and
+  // every connection the kernel drops waits for its SYN to be retransmitted (1 s, then 3 s) before
+  // its first request is even read. The kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4).
+  const backlog = intFromEnv(process.env, 'LISTEN_BACKLOG', 4096, 1, 65_535);
+  const address = await app.listen({ port, host, backlog });
   log.info({ address }, 'listening');
   return async () => {
     await app.close();

@@ -7,7 +7,7 @@ import {
   machineSample,
   machineWindow,
 } from '../../harness/lib/machine-watch.ts';
-import { clockTicks, type MachineTicks, type Stat } from '../../harness/lib/procmon.ts';
+import { clockTicks, listenOverflows, type MachineTicks, type Stat } from '../../harness/lib/procmon.ts';
 
 const T = clockTicks;
 const proc = (pid: number, ppid: number, comm: string, cpuS: number, o: Partial<Stat> = {}): Stat => ({
@@ -28,6 +28,7 @@ const machine = (busyS: number, o: Partial<MachineTicks> = {}): MachineTicks => 
   steal: 0,
   pressureUs: 0,
   ioPressureUs: 0,
+  listenOverflows: 0,
   ...o,
 });
 const mark = (atS: number, busyS: number, procs: Stat[], o: Partial<MachineTicks> = {}): MachineMark => ({
@@ -98,6 +99,36 @@ describe('machineWindow', () => {
     expect(machineFigures(machineWindow(a, stolen, { rootPid: 100, cores: 2 })).warning).toMatch(
       /hypervisor stole 10% of a core/,
     );
+  });
+
+  it('warns when the kernel dropped connections at a full accept queue, and counts them', () => {
+    const quiet = b.procs.filter((p) => p.pid !== 200).concat(proc(200, 1, 'stress', 0));
+    const from = mark(0, 0, [...a.procs], { listenOverflows: 717 });
+    const f = machineFigures(
+      machineWindow(from, mark(10, 13, quiet, { listenOverflows: 1_200 }), { rootPid: 100, cores: 2 }),
+    );
+    expect(f.figures.machine_listen_overflows).toBe(483);
+    expect(f.warning).toMatch(/dropped 483 connection\(s\) at a full accept queue/);
+    expect(f.warning).not.toMatch(/shared/);
+    expect(describeMachine(f.figures)).toMatch(/accept-queue overflows 483$/);
+    const none = machineFigures(
+      machineWindow(from, mark(10, 13, quiet, { listenOverflows: 717 }), { rootPid: 100, cores: 2 }),
+    );
+    expect(none.warning).toBeUndefined();
+    const unreadable = machineWindow(from, mark(10, 13, quiet, { listenOverflows: -1 }), {
+      rootPid: 100,
+      cores: 2,
+    });
+    expect(unreadable.listenOverflows).toBeNull();
+  });
+
+  it("reads TcpExt ListenOverflows from the kernel's netstat table", () => {
+    const netstat =
+      'TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 717 717\nIpExt: InNoRoutes\nIpExt: 0\n';
+    expect(listenOverflows(netstat)).toBe(717);
+    expect(listenOverflows('IpExt: InNoRoutes\nIpExt: 0\n')).toBe(-1);
+    expect(listenOverflows('TcpExt: SyncookiesSent\nTcpExt: 0\n')).toBe(-1);
+    expect(listenOverflows()).toBeGreaterThanOrEqual(0); // this machine's own counter
   });
 
   it('reports PSI as n/a where the kernel has none', () => {
