@@ -184,6 +184,50 @@ describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
     }
   });
 
+  it('keeps its producer when the renewal after the fifth failure in a row is refused, and publishes with it once Kafka takes sends again', async () => {
+    const topic = await freshTopic();
+    await enqueue(topic);
+    // The connected producer, refusing its first five sends as a broker that is away would
+    // (retriable): the fifth failure in a row asks for a renewal, which is refused.
+    let refusals = 5;
+    const flaky = new Proxy(producer, {
+      get(target, key, receiver) {
+        if (key !== 'sendBatch') return Reflect.get(target, key, receiver);
+        return async (batch: Parameters<Producer['sendBatch']>[0]) => {
+          if (refusals-- > 0) throw Object.assign(new Error('broker away'), { retriable: true });
+          return target.sendBatch(batch);
+        };
+      },
+    });
+    let renewals = 0;
+    const errors = await retries('error');
+    const deps: RelayDeps = {
+      pool,
+      producer: flaky,
+      faults: new Set(),
+      log,
+      renewProducer: async () => {
+        renewals++;
+        throw new Error('renewal refused');
+      },
+    };
+    const stop = new AbortController();
+    const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 0 });
+    try {
+      // Backoff 50-100, 100-200, 200-400, 400-800, 800-1600 ms after the five failures.
+      const deadline = performance.now() + 15_000;
+      while ((await unpublished()) > 0 && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect([await unpublished(), refusals, renewals, deps.producer === flaky]).toEqual([0, -1, 1, true]);
+      // No cycle failed for want of a producer (a TypeError, counted as an error).
+      expect(await retries('error')).toBe(errors);
+    } finally {
+      stop.abort();
+      await loop;
+      await pool.query('DELETE FROM outbox WHERE topic = $1', [topic]);
+    }
+  });
+
   it('times out a Kafka probe that never answers, and tells the breaker', async () => {
     let observed = 0;
     class Counting extends TransportBreaker {

@@ -198,3 +198,25 @@ describe('what the webhook counts and says', () => {
     });
   });
 });
+
+describe('a database error that retrying cannot fix (payments.ts dbError)', () => {
+  it('is answered 500, not 503 database_unavailable: a retry would only meet it again', async () => {
+    // Every new payment breaks a check constraint (SQLSTATE 23514): not transient.
+    await direct.query('ALTER TABLE payments ADD CONSTRAINT refuse_every_payment CHECK (false) NOT VALID');
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/payments',
+        headers: { ...json, ...auth },
+        payload: { courseId: course },
+      });
+      expect(res.statusCode, res.body).toBe(500);
+      expect(res.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expect(res.headers['retry-after']).toBeUndefined();
+    } finally {
+      await direct.query('ALTER TABLE payments DROP CONSTRAINT refuse_every_payment');
+    }
+    // The constraint gone, the same request goes through.
+    await create();
+  });
+});
