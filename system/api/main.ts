@@ -50,7 +50,7 @@ await runService('api', log, async () => {
     faults: config.faults,
   });
   // The accept queue: Node's default (511) overflows when a thousand clients connect at once, and
-  // every connection the kernel drops waits for its SYN to be retransmitted (1 s, then 3 s) before
+  // every connection the kernel drops waits for its SYN to be retransmitted (after 1 s, then 2 s more) before
   // its first request is even read. The kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4).
   const backlog = intFromEnv(process.env, 'LISTEN_BACKLOG', 4096, 1, 65_535);
   const address = await app.listen({ port, host, backlog });
