@@ -20,7 +20,7 @@ import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
 import { runChecker } from '../checker/run-checker.ts';
 import type { CommandSpec } from '../cli/command.ts';
-import { type CpuWindow, listenOverflows } from '../lib/procmon.ts';
+import { type CpuWindow, listenOverflows, overflowsBetween } from '../lib/procmon.ts';
 import { runLoad } from '../load/engine.ts';
 import type { LoadProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles.ts';
@@ -234,7 +234,7 @@ try {
     duplicates: duplicatesOf(burstCheck.invariants),
     invariants: burstCheck.invariants.map(invariantFigure),
     /** The kernel's count of connections dropped at a full accept queue during the burst (null: unreadable). */
-    listenOverflows: overflowsBefore >= 0 && overflowsAfter >= 0 ? overflowsAfter - overflowsBefore : null,
+    listenOverflows: overflowsBetween(overflowsBefore, overflowsAfter),
   };
   const allAcked = burstFig.paymentsConfirmed === 1000 && burstFig.failedRate === 0;
   report.out();

@@ -8,7 +8,15 @@
 //   descendants (everything the run started: the system, PostgreSQL, Kafka, Redis, Toxiproxy,
 //   Prometheus) and of every other process (the "others", named by their command).
 import { readFileSync } from 'node:fs';
-import { allStats, clockTicks, type MachineTicks, machineTicks, type Stat } from './procmon.ts';
+import {
+  allStats,
+  clockTicks,
+  listenOverflows,
+  type MachineTicks,
+  machineTicks,
+  overflowsBetween,
+  type Stat,
+} from './procmon.ts';
 
 export interface MachineMark {
   readonly atMs: number;
@@ -16,6 +24,8 @@ export interface MachineMark {
   readonly procs: readonly Stat[];
   /** Seconds since boot when the mark was taken: a process started later ran entirely in the window. */
   readonly uptimeS: number;
+  /** The kernel's accept-queue overflow counter (procmon listenOverflows; -1 unreadable). */
+  readonly listenOverflows: number;
 }
 
 export interface MachineWindow {
@@ -47,7 +57,13 @@ function uptimeS(): number {
 }
 
 export function markMachine(): MachineMark {
-  return { atMs: performance.now(), machine: machineTicks(), procs: allStats(), uptimeS: uptimeS() };
+  return {
+    atMs: performance.now(),
+    machine: machineTicks(),
+    procs: allStats(),
+    uptimeS: uptimeS(),
+    listenOverflows: listenOverflows(),
+  };
 }
 
 const key = (p: Stat) => `${p.pid}|${p.startTicks}`;
@@ -124,10 +140,7 @@ export function machineWindow(
     iowaitPct: pct(b.machine.iowait - a.machine.iowait, seconds),
     cpuPressurePct: psi(a.machine.pressureUs, b.machine.pressureUs),
     ioPressurePct: psi(a.machine.ioPressureUs, b.machine.ioPressureUs),
-    listenOverflows:
-      a.machine.listenOverflows >= 0 && b.machine.listenOverflows >= 0
-        ? b.machine.listenOverflows - a.machine.listenOverflows
-        : null,
+    listenOverflows: overflowsBetween(a.listenOverflows, b.listenOverflows),
   };
 }
 

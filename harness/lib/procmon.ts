@@ -75,15 +75,13 @@ export interface MachineTicks {
   readonly pressureUs: number;
   /** /proc/pressure/io `some` total: time at least one task was stalled on I/O (an fsync), µs (-1 without PSI). */
   readonly ioPressureUs: number;
-  /**
-   * /proc/net/netstat `TcpExt ListenOverflows`: connections the kernel dropped because a listening
-   * socket's accept queue was full (each client then waits for its SYN's retransmission, 1 s); -1
-   * when unreadable.
-   */
-  readonly listenOverflows: number;
 }
 
-/** The kernel's TcpExt ListenOverflows counter (every listening socket of this network namespace). */
+/**
+ * The kernel's TcpExt ListenOverflows counter (/proc/net/netstat, every listening socket of this
+ * network namespace): connections dropped because an accept queue was full, each client then
+ * waiting for its SYN's retransmission (1 s); -1 when unreadable.
+ */
 export function listenOverflows(netstat?: string): number {
   try {
     const lines = (netstat ?? readFileSync('/proc/net/netstat', 'utf8')).split('\n');
@@ -95,6 +93,11 @@ export function listenOverflows(netstat?: string): number {
     }
   } catch {}
   return -1;
+}
+
+/** Overflows between two reads of listenOverflows(), or null when either was unreadable. */
+export function overflowsBetween(before: number, after: number): number | null {
+  return before >= 0 && after >= 0 ? after - before : null;
 }
 
 function psiSomeUs(resource: 'cpu' | 'io'): number {
@@ -117,7 +120,6 @@ export function machineTicks(): MachineTicks {
     steal,
     pressureUs: psiSomeUs('cpu'),
     ioPressureUs: psiSomeUs('io'),
-    listenOverflows: listenOverflows(),
   };
 }
 

@@ -59,6 +59,13 @@ const unpublished = async () =>
   (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'))
     .rows[0]!.n;
 
+/** Waits until the outbox has nothing unpublished, or `ms` have passed (the caller asserts which). */
+async function untilPublished(ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while ((await unpublished()) > 0 && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+}
+
 const retries = async (reason: string) =>
   (await metrics.retries.get()).values
     .filter((v) => v.labels.component === 'relay' && v.labels.reason === reason)
@@ -172,9 +179,7 @@ describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
     const stop = new AbortController();
     const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 0 });
     try {
-      const deadline = performance.now() + 15_000;
-      while ((await unpublished()) > 0 && performance.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await untilPublished(15_000);
       expect([await unpublished(), renewals, deps.producer === producer]).toEqual([0, 1, true]);
       expect(await retries('error')).toBe(errors);
     } finally {
@@ -215,9 +220,7 @@ describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
     const loop = runRelay(deps, stop.signal, { idleMs: 2, maxIdleMs: 20, lingerMs: 0 });
     try {
       // Backoff 50-100, 100-200, 200-400, 400-800, 800-1600 ms after the five failures.
-      const deadline = performance.now() + 15_000;
-      while ((await unpublished()) > 0 && performance.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await untilPublished(15_000);
       expect([await unpublished(), refusals, renewals, deps.producer === flaky]).toEqual([0, -1, 1, true]);
       // No cycle failed for want of a producer (a TypeError, counted as an error).
       expect(await retries('error')).toBe(errors);

@@ -28,14 +28,19 @@ const machine = (busyS: number, o: Partial<MachineTicks> = {}): MachineTicks => 
   steal: 0,
   pressureUs: 0,
   ioPressureUs: 0,
-  listenOverflows: 0,
   ...o,
 });
-const mark = (atS: number, busyS: number, procs: Stat[], o: Partial<MachineTicks> = {}): MachineMark => ({
+const mark = (
+  atS: number,
+  busyS: number,
+  procs: Stat[],
+  { listenOverflows = 0, ...o }: Partial<MachineTicks> & { listenOverflows?: number } = {},
+): MachineMark => ({
   atMs: atS * 1_000,
   machine: machine(busyS, o),
   procs,
   uptimeS: 1_000 + atS,
+  listenOverflows,
 });
 
 describe('machineWindow', () => {
