@@ -160,6 +160,10 @@ Object.assign(process.env, {
   PAYPROOF_MODEL_RUNS: str(args, 'runs') ?? '3',
   PAYPROOF_PROPERTY_SEED: process.env.PAYPROOF_PROPERTY_SEED ?? '20261130',
   PAYPROOF_PROPERTY_END_ON_FAILURE: '1',
+  // The integration tests' waits (test/support/until.ts) end after 10 s, not 20-60: a mutant that stops
+  // a condition from ever holding is killed that much sooner. The slowest wait of an unmutated run
+  // took 3.7 s on a quiet machine, and the dry run must pass under the same cap.
+  PAYPROOF_WAIT_CAP_MS: process.env.PAYPROOF_WAIT_CAP_MS ?? '10000',
   PAYPROOF_FAULTS: '',
 });
 

@@ -21,6 +21,7 @@ import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { handlePurchaseConfirmed } from '../../system/workers/purchase/handler.ts';
 import { sum } from '../support/metric-sum.ts';
+import { until } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('consumer-loop', 'silent');
@@ -71,14 +72,6 @@ async function paid(student: string, course: string): Promise<PurchaseConfirmedE
     timestamp: new Date().toISOString(),
     payload: { paymentId: id, studentId: student, courseId: course, amountCents: 1000, metadata: {} },
   };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {

@@ -21,6 +21,7 @@ import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
 import { sum } from '../support/metric-sum.ts';
+import { until } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('consumer-retries', 'silent');
@@ -66,14 +67,6 @@ function event(): DomainEvent {
       metadata: {},
     },
   };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Sends `values` to a fresh topic and consumes it with `handler` until `n` offsets are committed. */

@@ -24,6 +24,7 @@ import {
 } from '../../system/lib/stream-consumer.ts';
 import { ensureGroups, readNew } from '../../system/lib/streams.ts';
 import { handlePurchaseConfirmed } from '../../system/workers/purchase/handler.ts';
+import { until } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('fallback-consumer', 'silent');
@@ -80,14 +81,6 @@ async function paid(): Promise<PurchaseConfirmedEvent> {
     timestamp: new Date().toISOString(),
     payload: { paymentId: id, studentId: student, courseId: course, amountCents: 1000, metadata: {} },
   };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const freshStream = () => `payproof:stream:test.${randomUUID()}`;

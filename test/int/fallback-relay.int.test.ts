@@ -21,6 +21,7 @@ import { TransportBreaker } from '../../system/relay/breaker.ts';
 import { checkedProducer } from '../../system/relay/producer.ts';
 import { type RelayDeps, runRelay } from '../../system/relay/relay.ts';
 import { disableProxy, heal } from '../support/proxy-faults.ts';
+import { until } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('fallback-relay', 'silent');
@@ -80,14 +81,6 @@ async function enqueue(type: string, topic: string, ns: readonly number[]): Prom
     );
   }
   return ids;
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 type Row = { event_id: string; kafka: boolean; stream: boolean };

@@ -18,6 +18,7 @@ import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
 import { type RelayDeps, relayOnce, runRelay, watchKafka } from '../../system/relay/relay.ts';
+import { deadlineIn } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-cycle-failures', 'silent');
@@ -61,7 +62,7 @@ const unpublished = async () =>
 
 /** Waits until the outbox has nothing unpublished, or `ms` have passed (the caller asserts which). */
 async function untilPublished(ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
+  const deadline = deadlineIn(ms);
   while ((await unpublished()) > 0 && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
 }

@@ -16,6 +16,7 @@ import { metrics } from '../../system/lib/metrics.ts';
 import { checkedProducer } from '../../system/relay/producer.ts';
 import { relayOnce, runRelay, sequenceBroken, watchBacklog } from '../../system/relay/relay.ts';
 import { FailoverCluster, partitionByKey } from '../support/failover-cluster.ts';
+import { until as waitUntil } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-loop', 'silent');
@@ -65,13 +66,9 @@ async function enqueue(type: string, rows: readonly { topic: string; key: string
     );
 }
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Polled every 20 ms: a short-lived state (a gauge passing through a value) is not missed.
+const until = (what: string, cond: () => Promise<boolean>, timeoutMs = 20_000) =>
+  waitUntil(what, cond, timeoutMs, 20);
 
 const unpublished = async () =>
   Number((await sql.query('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows[0].n);

@@ -26,6 +26,7 @@ import {
   watchBacklog,
 } from '../../system/relay/relay.ts';
 import { type Metric, sum } from '../support/metric-sum.ts';
+import { until as waitUntil } from '../support/until.ts';
 
 const stack = inject('stack');
 const log = createLogger('relay-observed', 'silent');
@@ -76,13 +77,9 @@ async function enqueue(topic: string, n: number, viaStream = 0, c: pg.Client = s
   return type;
 }
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Polled every 20 ms: a short-lived state (a gauge passing through a value) is not missed.
+const until = (what: string, cond: () => Promise<boolean>, timeoutMs = 20_000) =>
+  waitUntil(what, cond, timeoutMs, 20);
 
 const kafkaPublished = (outcome: string) =>
   sum(metrics.transportEvents, { transport: 'kafka', stage: 'published', outcome });
