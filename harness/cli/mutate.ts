@@ -77,8 +77,6 @@ export const defaultTests = [
   // Two confirmations of one capture in flight (the webhook's unique-violation answer), forced by a
   // transaction the test holds open; a payment_failed webhook's counters; the 403's message.
   'test/int/webhook-race.int.test.ts',
-  // startConsuming: a real consumer of a fresh group id on the purchase worker's two topics.
-  'test/int/consumer-start.int.test.ts',
 ];
 
 export const mutateCommand: CommandSpec = {
