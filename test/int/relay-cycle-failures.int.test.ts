@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { sleep } from '../../harness/lib/wait-for.ts';
 import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
@@ -63,8 +64,7 @@ const unpublished = async () =>
 /** Waits until the outbox has nothing unpublished, or `ms` have passed (the caller asserts which). */
 async function untilPublished(ms: number): Promise<void> {
   const deadline = deadlineIn(ms);
-  while ((await unpublished()) > 0 && performance.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  while ((await unpublished()) > 0 && performance.now() < deadline) await sleep(50);
 }
 
 const retries = async (reason: string) =>

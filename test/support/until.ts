@@ -8,6 +8,8 @@
 // its 120 minutes waiting out 30 s deadlines (docs/verification.md). So `npm run mutate` caps every
 // deadline with PAYPROOF_WAIT_CAP_MS: still twice the whole test's time, and the dry run, which runs
 // the unmutated code under the same cap, must pass before any mutant is tested.
+import { waitFor } from '../../harness/lib/wait-for.ts';
+
 export function waitCapMs(): number {
   const cap = Number(process.env.PAYPROOF_WAIT_CAP_MS);
   return Number.isFinite(cap) && cap > 0 ? cap : Number.POSITIVE_INFINITY;
@@ -18,15 +20,12 @@ export function deadlineIn(timeoutMs: number): number {
   return performance.now() + Math.min(timeoutMs, waitCapMs());
 }
 
+/** waitFor (harness/lib/wait-for.ts) with the deadline capped by PAYPROOF_WAIT_CAP_MS. */
 export async function until(
   what: string,
   cond: () => Promise<boolean>,
   timeoutMs = 30_000,
   pollMs = 50,
 ): Promise<void> {
-  const deadline = deadlineIn(timeoutMs);
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+  await waitFor(what, cond, { timeoutMs: Math.min(timeoutMs, waitCapMs()), intervalMs: pollMs });
 }
