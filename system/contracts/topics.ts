@@ -22,6 +22,11 @@ export const consumerGroups = {
 export type ConsumerGroup = keyof typeof consumerGroups;
 export const groupNames = Object.keys(consumerGroups) as ConsumerGroup[];
 
+/** The topics a consumer group reads: one per event type it consumes. */
+export function groupTopics(group: ConsumerGroup): string[] {
+  return (consumerGroups[group] as readonly EventType[]).map((t) => topics[t]);
+}
+
 /** Dead-letter topic of a consumer group. */
 export function dlqTopic(group: ConsumerGroup): string {
   return `${group}.dlq`;

@@ -9,9 +9,9 @@ import {
   type DomainEvent,
   dlqTopic,
   type EventType,
+  groupTopics,
   parseEvent,
   type Transport,
-  topics,
 } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { beginAt } from './clock.ts';
@@ -583,10 +583,6 @@ export function batchHandler(deps: ConsumerDeps, committer = new OffsetCommitter
 }
 
 /**
- * Subscribes the group to its topics and starts consuming; returns the committer, to be flushed
- * before the consumer disconnects.
- */
-/**
  * The counters the alert rules read through increase(), exported at 0 from the start: a labelled
  * series that first appears at 1 has no earlier sample, increase() sees no change, and the alert on
  * the first dead letter of a process's life would never fire (test/e2e/alerts-fire caught it).
@@ -597,14 +593,22 @@ export function initCounters(group: ConsumerGroup): void {
   metrics.constraintViolations.inc({ group }, 0);
 }
 
+/**
+ * Subscribes the group to its topics (`topics` overrides them: tests read topics of their own) and
+ * starts consuming; returns the committer, to be flushed before the consumer disconnects. Offsets are
+ * committed by the committer only (autoCommit off), and only those batchHandler resolved.
+ */
 export async function startConsuming(
   deps: ConsumerDeps,
-  { concurrency = 3, commitIntervalMs = 200 }: { concurrency?: number; commitIntervalMs?: number } = {},
+  {
+    concurrency = 3,
+    commitIntervalMs = 200,
+    topics: subscribed = groupTopics(deps.group),
+  }: { concurrency?: number; commitIntervalMs?: number; topics?: readonly string[] } = {},
 ): Promise<OffsetCommitter> {
-  const accepted = consumerGroups[deps.group] as readonly EventType[];
   const committer = new OffsetCommitter(deps, commitIntervalMs);
   await deps.consumer.connect();
-  await deps.consumer.subscribe({ topics: accepted.map((t) => topics[t]), fromBeginning: true });
+  await deps.consumer.subscribe({ topics: [...subscribed], fromBeginning: true });
   await deps.consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,

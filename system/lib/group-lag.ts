@@ -2,7 +2,7 @@
 // when a partition is stuck (the per-chunk gauge only moves when a chunk commits) and the DLQ size
 // is the topic's, not a per-process counter that a restart resets.
 import type { Admin } from 'kafkajs';
-import { type ConsumerGroup, consumerGroups, dlqTopic, type EventType, topics } from '../contracts/index.ts';
+import { type ConsumerGroup, dlqTopic, groupTopics } from '../contracts/index.ts';
 import { sleep } from './backoff.ts';
 import type { Logger } from './log.ts';
 import { metrics } from './metrics.ts';
@@ -25,7 +25,7 @@ export function lagOf(
 
 /** Reads the group's lag per topic and its DLQ's size once; throws when the broker does not answer. */
 export async function readGroupState(admin: Admin, group: ConsumerGroup): Promise<void> {
-  const names = (consumerGroups[group] as readonly EventType[]).map((t) => topics[t]);
+  const names = groupTopics(group);
   const committed = await admin.fetchOffsets({ groupId: group, topics: names });
   for (const name of names) {
     const ends = await admin.fetchTopicOffsets(name);

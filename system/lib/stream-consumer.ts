@@ -6,7 +6,7 @@
 // claimed by another after `claimIdleMs` (XAUTOCLAIM). An event that comes by both transports is a
 // duplicate for the inbox, whichever comes first.
 import type { Redis } from 'ioredis';
-import { consumerGroups, type EventType, parseEvent, streamKey, topics } from '../contracts/index.ts';
+import { consumerGroups, type EventType, groupTopics, parseEvent, streamKey } from '../contracts/index.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import {
   type ChunkDeps,
@@ -53,9 +53,7 @@ export interface StreamConsumerDeps extends ChunkDeps {
 
 /** The group's streams: one per event type it consumes (or the ones `deps` names). */
 export function streamsOf(deps: Pick<StreamConsumerDeps, 'group' | 'streams'>): string[] {
-  return deps.streams
-    ? [...deps.streams]
-    : (consumerGroups[deps.group] as readonly EventType[]).map((t) => streamKey(topics[t]));
+  return deps.streams ? [...deps.streams] : groupTopics(deps.group).map(streamKey);
 }
 
 /**

@@ -1,6 +1,6 @@
-// The consumer framework's Kafka side (batchHandler, OffsetCommitter) against real Kafka,
-// PostgreSQL and Redis: a real kafkajs consumer (fresh group id) reads a fresh topic with the
-// purchase worker's handler; chunk by chunk, valid events are applied once (a copy is a duplicate),
+// The consumer framework's Kafka side (startConsuming, batchHandler, OffsetCommitter) against real
+// Kafka, PostgreSQL and Redis: a real kafkajs consumer (fresh group id) reads a fresh topic (never the
+// system's own topics, which the workers of other tests read) with the purchase worker's handler; chunk by chunk, valid events are applied once (a copy is a duplicate),
 // an invalid message and an event the handler can never apply are dead-lettered with their key,
 // value and source in headers, and only then is the offset committed (through the committer's
 // interval timer). What the metrics say is checked too: they are what operators read.
@@ -13,7 +13,7 @@ import { readTopics } from '../../harness/checker/read-topics.ts';
 import { type ScratchDatabase, scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { seed } from '../../harness/system/seed.ts';
 import { dlqTopic, eventIdFor, type PurchaseConfirmedEvent } from '../../system/contracts/index.ts';
-import { batchHandler, type ConsumerDeps, OffsetCommitter } from '../../system/lib/consumer.ts';
+import { type ConsumerDeps, startConsuming } from '../../system/lib/consumer.ts';
 import { redisDashboardCache } from '../../system/lib/dashboard-cache.ts';
 import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
@@ -133,14 +133,8 @@ describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
       chunkSize: 2,
       maxAttempts: 2,
     };
-    const committer = new OffsetCommitter(deps, 100);
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: batchHandler(deps, committer),
-    });
+    // The events were produced before the consumer started: read from the beginning of the topic.
+    const committer = await startConsuming(deps, { topics: [topic], commitIntervalMs: 100 });
     const committed = async () =>
       (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.find((p) => p.partition === 0)
         ?.offset;
@@ -189,5 +183,80 @@ describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
     expect(
       await sum(metrics.processingSeconds, { group }, 'payproof_event_processing_seconds_count'),
     ).toBeGreaterThan(before.observed);
+  });
+});
+
+describe('startConsuming', { timeout: 20_000 }, () => {
+  it('leaves every offset commit to the committer: nothing is committed until it flushes', async () => {
+    const ids = await seed(db.url, {
+      students: 2,
+      courses: 1,
+      trainers: 1,
+      trainerCapacity: 5,
+      sessionCount: 2,
+    });
+    const events = [
+      await paid(ids.students[0]!, ids.courses[0]!),
+      await paid(ids.students[1]!, ids.courses[0]!),
+    ];
+    const topic = `consumer-start.${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.map((e) => ({ key: e.payload.studentId, value: JSON.stringify(e) })),
+      });
+      const groupId = `consumer-start-${randomUUID()}`;
+      const c = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      consumer = c;
+      // Seen by the broker's client, not by the system: every OffsetCommit kafkajs sends, and every fetch.
+      let commits = 0;
+      let fetches = 0;
+      c.on(c.events.COMMIT_OFFSETS, () => commits++);
+      c.on(c.events.FETCH, () => fetches++);
+      const committer = await startConsuming(
+        {
+          group,
+          pool,
+          consumer: c,
+          producer,
+          handler: handlePurchaseConfirmed,
+          dashboards: redisDashboardCache(redis),
+          faults: new Set(),
+          log,
+          clockSkewMs: 0,
+        },
+        // An interval no test outlives (and below setTimeout's 2^31 - 1 ms, past which Node fires at
+        // once): only an explicit flush commits.
+        { topics: [topic], commitIntervalMs: 2_000_000_000 },
+      );
+      // Both handled (seed's ids repeat across tests, so these students may have bought the course
+      // already: the inbox rows, written in the chunk's transaction, say the events were handled).
+      await until('both events handled', async () => {
+        const r = await sql.query(
+          'SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1 AND event_id = ANY($2)',
+          [group, events.map((e) => e.eventId)],
+        );
+        return r.rows[0].n === 2;
+      });
+      // Two more fetches: a commit kafkajs makes on its own after a batch (autoCommit) would be sent by now.
+      const after = fetches;
+      await until('two more fetches', async () => fetches >= after + 2);
+      const committed = async () =>
+        (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.find((p) => p.partition === 0)
+          ?.offset;
+      expect(commits).toBe(0);
+      expect(await committed()).toBe('-1');
+      await committer.flush();
+      expect(commits).toBe(1);
+      expect(await committed()).toBe('2');
+    } finally {
+      await consumer?.disconnect();
+      consumer = undefined;
+      await admin.disconnect();
+    }
   });
 });

@@ -4,7 +4,7 @@
 // per-chunk outcome counts, and the OffsetCommitter's interval (one commit for every partition).
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DomainEvent } from '../../system/contracts/index.ts';
+import { type DomainEvent, groupTopics } from '../../system/contracts/index.ts';
 import {
   type ChunkOutcome,
   type ConsumerDeps,
@@ -191,5 +191,20 @@ describe('OffsetCommitter interval', () => {
     c.forget();
     await c.flush();
     expect(calls).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
+  });
+});
+
+describe('groupTopics', () => {
+  it('names one topic per event type a group consumes', () => {
+    expect(groupTopics('purchase-worker')).toEqual([
+      'payments.purchase-confirmed.v1',
+      'payments.refund-requested.v1',
+    ]);
+    expect(groupTopics('allocation-worker')).toEqual(['purchases.purchase-created.v1']);
+    expect(groupTopics('session-worker')).toEqual(['allocations.trainer-allocated.v1']);
+    expect(groupTopics('cache-worker')).toEqual([
+      'purchases.purchase-created.v1',
+      'allocations.trainer-allocated.v1',
+    ]);
   });
 });
