@@ -19,7 +19,7 @@ import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
 import { checkedProducer } from '../../system/relay/producer.ts';
-import { type RelayDeps, runRelay } from '../../system/relay/relay.ts';
+import { type RelayDeps, relayToStreamsOnce, runRelay } from '../../system/relay/relay.ts';
 import { disableProxy, heal } from '../support/proxy-faults.ts';
 import { until } from '../support/until.ts';
 
@@ -276,6 +276,47 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       expect((await rowsOf(type)).map((r) => r.stream)).toEqual([false, false]);
     } finally {
       await relay.close();
+    }
+  });
+});
+
+describe('the fallback streams’ bound', () => {
+  it('trims each stream to about the fallback’s maxLen (XADD MAXLEN ~ drops whole nodes of 100 entries), keeping the newest', async () => {
+    // A stream only: relayToStreamsOnce needs no Kafka topic, and no other test reads this stream.
+    const topic = `fallback-relay.${randomUUID()}`;
+    const type = `T_${randomUUID().slice(0, 8)}`;
+    await sql.query(
+      `INSERT INTO outbox (event_id, event_type, topic, message_key, envelope)
+       SELECT gen_random_uuid(), $1, $2, 'k', jsonb_build_object('n', n) FROM generate_series(1, 300) n`,
+      [type, topic],
+    );
+    try {
+      const deps: RelayDeps = {
+        pool,
+        // Never used on the way to the streams (not even connected).
+        producer: createKafka([stack.direct.kafkaBrokers], 'fallback-relay-unused', log).producer(),
+        faults: new Set(),
+        log,
+        batchSize: 500,
+        fallback: {
+          redis: direct,
+          breaker: new TransportBreaker({ openAfterMs: 0, closeAfterMs: 0 }),
+          probeKafka: async () => {},
+          maxLen: 10,
+        },
+      };
+      expect(await relayToStreamsOnce(deps)).toBe(300);
+      expect((await rowsOf(type)).every((r) => r.stream && !r.kafka)).toBe(true);
+      // Read from Redis itself: 300 appended, at most one partly filled node (100) above the bound.
+      const len = await direct.xlen(streamKey(topic));
+      expect(len).toBeGreaterThanOrEqual(10);
+      expect(len).toBeLessThanOrEqual(110);
+      const newest = await direct.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1);
+      expect(JSON.parse(newest[0]![1][3]!)).toEqual({ n: 300 });
+    } finally {
+      await direct.del(streamKey(topic));
+      // Marked published too, so later claims in this database never take them.
+      await sql.query('UPDATE outbox SET published_at = now() WHERE event_type = $1', [type]);
     }
   });
 });

@@ -5,7 +5,7 @@
 // allocator holds the trainers' locks. Written for the mutation score (issue 12): each case fails on
 // a mutant of system/workers/{purchase,allocation}/handler.ts that the properties let through.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { seed } from '../../harness/system/seed.ts';
@@ -20,6 +20,7 @@ import {
   refundIdFor,
 } from '../../system/contracts/index.ts';
 import { createPool } from '../../system/lib/db.ts';
+import { AppError, isTransient } from '../../system/lib/errors.ts';
 import type { ChunkContext, EventHandler } from '../../system/lib/inbox.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { handlePurchaseCreated } from '../../system/workers/allocation/handler.ts';
@@ -82,7 +83,7 @@ async function world(students: number, trainers: number, capacity: number) {
         type,
       ])
     ).rows.map((r) => r.envelope);
-  return { ...ids, pool, q, run, outbox, close: () => pool.end() };
+  return { ...ids, url: db.url, pool, q, run, outbox, close: () => pool.end() };
 }
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -306,6 +307,51 @@ describe('purchase handler', () => {
         `refund ${never.payload.refundId}: pp-never-captured was never captured`,
       );
       expect((await w.q('SELECT 1 FROM refund_requests')).rowCount).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+  it('the pair’s active purchase deactivated between the insert and the lookup: "not visible yet", retriable; applied on the retry', async () => {
+    const w = await world(1, 1, 10);
+    try {
+      const [s, c] = [w.students[0]!, w.courses[0]!];
+      const owned = await purchase(w, s, c);
+      const e = await payment(w, s, c);
+      // The race a refund can win in production, made deterministic: a statement trigger on the
+      // purchases' insert (it fires after the insert skipped its row: the pair had an active
+      // purchase) deactivates that purchase in a transaction of its own, committed at once through
+      // dblink, before the handler's lookup takes its snapshot.
+      await w.q('CREATE EXTENSION IF NOT EXISTS dblink');
+      const deactivate = `UPDATE student_course_purchases SET is_active = false WHERE id = '${owned.id}'`;
+      await w.q(
+        `CREATE FUNCTION deactivate_owned() RETURNS trigger LANGUAGE plpgsql AS $f$
+         BEGIN PERFORM dblink_exec(${pg.escapeLiteral(w.url)}, ${pg.escapeLiteral(deactivate)}); RETURN NULL; END $f$`,
+      );
+      await w.q(
+        'CREATE TRIGGER race AFTER INSERT ON student_course_purchases FOR EACH STATEMENT EXECUTE FUNCTION deactivate_owned()',
+      );
+      const err = await w.run(handlePurchaseConfirmed, [e]).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({
+        code: 'transient_db',
+        retriable: true,
+        message: `purchase for ${s}/${c} not visible yet`,
+      });
+      expect(isTransient(err)).toBe(true);
+      // Rolled back: no purchase for this payment, no refund asked; the other one deactivated.
+      expect((await w.q('SELECT payment_id, is_active FROM student_course_purchases')).rows).toEqual([
+        { payment_id: owned.paymentId, is_active: false },
+      ]);
+      expect(await w.outbox('PAYMENT_REFUND_REQUESTED')).toEqual([]);
+      // The retry (as the consumer retries a transient error) finds no active purchase: applied.
+      await w.q('DROP TRIGGER race ON student_course_purchases');
+      expect((await w.run(handlePurchaseConfirmed, [e])).outcomes).toEqual(['applied']);
+      expect((await w.q('SELECT payment_id FROM student_course_purchases WHERE is_active')).rows).toEqual([
+        { payment_id: e.payload.paymentId },
+      ]);
     } finally {
       await w.close();
     }
