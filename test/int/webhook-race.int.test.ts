@@ -38,11 +38,13 @@ let dbs: { create(): Promise<ScratchDatabase>; close(): Promise<void> };
 let student: string;
 let other: string;
 let course: string;
+let dbUrl: string;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
   dbs = await scratchDatabases(stack.direct.databaseUrl);
   const db = await dbs.create();
+  dbUrl = db.url;
   const s = await seed(db.url, { students: 2, courses: 1 });
   student = s.students[0]!;
   other = s.students[1]!;
@@ -217,6 +219,43 @@ describe('a database error that retrying cannot fix (payments.ts dbError)', () =
       await direct.query('ALTER TABLE payments DROP CONSTRAINT refuse_every_payment');
     }
     // The constraint gone, the same request goes through.
+    await create();
+  });
+});
+
+describe('the course deleted while its payment is created (payments.ts, the course foreign key)', () => {
+  it('is answered 404 unknown_course, and nothing is written', async () => {
+    const gone = randomUUID();
+    await direct.query(
+      `INSERT INTO courses (id, title, session_count, purchase_tier) VALUES ($1, 'vanishing', 4, 1)`,
+      [gone],
+    );
+    // After the insert read the course (its price), before its foreign-key check: a row trigger
+    // deletes the course in a transaction of its own, committed at once through dblink.
+    await direct.query('CREATE EXTENSION IF NOT EXISTS dblink');
+    await direct.query(
+      `CREATE FUNCTION delete_course() RETURNS trigger LANGUAGE plpgsql AS $f$
+       BEGIN PERFORM dblink_exec(${pg.escapeLiteral(dbUrl)}, format('DELETE FROM courses WHERE id = %L', NEW.course_id)); RETURN NEW; END $f$`,
+    );
+    await direct.query(
+      'CREATE TRIGGER vanish BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION delete_course()',
+    );
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/payments',
+        headers: { ...json, ...auth },
+        payload: { courseId: gone },
+      });
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json()).toEqual({ error: { code: 'unknown_course', message: `no course ${gone}` } });
+      expect((await direct.query('SELECT 1 FROM payments WHERE course_id = $1', [gone])).rowCount).toBe(0);
+      expect((await direct.query('SELECT 1 FROM courses WHERE id = $1', [gone])).rowCount).toBe(0);
+    } finally {
+      await direct.query('DROP TRIGGER vanish ON payments');
+      await direct.query('DROP FUNCTION delete_course()');
+    }
+    // The trigger gone, a payment for a course that exists goes through.
     await create();
   });
 });
