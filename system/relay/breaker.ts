@@ -88,6 +88,11 @@ export class TransportBreaker {
     return () => this.#onOpen.delete(fn);
   }
 
+  /** Listeners waiting for the next opening (one per send in flight; a leak if it grows). */
+  get waiting(): number {
+    return this.#onOpen.size;
+  }
+
   #move(to: Transport, atMs: number) {
     this.#transport = to;
     this.transitions++;

@@ -224,6 +224,9 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       console.log(
         `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 500 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 1500 ms)`,
       );
+      await relay.close();
+      // Each send's listener on the breaker went when the send settled: none left once stopped.
+      expect(relay.breaker.waiting).toBe(0);
     } finally {
       await relay.close();
     }
