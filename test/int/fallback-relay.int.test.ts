@@ -176,6 +176,8 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       transport: 'kafka',
       outcome: 'republished',
     });
+    const failedBefore = await counter(metrics.retries, { component: 'relay', reason: 'error' });
+    const transientBefore = await counter(metrics.retries, { component: 'relay', reason: 'transient' });
     const relay = await startRelay(500, 1_500);
     try {
       const before = await enqueue(type, topic, [0, 1, 2]);
@@ -224,6 +226,12 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       console.log(
         `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 500 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 1500 ms)`,
       );
+      // Every failed cycle of the cut was transient (the send kafkajs was still retrying when the
+      // breaker opened is given up as transient_kafka); none counted as an error.
+      expect(await counter(metrics.retries, { component: 'relay', reason: 'transient' })).toBeGreaterThan(
+        transientBefore,
+      );
+      expect(await counter(metrics.retries, { component: 'relay', reason: 'error' })).toBe(failedBefore);
       await relay.close();
       // Each send's listener on the breaker went when the send settled: none left once stopped.
       expect(relay.breaker.waiting).toBe(0);
