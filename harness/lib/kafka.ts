@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import '../../system/lib/kafkajs-fix.ts';
 
 /** `a:1,b:2` → ['a:1', 'b:2']: one bootstrap address per broker of a cluster. */
 export function brokerList(brokers: string): string[] {

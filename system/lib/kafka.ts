@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import './kafkajs-fix.ts';
 import type { Logger } from './log.ts';
 
 /** A kafkajs client whose log lines go to pino, with bounded timeouts so faults surface as errors. */
