@@ -6,6 +6,7 @@
 // Kafka cannot), a topic with another replication factor is reported, not recreated.
 import { join } from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import '../lib/kafkajs-fix.ts';
 import { runner } from 'node-pg-migrate';
 import { allTopics, defaultPartitions } from '../contracts/topics.ts';
 
