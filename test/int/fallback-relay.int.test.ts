@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readTopics } from '../../harness/checker/read-topics.ts';
 import { type ScratchDatabase, scratchDatabases } from '../../harness/checker/scratch-database.ts';
+import { sleep } from '../../harness/lib/wait-for.ts';
 import { streamKey } from '../../system/contracts/index.ts';
 import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
@@ -116,6 +117,7 @@ async function startRelay(openAfterMs: number, closeAfterMs: number) {
   };
   const redis = createRedis(stack.redisUrl, log);
   const switches: [string, number][] = [];
+  let probes = 0;
   const breaker = new TransportBreaker({
     openAfterMs,
     closeAfterMs,
@@ -137,6 +139,7 @@ async function startRelay(openAfterMs: number, closeAfterMs: number) {
       probeEveryMs: 200,
       probeTimeoutMs: 1_000,
       probeKafka: async () => {
+        probes++;
         await probe.connect();
         await probe.fetchTopicMetadata({ topics: [] });
       },
@@ -147,6 +150,7 @@ async function startRelay(openAfterMs: number, closeAfterMs: number) {
   return {
     breaker,
     switches,
+    probes: () => probes,
     transport: () => breaker.transport(performance.now()),
     async close() {
       stop.abort();
@@ -226,6 +230,11 @@ describe('the relay with the Redis Streams fallback', { timeout: 90_000 }, () =>
       console.log(
         `fallback-relay: rows in their stream ${Math.round(streamedAfterMs)} ms after the cut (breaker 500 ms); all in Kafka ${Math.round(backAfterMs)} ms after the heal (hysteresis 1500 ms)`,
       );
+      // Idle on a healthy Kafka the watcher sends no probe (a send's in-flight mark left behind
+      // would make it probe every interval, 200 ms here).
+      const probed = relay.probes();
+      await sleep(1_000);
+      expect(relay.probes()).toBe(probed);
       // Every failed cycle of the cut was transient (the send kafkajs was still retrying when the
       // breaker opened is given up as transient_kafka); none counted as an error.
       expect(await counter(metrics.retries, { component: 'relay', reason: 'transient' })).toBeGreaterThan(
