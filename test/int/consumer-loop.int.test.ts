@@ -6,7 +6,7 @@
 // interval timer). What the metrics say is checked too: they are what operators read.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer, Producer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readTopics } from '../../harness/checker/read-topics.ts';
@@ -74,15 +74,33 @@ async function paid(student: string, course: string): Promise<PurchaseConfirmedE
   };
 }
 
+/** Two students, one course (seed's ids repeat: the second call finds the same rows). */
+const world = { students: 2, courses: 1, trainers: 1, trainerCapacity: 5, sessionCount: 2 };
+
+/** A topic of this test's own (never the system's: the workers of other tests read those). */
+async function freshTopic(admin: Admin, prefix: string): Promise<string> {
+  const topic = `${prefix}.${randomUUID()}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  return topic;
+}
+
+/** The purchase worker's consumer dependencies, on `c`. */
+const depsOn = (c: Consumer, extra: Partial<ConsumerDeps> = {}): ConsumerDeps => ({
+  group,
+  pool,
+  consumer: c,
+  producer,
+  handler: handlePurchaseConfirmed,
+  dashboards: redisDashboardCache(redis),
+  faults: new Set(),
+  log,
+  clockSkewMs: 0,
+  ...extra,
+});
+
 describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
   it('applies each event once, dead-letters what can never succeed with its source, and commits the offset only after', async () => {
-    const ids = await seed(db.url, {
-      students: 2,
-      courses: 1,
-      trainers: 1,
-      trainerCapacity: 5,
-      sessionCount: 2,
-    });
+    const ids = await seed(db.url, world);
     const [s1, s2] = ids.students as [string, string];
     const course = ids.courses[0]!;
     const first = await paid(s1, course);
@@ -92,10 +110,9 @@ describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
       eventId: randomUUID(),
       payload: { ...first.payload, paymentId: randomUUID() },
     };
-    const topic = `consumer-loop.${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const topic = await freshTopic(admin, 'consumer-loop');
     const values = [
       JSON.stringify(first),
       JSON.stringify(first),
@@ -120,19 +137,7 @@ describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
     };
     const groupId = `consumer-loop-${randomUUID()}`;
     consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-    const deps: ConsumerDeps = {
-      group,
-      pool,
-      consumer,
-      producer,
-      handler: handlePurchaseConfirmed,
-      dashboards: redisDashboardCache(redis),
-      faults: new Set(),
-      log,
-      clockSkewMs: 0,
-      chunkSize: 2,
-      maxAttempts: 2,
-    };
+    const deps = depsOn(consumer, { chunkSize: 2, maxAttempts: 2 });
     // The events were produced before the consumer started: read from the beginning of the topic.
     const committer = await startConsuming(deps, { topics: [topic], commitIntervalMs: 100 });
     const committed = async () =>
@@ -188,22 +193,15 @@ describe('batchHandler on a real consumer', { timeout: 20_000 }, () => {
 
 describe('startConsuming', { timeout: 20_000 }, () => {
   it('leaves every offset commit to the committer: nothing is committed until it flushes', async () => {
-    const ids = await seed(db.url, {
-      students: 2,
-      courses: 1,
-      trainers: 1,
-      trainerCapacity: 5,
-      sessionCount: 2,
-    });
+    const ids = await seed(db.url, world);
     const events = [
       await paid(ids.students[0]!, ids.courses[0]!),
       await paid(ids.students[1]!, ids.courses[0]!),
     ];
-    const topic = `consumer-start.${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      const topic = await freshTopic(admin, 'consumer-start');
       await producer.send({
         topic,
         acks: -1,
@@ -218,17 +216,7 @@ describe('startConsuming', { timeout: 20_000 }, () => {
       c.on(c.events.COMMIT_OFFSETS, () => commits++);
       c.on(c.events.FETCH, () => fetches++);
       const committer = await startConsuming(
-        {
-          group,
-          pool,
-          consumer: c,
-          producer,
-          handler: handlePurchaseConfirmed,
-          dashboards: redisDashboardCache(redis),
-          faults: new Set(),
-          log,
-          clockSkewMs: 0,
-        },
+        depsOn(c),
         // An interval no test outlives (and below setTimeout's 2^31 - 1 ms, past which Node fires at
         // once): only an explicit flush commits.
         { topics: [topic], commitIntervalMs: 2_000_000_000 },
