@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 import type { DomainEvent } from '../../system/contracts/events.ts';
 import { parseEvent, type RejectCode } from '../../system/contracts/validate.ts';
-import { harnessKafka } from '../lib/kafka.ts';
+import { fetchTopicOffsetsSettled, harnessKafka } from '../lib/kafka.ts';
 
 /** One message as the checker saw it. */
 export interface TopicMessage {
@@ -99,7 +99,7 @@ export async function readTopics(o: ReadTopicsOptions): Promise<TopicMessage[]> 
     for (const topic of o.topics) {
       if (!existing.has(topic)) continue;
       present.push(topic);
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await fetchTopicOffsetsSettled(admin, topic)) {
         if (Number(p.high) > Number(p.low)) target.set(`${topic}/${p.partition}`, Number(p.high) - 1);
       }
     }

@@ -1,5 +1,6 @@
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import '../../system/lib/kafkajs-fix.ts';
+import { sleep } from './wait-for.ts';
 
 /** `a:1,b:2` → ['a:1', 'b:2']: one bootstrap address per broker of a cluster. */
 export function brokerList(brokers: string): string[] {
@@ -20,4 +21,43 @@ export function harnessKafka(brokers: string, clientId: string, extra: Partial<K
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     ...extra,
   });
+}
+
+/** True when kafkajs marks the error (or the error it wraps) as retriable. */
+export function isRetriableKafkaError(err: unknown): boolean {
+  for (
+    let e = err as { retriable?: unknown; cause?: unknown } | null | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (e.retriable === true) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+
+/**
+ * `admin.fetchTopicOffsets`, asked again while the broker gives a retriable answer, for up to
+ * `withinMs`. A topic created a moment ago on a loaded single broker can answer ListOffsets with
+ * "This server is not the leader for that topic-partition" after kafkajs's own retries (a CI
+ * rehearsal, 2026-12-01); the metadata is refreshed before each new attempt. Anything else, or a
+ * retriable error past the deadline, is thrown as it came.
+ */
+export async function fetchTopicOffsetsSettled(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchTopicMetadata'>,
+  topic: string,
+  withinMs = 15_000,
+): Promise<TopicOffsets> {
+  const deadline = Date.now() + withinMs;
+  for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 1_000)) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (!isRetriableKafkaError(err) || Date.now() + waitMs > deadline) throw err;
+    }
+    await sleep(waitMs);
+    await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => {});
+  }
 }
