@@ -29,6 +29,7 @@ const commands: Record<string, string> = {
   'bench:kafka-client': 'harness/bench/kafka-client-bench.ts',
   'bench:auth': 'harness/bench/auth-bench.ts',
   'bench:idle': 'harness/bench/idle-bench.ts',
+  'bench:http-client': 'harness/bench/http-client-bench.ts',
 };
 
 function run(
