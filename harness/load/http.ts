@@ -40,6 +40,11 @@ export interface HttpRequest {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly json?: unknown;
+  /**
+   * A JSON body already serialized, sent byte for byte (instead of `json`): a signed webhook's
+   * signature covers exactly these bytes.
+   */
+  readonly body?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Aborts the request (recorded `interrupted`). */
   readonly signal?: AbortSignal;
@@ -224,8 +229,8 @@ export class HttpClient {
       );
     let text = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\n`;
     if (req.headers) for (const k in req.headers) text += `${k}: ${req.headers[k]}\r\n`;
-    if (req.json !== undefined) {
-      const body = JSON.stringify(req.json);
+    const body = req.body ?? (req.json === undefined ? undefined : JSON.stringify(req.json));
+    if (body !== undefined) {
       text += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     } else text += '\r\n';
     this.inFlight++;

@@ -234,7 +234,7 @@ export function paymentWorkload(
           process: vu,
           method: 'POST',
           path: forged.path,
-          json: forged.json,
+          body: forged.body,
           headers: forged.headers,
           signal,
           ids: {
@@ -266,7 +266,7 @@ export function paymentWorkload(
             process: proc,
             method: 'POST',
             path: webhook.path,
-            json: webhook.json,
+            body: webhook.body,
             headers: webhook.headers,
             signal,
             ids: {

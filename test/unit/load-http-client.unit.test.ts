@@ -131,6 +131,16 @@ describe('HttpClient', () => {
     expect(c.inFlight).toBe(0);
   });
 
+  it('sends a serialized body byte for byte (what a webhook signature covers)', async () => {
+    const c = client();
+    const raw = '{"b":1,  "a":"Zoë"}';
+    const r = await c.request({ method: 'POST', path: '/echo', body: raw, json: { ignored: true } });
+    const b = (r as { body: { body: string; headers: Record<string, string> } }).body;
+    expect(b.body).toBe(raw);
+    expect(b.headers['content-type']).toBe('application/json');
+    expect(Number(b.headers['content-length'])).toBe(Buffer.byteLength(raw));
+  });
+
   it('reads chunked, empty, multi-byte and non-JSON answers', async () => {
     const c = client();
     const chunked = await c.request({ method: 'GET', path: '/chunked' });

@@ -74,7 +74,7 @@ export async function runConfirmLoad(o: ConfirmLoadOptions): Promise<ConfirmLoad
         process: ctx.vu,
         method: 'POST',
         path: webhook.path,
-        json: webhook.json,
+        body: webhook.body,
         headers: webhook.headers,
         signal: ctx.signal,
         ids: { paymentId: id, providerPaymentId },
