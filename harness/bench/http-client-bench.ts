@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Pool } from 'undici';
 import type { CommandSpec } from '../cli/command.ts';
+import { median as medianOrNone } from '../lib/median.ts';
 import { HttpClient, type HttpOutcome, type HttpRequest } from '../load/http.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 import { Flags, opt } from './lib/args.ts';
@@ -39,6 +40,8 @@ export const httpClientBenchCommand: CommandSpec = {
 const flags = new Flags(httpClientBenchCommand);
 const requests = Math.max(1_000, Math.round(flags.number('requests', 40_000)));
 const rounds = Math.max(1, Math.round(flags.number('rounds', 3)));
+/** Every list here has one figure per round, so never empty. */
+const median = (xs: number[]) => medianOrNone(xs) ?? Number.NaN;
 
 /** The stand-in API: answers of the real API's sizes (a created payment, a dashboard). */
 const serverSource = `
@@ -226,7 +229,6 @@ try {
         );
       }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const rows: string[][] = [];
   const summary: Record<string, unknown> = {};
   for (const shape of shapes) {

@@ -32,6 +32,7 @@ import {
 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { type CommandSpec, parseOrExit } from '../cli/command.ts';
+import { median as medianOrNone } from '../lib/median.ts';
 import { ProcessMonitor, type Watched } from '../lib/procmon.ts';
 import { type Stack, startStack } from '../stack/stack.ts';
 import { n, table } from './lib/format.ts';
@@ -472,11 +473,8 @@ async function prefill(brokers: string, count: number): Promise<void> {
 /** Odd runs in the listed order, even runs reversed. */
 const ordered = <T>(xs: readonly T[], run: number): T[] => (run % 2 === 1 ? [...xs] : [...xs].reverse());
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Every list here has one figure per run, so never empty. */
+const median = (xs: readonly number[]) => medianOrNone(xs) ?? Number.NaN;
 
 export const kafkaClientBenchCommand: CommandSpec = {
   invocation: 'npm run bench:kafka-client --',

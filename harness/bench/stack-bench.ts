@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bool, type CommandSpec, num, parseOrExit } from '../cli/command.ts';
+import { median as medianOrNone } from '../lib/median.ts';
 import { sleep } from '../lib/wait-for.ts';
 import { guardianPid } from '../stack/process.ts';
 import { treePssKiB, treeRssKiB } from '../stack/procfs.ts';
@@ -46,11 +47,8 @@ const starts = num(args, 'starts', 3);
 
 const bootstrapScript = join(repoRoot, 'harness', 'toolchain', 'bootstrap.ts');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+/** Every list here has one figure per start, so never empty. */
+const median = (xs: number[]) => medianOrNone(xs) ?? Number.NaN;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;

@@ -3,9 +3,12 @@
 // off), every second during it (a sustained breach heals at once: the rollback), and after the last
 // heal, where the time to recover is the first moment from which every probe stays within its
 // tolerance for `settle` seconds. Pure functions over samples, so they are unit-tested.
+import { median } from '../lib/median.ts';
 import type { Criterion } from '../run/result.ts';
 import { maxLag } from './observe.ts';
 import type { Probe, ProbeMetric } from './scenario.ts';
+
+export { median };
 
 export type SampleLike = Readonly<Record<string, number>> & { readonly t: number };
 
@@ -23,13 +26,6 @@ export function probeValue(metric: ProbeMetric, s: Readonly<Record<string, numbe
     default:
       return s[metric];
   }
-}
-
-export function median(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

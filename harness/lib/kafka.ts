@@ -1,5 +1,6 @@
 import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import '../../system/lib/kafkajs-fix.ts';
+import { isTransient } from '../../system/lib/errors.ts';
 import { sleep } from './wait-for.ts';
 
 /** `a:1,b:2` → ['a:1', 'b:2']: one bootstrap address per broker of a cluster. */
@@ -23,16 +24,15 @@ export function harnessKafka(brokers: string, clientId: string, extra: Partial<K
   });
 }
 
-/** True when kafkajs marks the error (or the error it wraps) as retriable. */
+/**
+ * The system's own classification (`isTransient`: kafkajs's `retriable`, connection errors), applied
+ * to the error and to what it wraps: kafkajs gives up with a non-retriable
+ * KafkaJSNumberOfRetriesExceeded whose `cause` is the broker's retriable answer.
+ */
 export function isRetriableKafkaError(err: unknown): boolean {
-  for (
-    let e = err as { retriable?: unknown; cause?: unknown } | null | undefined, depth = 0;
-    e && depth < 4;
-    depth++
-  ) {
-    if (e.retriable === true) return true;
-    e = e.cause as typeof e;
-  }
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++, e = (e as { cause?: unknown }).cause)
+    if (isTransient(e)) return true;
   return false;
 }
 

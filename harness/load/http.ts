@@ -7,8 +7,9 @@
 // every microsecond it spends is taken from the API: one write per request (the request line,
 // headers and body built as one string), no stream objects, no AbortController per request.
 // `npm run bench:http-client` measures it against undici's `Pool.request` with an AbortController
-// (what this file used before) on one stand-in server: 117 against 207 µs of CPU per request at a
-// trickle, 70 against 173 saturated (2026-12-01, 2 cores). docs/benchmarks.md, eighth round.
+// (what this file used before) on one stand-in server: medians of 116 against 212 µs of CPU per
+// request at a trickle, 73 against 177 saturated (2026-12-01 20:55 UTC, 2 cores). docs/benchmarks.md,
+// eighth round.
 // What it does not do, because the API does not need it: TLS, pipelining, redirects, 1xx answers,
 // request bodies that are not JSON, retries (a load generator must not resend a payment).
 import net from 'node:net';
@@ -101,7 +102,6 @@ class Pending {
 class Conn {
   readonly socket: net.Socket;
   readonly #parser = new HTTPParser(HTTPParser.RESPONSE);
-  connected = false;
   current: Pending | undefined;
   keepAlive = true;
   /** When it became idle, and how long the server said it keeps an idle connection. */
@@ -133,7 +133,6 @@ class Conn {
     this.#connectTimer = setTimeout(() => this.fail(CONNECT_TIMEOUT), connectTimeoutMs);
     this.socket.on('connect', () => {
       clearTimeout(this.#connectTimer);
-      this.connected = true;
       const cur = this.current;
       if (cur) this.write(cur);
     });
@@ -282,7 +281,7 @@ export class HttpClient {
     }
     p.conn = conn;
     conn.current = p;
-    if (conn.connected) conn.write(p);
+    if (!conn.socket.connecting) conn.write(p);
   }
 
   /** A connection whose answer is complete: the next waiting request, or the idle list. */

@@ -17,6 +17,7 @@ import {
 } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_DESTROYED, HttpClient, SOCKET_CLOSED } from '../../harness/load/http.ts';
+import { until } from '../support/until.ts';
 
 let server: Server;
 let base: string;
@@ -96,14 +97,6 @@ function client(connections = 4, timeoutMs = 2_000): HttpClient {
   const c = new HttpClient(base, { connections, timeoutMs });
   clients.push(c);
   return c;
-}
-
-async function until(what: string, ok: () => boolean, withinMs = 2_000): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('HttpClient', () => {
@@ -194,7 +187,7 @@ describe('HttpClient', () => {
     expect(queued.kind).toBe('timeout');
     expect(performance.now() - t0).toBeLessThan(1_500);
     expect(onWire.durationMs).toBeGreaterThanOrEqual(290);
-    await until('the server to see the hung connection closed', () => open.size === 0);
+    await until('the server to see the hung connection closed', async () => open.size === 0);
     expect(await c.request({ method: 'GET', path: '/echo' })).toMatchObject({ status: 201 });
   });
 
@@ -265,7 +258,7 @@ describe('HttpClient', () => {
     const onWire = d.request({ method: 'GET', path: '/hang' });
     const queued = d.request({ method: 'GET', path: '/echo' });
     const before = hung;
-    await until('the server to read the first request', () => hung > before);
+    await until('the server to read the first request', async () => hung > before);
     await d.destroy();
     expect(await onWire).toMatchObject({ kind: 'error', code: CLIENT_DESTROYED, sent: true });
     expect(await queued).toMatchObject({ kind: 'error', code: CLIENT_DESTROYED, sent: false });
