@@ -91,6 +91,12 @@ export async function judgeFlowDuringFault(
     figures.flow_settled_p50_ms = round(settled.total.p50);
     figures.flow_settled_p95_ms = round(settled.total.p95);
     figures.flow_settled_max_ms = round(settled.total.max);
+    // Which hop the time goes to: confirm → purchase (relay + purchase worker), purchase →
+    // allocation, allocation → first session.
+    for (const [hop, p] of Object.entries(settled.hops)) {
+      figures[`flow_settled_${hop}_p50_ms`] = round(p.p50);
+      figures[`flow_settled_${hop}_p95_ms`] = round(p.p95);
+    }
   }
   const settledP95 = settled ? round(settled.total.p95) : null;
   return {

@@ -3,7 +3,8 @@
 // a time, so every transition is tested with a fake clock.
 //
 // Hysteresis: Kafka must have failed without a single success for `openAfterMs` before the relay
-// moves to the streams, and must have answered without a single failure for `closeAfterMs` before
+// moves to the streams (counted from the send it left unanswered, when a failure says so: see
+// `observe`), and must have answered without a single failure for `closeAfterMs` before
 // it comes back. `closeAfterMs` is the longer on purpose: a Kafka that flaps (up for less than
 // `closeAfterMs` at a time) keeps the relay on the streams instead of moving it back and forth,
 // each move costing a fresh producer and a burst of re-publication.
@@ -27,6 +28,8 @@ export class TransportBreaker {
   #healthySince: number | undefined;
   #lastObservedAt = Number.NEGATIVE_INFINITY;
   #lastOk = false;
+  /** The last success (a failure run cannot have started before it). */
+  #lastOkAt = Number.NEGATIVE_INFINITY;
   readonly #onOpen = new Set<() => void>();
   /** Transitions so far (a flapping Kafka must not make this grow with every flap). */
   transitions = 0;
@@ -37,16 +40,24 @@ export class TransportBreaker {
     this.#o = options;
   }
 
-  /** One observation of Kafka at `atMs`: a send or a probe answered (`ok`), or failed. */
-  observe(ok: boolean, atMs: number): void {
+  /**
+   * One observation of Kafka at `atMs`: a send or a probe answered (`ok`), or failed. A failure may
+   * say since when Kafka has left a send unanswered (`unansweredSinceMs`, the send's start): the run
+   * of failures then starts there, or at the last success if that came later. Without it, a cut
+   * broker is seen failing only when a probe gives up (a send waits 1 s before one is sent, and the
+   * probe's own timeout is 1.5 s): the relay moved 4.7-4.8 s into partition-kafka instead of 3 s,
+   * and the backlog of those seconds delayed the flow on the streams well after the move.
+   */
+  observe(ok: boolean, atMs: number, unansweredSinceMs?: number): void {
     this.#lastObservedAt = atMs;
     this.#lastOk = ok;
     if (ok) {
+      this.#lastOkAt = atMs;
       this.#failingSince = undefined;
       this.#healthySince ??= atMs;
     } else {
       this.#healthySince = undefined;
-      this.#failingSince ??= atMs;
+      this.#failingSince ??= Math.min(atMs, Math.max(unansweredSinceMs ?? atMs, this.#lastOkAt));
     }
     this.transport(atMs);
   }
@@ -66,6 +77,13 @@ export class TransportBreaker {
     )
       this.#move('kafka', atMs);
     return this.#transport;
+  }
+
+  /** When the breaker opens if nothing succeeds meanwhile (undefined: on the streams, or not failing). */
+  opensAt(): number | undefined {
+    return this.#transport === 'kafka' && this.#failingSince !== undefined
+      ? this.#failingSince + this.#o.openAfterMs
+      : undefined;
   }
 
   /** True unless the last observation was a failure (true before any observation). */

@@ -90,7 +90,8 @@ async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise
   const fb = deps.fallback;
   if (!fb) return publish(deps.producer, rows, deps.acks);
   const now = fb.now ?? monotonic;
-  inFlightSince.set(fb, now());
+  const since = now();
+  inFlightSince.set(fb, since);
   const sending = publish(deps.producer, rows, deps.acks);
   let cancel = () => {};
   const abandoned = new Promise<never>((_, reject) => {
@@ -103,7 +104,7 @@ async function sendToKafka(deps: RelayDeps, rows: readonly OutboxRow[]): Promise
     fb.breaker.observe(true, now());
   } catch (err) {
     sending.catch(() => {});
-    fb.breaker.observe(false, now());
+    fb.breaker.observe(false, now(), since);
     throw err;
   } finally {
     cancel();
@@ -292,12 +293,16 @@ export function watchKafka(fb: RelayFallback, signal: AbortSignal): Promise<void
           ]);
           fb.breaker.observe(true, now());
         } catch {
-          fb.breaker.observe(false, now());
+          // A send still waiting: Kafka has not answered it since it started.
+          fb.breaker.observe(false, now(), inFlightSince.get(fb));
         } finally {
           clearTimeout(timer);
         }
       }
-      await sleep(everyMs, signal);
+      // Wakes when the breaker is due to open, not up to a probe interval later: the relay's loop
+      // waits on its send, and the move to the streams happens when someone asks the breaker.
+      const opensAt = fb.breaker.opensAt();
+      await sleep(opensAt === undefined ? everyMs : Math.max(0, Math.min(everyMs, opensAt - now())), signal);
     }
   })();
 }

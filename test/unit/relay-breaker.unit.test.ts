@@ -1,5 +1,6 @@
 // The relay's circuit breaker between Kafka and the Redis Streams fallback (issue 15), on a fake
-// clock: it opens only after Kafka failed without a success for openAfterMs, closes only after
+// clock: it opens only after Kafka failed without a success for openAfterMs (from the send it left
+// unanswered when a failure says so), closes only after
 // Kafka answered without a failure for closeAfterMs, and a flapping Kafka does not make it oscillate.
 import { describe, expect, it } from 'vitest';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
@@ -65,6 +66,32 @@ describe('TransportBreaker', () => {
     expect(b.recentlyHealthy(1_100, 1_000)).toBe(false);
     b.observe(false, 1_200);
     expect(b.recentlyHealthy(1_300, 1_000)).toBe(false);
+  });
+
+  it('counts a failure that says since when a send is unanswered from that send, never from before the last success', () => {
+    const { b, changes } = make();
+    // A send started at 1 000; the probe that gives up at 2 800 says so: failing since 1 000.
+    b.observe(false, 2_800, 1_000);
+    expect(b.opensAt()).toBe(4_000);
+    expect(b.transport(3_999)).toBe('kafka');
+    expect(b.transport(4_000)).toBe('stream');
+    expect(b.opensAt()).toBeUndefined();
+    expect(changes).toEqual([['stream', 4_000]]);
+
+    const other = make();
+    other.b.observe(true, 1_500); // Kafka answered something after the send began
+    other.b.observe(false, 2_800, 1_000);
+    expect(other.b.opensAt()).toBe(4_500);
+    expect(other.b.transport(4_499)).toBe('kafka');
+    // A later failure does not move the start of the run; a success ends it.
+    other.b.observe(false, 4_000, 0);
+    expect(other.b.opensAt()).toBe(4_500);
+    other.b.observe(true, 4_400);
+    expect(other.b.opensAt()).toBeUndefined();
+    expect(other.b.transport(10_000)).toBe('kafka');
+    // A send's start in the future of the observation (a clock that went back) is not believed.
+    other.b.observe(false, 11_000, 20_000);
+    expect(other.b.opensAt()).toBe(14_000);
   });
 
   it('refuses negative durations', () => {
