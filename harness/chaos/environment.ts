@@ -2,8 +2,11 @@
 // system of its own), or any other provider. `--attach` is the older spelling of an external
 // target built from a running `npm run system`'s stack.json (network faults only).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { ProcessKind } from '../../system/contracts/index.ts';
+import type { SystemFile } from '../system/metrics-endpoints.ts';
 import { externalProvider, targetFileFromStackJson } from '../target/external.ts';
+import type { TargetFile } from '../target/target-file.ts';
 import type { Target, TargetProvider } from '../target/target.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 
@@ -41,6 +44,23 @@ export function attachProvider(o: AttachOptions): TargetProvider {
   const endpoints =
     o.endpoints ?? (JSON.parse(readFileSync(path!, 'utf8')) as { endpoints: Target['endpoints'] }).endpoints;
   const apiUrl = o.apiUrl ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-  const file = targetFileFromStackJson({ endpoints }, apiUrl);
+  const file = targetFileFromStackJson({ endpoints }, apiUrl, systemProcesses(path));
   return externalProvider({ provider: 'external', text: `attached:${path ?? 'endpoints'}` }, file);
+}
+
+/**
+ * The processes `npm run system` wrote beside its stack.json (system.json), for their metrics: the
+ * system's own counters (events processed, the breaker's switches and fallback publications) that
+ * a scenario's criteria read. None (an older run, `npm run stack` alone): none are read.
+ */
+export function systemProcesses(stackJson: string | undefined): TargetFile['processes']['list'] {
+  if (!stackJson) return [];
+  const file = join(dirname(stackJson), 'system.json');
+  if (!existsSync(file)) return [];
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as SystemFile;
+  return parsed.processes.map((p) => ({
+    name: p.name,
+    kind: p.kind as ProcessKind,
+    metricsUrl: p.metricsUrl,
+  }));
 }

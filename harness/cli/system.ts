@@ -1,9 +1,10 @@
 // npm run system: the stack plus the reference system (API, relay, four workers), on fixed
 // ports, logs on the terminal, everything stopped cleanly on Ctrl-C.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, stopOnSignals } from '../stack/stack.ts';
 import { defaultInstances, processKinds, startSystem } from '../system/launcher.ts';
-import { metricsLines } from '../system/metrics-endpoints.ts';
+import { metricsLines, systemFile } from '../system/metrics-endpoints.ts';
 import { seed } from '../system/seed.ts';
 import type { TargetProvider } from '../target/target.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
@@ -83,6 +84,8 @@ async function main(args: Parsed): Promise<number> {
     onLog: quiet ? undefined : (name, line) => process.stdout.write(`${name.padEnd(22)} ${line}\n`),
   });
   stopSystem = () => system.stop();
+  // Beside stack.json: `npm run chaos -- <scenario> --attach` reads the processes' metrics from it.
+  writeFileSync(join(runDir, 'system.json'), `${JSON.stringify(systemFile(system.processes), null, 2)}\n`);
   const e = stack.endpoints;
   console.log(`
 payproof system ready (${Object.entries(instances)

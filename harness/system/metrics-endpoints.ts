@@ -11,3 +11,21 @@ export function metricsLines(processes: readonly MetricsTarget[], host = '127.0.
   const w = Math.max(0, ...processes.map((p) => p.name.length));
   return processes.map((p) => `${p.name.padEnd(w)}  http://${host}:${p.metricsPort}/metrics`);
 }
+
+/** What `npm run system` writes beside its stack.json (system.json): each process and its metrics. */
+export interface SystemFile {
+  readonly processes: readonly { name: string; kind: string; metricsUrl: string }[];
+}
+
+export function systemFile(
+  processes: readonly (MetricsTarget & { readonly kind: string })[],
+  host = '127.0.0.1',
+): SystemFile {
+  return {
+    processes: processes.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      metricsUrl: `http://${host}:${p.metricsPort}`,
+    })),
+  };
+}

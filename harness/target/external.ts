@@ -123,7 +123,7 @@ export async function openExternal(
 /**
  * A target file for a stack.json that `npm run stack` / `npm run system` wrote (what `--attach`
  * reads): its proxies, the API given, no process control (the pids of a harness-launched system
- * are not in stack.json).
+ * are not in stack.json); the processes `npm run system` lists in system.json, for their metrics.
  */
 export function targetFileFromStackJson(
   stack: {
@@ -136,6 +136,7 @@ export function targetFileFromStackJson(
     };
   },
   apiUrl: string,
+  processes: TargetFile['processes']['list'] = [],
 ): TargetFile {
   const e = stack.endpoints;
   return {
@@ -146,6 +147,6 @@ export function targetFileFromStackJson(
     kafka: { brokers: e.kafkaBrokers, direct: e.direct.kafkaBrokers },
     redis: { url: e.redisUrl, direct: e.direct.redisUrl },
     toxiproxy: { url: e.toxiproxyUrl, proxies: { postgres: 'postgres', redis: 'redis', kafka: ['kafka'] } },
-    processes: { controller: 'none', list: [] },
+    processes: { controller: 'none', list: [...processes] },
   };
 }

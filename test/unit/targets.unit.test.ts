@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../harness/chaos/catalogue.ts';
 import { cannotRun, runChaos } from '../../harness/chaos/run.ts';
 import { DockerController, dockerCli, NativePidController } from '../../harness/target/controllers.ts';
-import { externalProvider, lacksOf, proxyResolver } from '../../harness/target/external.ts';
+import { systemProcesses } from '../../harness/chaos/environment.ts';
+import { systemFile } from '../../harness/system/metrics-endpoints.ts';
+import {
+  externalProvider,
+  lacksOf,
+  proxyResolver,
+  targetFileFromStackJson,
+} from '../../harness/target/external.ts';
 import { nativeProvider } from '../../harness/target/native.ts';
 import { dockerUnavailable } from '../../harness/target/providers.ts';
 import { missingCapabilities, parseTargetRef } from '../../harness/target/target.ts';
@@ -128,6 +135,43 @@ describe('target file', () => {
   it('docs/target.schema.json is the schema generated from the TypeBox types', () => {
     const published = readFileSync(join(repoRoot, 'docs/target.schema.json'), 'utf8');
     expect(published).toBe(`${JSON.stringify(targetJsonSchema(), null, 2)}\n`);
+  });
+
+  it('--attach reads the processes npm run system lists beside its stack.json (system.json): a valid target file whose processes have metrics', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payproof-attach-'));
+    const stackJson = join(dir, 'stack.json');
+    const endpoints = {
+      databaseUrl: 'postgres://p@127.0.0.1:5432/p',
+      kafkaBrokers: '127.0.0.1:9092',
+      redisUrl: 'redis://127.0.0.1:6379',
+      toxiproxyUrl: 'http://127.0.0.1:8474',
+      direct: {
+        databaseUrl: 'postgres://p@127.0.0.1:55432/p',
+        kafkaBrokers: '127.0.0.1:59092',
+        redisUrl: 'redis://127.0.0.1:56379',
+      },
+    };
+    writeFileSync(stackJson, JSON.stringify({ endpoints }));
+    // An older run, or npm run stack alone: no system.json, no processes.
+    expect(systemProcesses(stackJson)).toEqual([]);
+    expect(systemProcesses(undefined)).toEqual([]);
+    writeFileSync(
+      join(dir, 'system.json'),
+      JSON.stringify(
+        systemFile([
+          { name: 'api#1', kind: 'api', metricsPort: 3000 },
+          { name: 'relay#1', kind: 'relay', metricsPort: 40123 },
+        ]),
+      ),
+    );
+    const list = systemProcesses(stackJson);
+    expect(list).toEqual([
+      { name: 'api#1', kind: 'api', metricsUrl: 'http://127.0.0.1:3000' },
+      { name: 'relay#1', kind: 'relay', metricsUrl: 'http://127.0.0.1:40123' },
+    ]);
+    const file = targetFileFromStackJson({ endpoints }, 'http://127.0.0.1:3000', list);
+    expect(targetFileErrors(file)).toEqual([]);
+    expect(file.processes).toEqual({ controller: 'none', list });
   });
 
   it('logical proxies resolve to the proxies the file names: kafka is every broker, kafka-N one', () => {
