@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import type { ProcessKind } from '../../system/contracts/index.ts';
 import type { SystemFile } from '../system/metrics-endpoints.ts';
 import { externalProvider, targetFileFromStackJson } from '../target/external.ts';
-import type { TargetFile } from '../target/target-file.ts';
 import type { Target, TargetProvider } from '../target/target.ts';
+import type { TargetFile } from '../target/target-file.ts';
 import { repoRoot } from '../toolchain/toolchain.ts';
 
 export { kindOfName } from '../target/native.ts';

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../harness/chaos/catalogue.ts';
-import { cannotRun, runChaos } from '../../harness/chaos/run.ts';
-import { DockerController, dockerCli, NativePidController } from '../../harness/target/controllers.ts';
 import { systemProcesses } from '../../harness/chaos/environment.ts';
+import { cannotRun, runChaos } from '../../harness/chaos/run.ts';
 import { systemFile } from '../../harness/system/metrics-endpoints.ts';
+import { DockerController, dockerCli, NativePidController } from '../../harness/target/controllers.ts';
 import {
   externalProvider,
   lacksOf,
