@@ -24,7 +24,7 @@ export default defineScenario({
   // machine is saturated (195% of 200% busy) and the workers, niced below the API, drain the streams
   // on what is left: settled p95 5.8 s in a quiet run on 2026-12-01 (7.8 s with a type-check running
   // beside it), against the 4 s bound. At 40: 1.8 s (whole minute p95 4.7 s), PASS.
-  load: { vus: 40, duration: '85s' },
+  load: { rate: 80, vus: 200, duration: '85s' },
   timeline: [{ at: '10s', for: '60s', fault: partition('kafka') }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '60s',

@@ -8,17 +8,36 @@ import type { Expectations, LoadSpec, Probe } from './scenario.ts';
 export const defaultVus = 60;
 export const defaultDuration = '40s';
 
-/** The load of a chaos run: `vus` users, create → confirm → (dashboard) → think 250 ms, for `duration`. */
+/**
+ * The load of a chaos run: `vus` users, create → confirm → (dashboard) → think 250 ms, for `duration`;
+ * with `rate`, an open model instead: that many payments a second whatever the machine does, at most
+ * `vus` in flight.
+ */
 export function chaosProfile(name: string, spec: LoadSpec = {}, expect: Expectations = {}): LoadProfile {
   if (spec.profile) return spec.profile;
   const vus = spec.vus ?? defaultVus;
   const duration = spec.duration ?? defaultDuration;
   return {
     name: `chaos-${name}`,
-    description: `${vus} VUs, create → confirm → dashboard → think ~250 ms, for ${duration}, under ${name}`,
-    scenario: { executor: 'constant-vus', vus, duration, gracefulStop: '10s', startSpread: '2s' },
+    description:
+      spec.rate === undefined
+        ? `${vus} VUs, create → confirm → dashboard → think ~250 ms, for ${duration}, under ${name}`
+        : `${spec.rate} payments/s (open model, at most ${vus} in flight), create → confirm → dashboard, for ${duration}, under ${name}`,
+    scenario:
+      spec.rate === undefined
+        ? { executor: 'constant-vus', vus, duration, gracefulStop: '10s', startSpread: '2s' }
+        : {
+            executor: 'constant-arrival-rate',
+            rate: spec.rate,
+            timeUnit: '1s',
+            duration,
+            preAllocatedVUs: Math.min(vus, 20),
+            maxVUs: vus,
+            gracefulStop: '10s',
+          },
     workload: {
-      thinkTime: '250ms',
+      // An open model's iterations do not think: the rate paces them.
+      thinkTime: spec.rate === undefined ? '250ms' : '0s',
       thinkJitter: 0.25,
       repeatPurchase: 0.03,
       doubleConfirm: 0.05,

@@ -135,6 +135,13 @@ export interface SystemSpec {
 /** The load, as changes to the chaos default (harness/chaos/load-profile.ts). */
 export interface LoadSpec {
   readonly vus?: number;
+  /**
+   * Payments per second, an open model (constant-arrival-rate, at most `vus` in flight), instead of
+   * `vus` users that think 250 ms: the closed model takes whatever the machine gives, so the
+   * pipeline (niced below the API) gets what is left, which varies run to run far more than the
+   * machine does.
+   */
+  readonly rate?: number;
   readonly duration?: Duration;
   readonly workload?: Workload;
   /** Replaces the whole profile (thresholds then come from `expect` only). */

@@ -59,6 +59,24 @@ describe('the chaos catalogue', async () => {
     );
   });
 
+  it('load.rate makes an open model at that rate, at most load.vus in flight, without think time', async () => {
+    const open = chaosProfile('x', { rate: 80, vus: 200, duration: '30s' });
+    expect(open.scenario).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 80,
+      timeUnit: '1s',
+      duration: '30s',
+      maxVUs: 200,
+    });
+    expect(open.workload?.thinkTime).toBe('0s');
+    expect(() => validateProfile(open)).not.toThrow();
+    const closed = chaosProfile('x', { vus: 40 });
+    expect(closed.scenario).toMatchObject({ executor: 'constant-vus', vus: 40 });
+    expect(closed.workload?.thinkTime).toBe('250ms');
+    const pk = await loadScenario('partition-kafka');
+    expect(chaosProfile(pk.name, pk.load, pk.expect).scenario?.executor).toBe('constant-arrival-rate');
+  });
+
   it('refuses a name that is not in the catalogue, listing what is', async () => {
     await expect(loadScenario('partition-everything')).rejects.toThrow(/partition-kafka/);
   });
