@@ -33,8 +33,11 @@ export default defineScenario({
   invariants: { mayBeUnexercised: noLostAnswers },
   mustExercise: { restarts: 8 },
   // A restart within two seconds is too quick for `up == 0` to last; the restart itself pages.
+  // Fired 7.0 s and 11.2 s after the first kill in the runs docs/observability.md records, 17.4 s
+  // in the CI rehearsal of 2026-12-02 00:03 (the restarted worker must start on a saturated machine
+  // and be scraped, then the rule evaluated): 15 s became 25 s.
   alerts: {
-    fire: [{ alert: 'PayproofWorkerRestarted', within: '15s', clearWithin: '45s' }],
+    fire: [{ alert: 'PayproofWorkerRestarted', within: '25s', clearWithin: '45s' }],
     silent: [...bugAlerts, ...databaseUpAlerts],
   },
 });
