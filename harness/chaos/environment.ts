@@ -3,7 +3,6 @@
 // target built from a running `npm run system`'s stack.json (network faults only).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ProcessKind } from '../../system/contracts/index.ts';
 import type { SystemFile } from '../system/metrics-endpoints.ts';
 import { externalProvider, targetFileFromStackJson } from '../target/external.ts';
 import type { Target, TargetProvider } from '../target/target.ts';
@@ -57,10 +56,5 @@ export function systemProcesses(stackJson: string | undefined): TargetFile['proc
   if (!stackJson) return [];
   const file = join(dirname(stackJson), 'system.json');
   if (!existsSync(file)) return [];
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as SystemFile;
-  return parsed.processes.map((p) => ({
-    name: p.name,
-    kind: p.kind as ProcessKind,
-    metricsUrl: p.metricsUrl,
-  }));
+  return [...(JSON.parse(readFileSync(file, 'utf8')) as SystemFile).processes];
 }

@@ -1,4 +1,5 @@
 // Where every process of a running system serves Prometheus metrics: what `npm run system` prints.
+import type { ProcessKind } from '../../system/contracts/index.ts';
 
 /** The part of a SystemProcess this needs. */
 export interface MetricsTarget {
@@ -14,11 +15,11 @@ export function metricsLines(processes: readonly MetricsTarget[], host = '127.0.
 
 /** What `npm run system` writes beside its stack.json (system.json): each process and its metrics. */
 export interface SystemFile {
-  readonly processes: readonly { name: string; kind: string; metricsUrl: string }[];
+  readonly processes: readonly { name: string; kind: ProcessKind; metricsUrl: string }[];
 }
 
 export function systemFile(
-  processes: readonly (MetricsTarget & { readonly kind: string })[],
+  processes: readonly (MetricsTarget & { readonly kind: ProcessKind })[],
   host = '127.0.0.1',
 ): SystemFile {
   return {
