@@ -25,6 +25,11 @@ await runService('api', log, async () => {
     // A burst queues for a client rather than failing: 1000 payments at once wait ~3 s for the
     // last one on 2 cores (create p95 5.5 s in CI). An unreachable database still fails fast (refused, reset, 3 s query bound).
     acquireTimeoutMs: intFromEnv(process.env, 'PG_ACQUIRE_TIMEOUT_MS', 8_000, 100, 60_000),
+    // The API's statements are lookups by key and batches over unnest(...) whose generic plans are
+    // index nested loops; with the default (auto) PostgreSQL kept re-planning the webhook batch,
+    // because its generic plan assumes 100 rows per array and a custom plan for 1 looks cheaper.
+    // PG_GENERIC_PLANS=0 restores PostgreSQL's default.
+    genericPlans: process.env.PG_GENERIC_PLANS !== '0',
   });
   const redis = createRedis(config.redisUrl, log);
   const secrets = loadSecrets(process.env);
