@@ -71,11 +71,12 @@ export interface ProbeTolerances {
 
 /**
  * Confirmation latency p95, error share, largest consumer lag, outbox backlog. The defaults are the
- * steady state measured on this machine under the chaos load, with room for its noise: at 80 VUs the
- * confirm p95 sat near 300 ms, CPU-bound (it fell to 60 ms while the workers idled), the lag near 0
- * and the backlog under 200 rows; with other work on the machine (load average 15-20) the same p95
- * reached 1.7 s. The latency bounds are therefore loose sanity bounds (3 s): the per-phase figures
- * in result.json say how fast it really was, the invariants say whether it was right.
+ * steady state measured on this machine under the chaos load, with room for its noise. The confirm
+ * bound is 1 s (it was 3 s until issue 11's ninth round): in the 25 scenarios of a full `npm run
+ * verify` on a quiet 2-core machine (2026-12-02) the median per-second confirm p95 before a fault
+ * was 35-207 ms, and the whole phase's p95 93-236 ms before the fault and 29-219 ms after the heal
+ * (docs/chaos.md, "Latency bounds"): about 4× room for a noisier machine. The per-phase figures in
+ * result.json say how fast it really was, the invariants say whether it was right.
  */
 export function standardProbes(t: ProbeTolerances = {}): Probe[] {
   const during = t.during ?? {};
@@ -83,7 +84,7 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
     {
       name: 'confirm latency p95 (ms)',
       metric: 'confirm_p95_ms',
-      max: t.confirmP95Ms ?? 3_000,
+      max: t.confirmP95Ms ?? 1_000,
       ...(during.confirmP95Ms === undefined ? {} : { during: during.confirmP95Ms }),
     },
     {
@@ -104,12 +105,16 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
  * error share (median <= 1%) is the sharp check of the time before the fault.
  */
 export const steadyBefore: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<3000'],
+  'http_req_duration{op:confirm}': ['p(95)<1000'],
   http_req_failed: ['rate<0.1'],
 };
 
-/** After recovery: almost nothing fails (the first seconds after a heal are part of "after"). */
+/**
+ * After recovery: almost nothing fails (the first seconds after a heal are part of "after"), and
+ * confirmation is back under a second (29-219 ms measured, see standardProbes).
+ */
 export const steadyAfter: Thresholds = {
+  'http_req_duration{op:confirm}': ['p(95)<1000'],
   http_req_failed: ['rate<0.05'],
   payments_confirmed: ['count>0'],
 };
@@ -121,7 +126,7 @@ export const ranAtAll: Thresholds = {
 
 /** Faults the API never sees (Kafka, Redis, workers): confirmation stays fast and nothing fails. */
 export const apiUnaffected: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<3000'],
+  'http_req_duration{op:confirm}': ['p(95)<1000'],
   http_req_failed: ['rate<0.01'],
   payments_confirmed: ['count>50'],
 };
@@ -152,3 +157,22 @@ export const bugAlerts = ['PayproofDeadLetterQueueGrowing', 'PayproofConstraintV
  * the first (invalidations Redis refuses are parked, and may count as given up).
  */
 export const databaseUpAlerts = ['PayproofApiUnavailable', 'PayproofRetriesExhausted'] as const;
+
+/**
+ * The confirm bound of the scenarios on the three-broker cluster (three JVMs on the same two cores):
+ * 3 s, what every scenario had before issue 11's ninth round. They were not re-measured when the
+ * others came down to 1 s (`npm run verify` on one broker does not run them), so they keep it.
+ */
+export const clusterConfirmP95Ms = 3_000;
+
+const confirmP95Below = (t: Thresholds, ms: number): Thresholds => ({
+  ...t,
+  'http_req_duration{op:confirm}': [`p(95)<${ms}`],
+});
+
+/** before / during / after of a cluster scenario: the standard ones with the cluster's confirm bound. */
+export const clusterExpect = {
+  before: confirmP95Below(steadyBefore, clusterConfirmP95Ms),
+  during: confirmP95Below(apiUnaffected, clusterConfirmP95Ms),
+  after: confirmP95Below(steadyAfter, clusterConfirmP95Ms),
+};
