@@ -40,7 +40,7 @@ export async function fillWindows(
        FROM unnest($1::uuid[], $5::int[]) AS a(id, due)
        -- t.id = ANY($1) as well: the generic plan of this prepared statement assumes 100 rows per
        -- array and, planned while the table was small, scanned all of trainer_allocations for
-       -- every chunk (docs/benchmarks.md, ninth round); with it the primary key is used.
+       -- every chunk (docs/benchmarks.md, ninth round); with it an index on id is used.
        WHERE t.id = a.id AND t.id = ANY($1::uuid[]) AND t.next_session_on IS NOT NULL
          AND (a.due >= t.session_count OR t.next_session_on < t.start_date + a.due * $6::int)
        RETURNING 1)
