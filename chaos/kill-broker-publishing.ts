@@ -5,12 +5,11 @@
 import { killLeader } from '../harness/chaos/broker-faults.ts';
 import {
   bugAlerts,
-  clusterConfirmP95Ms,
   clusterExpect,
+  clusterProbes,
   databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
-  standardProbes,
 } from '../harness/chaos/defaults.ts';
 import { defineScenario } from '../harness/chaos/scenario.ts';
 
@@ -23,9 +22,7 @@ export default defineScenario({
   // Three JVMs share the 2 cores with everything else: 30 VUs, not the chaos default's 60.
   load: { vus: 30 },
   timeline: [{ at: '10s', for: '20s', fault: killLeader({ relayTopic: true }) }],
-  steadyState: {
-    probes: standardProbes({ confirmP95Ms: clusterConfirmP95Ms, during: { confirmP95Ms: 5000 } }),
-  },
+  steadyState: { probes: clusterProbes() },
   recoverWithin: '60s',
   expect: { run: ranAtAll, ...clusterExpect },
   invariants: { mayBeUnexercised: noLostAnswers },

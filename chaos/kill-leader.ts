@@ -6,12 +6,11 @@
 import { killLeader } from '../harness/chaos/broker-faults.ts';
 import {
   bugAlerts,
-  clusterConfirmP95Ms,
   clusterExpect,
+  clusterProbes,
   databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
-  standardProbes,
 } from '../harness/chaos/defaults.ts';
 import { defineScenario } from '../harness/chaos/scenario.ts';
 
@@ -29,9 +28,7 @@ export default defineScenario({
     { at: '12s', for: '8s', fault: killLeader() },
     { at: '45s', for: '8s', fault: killLeader() },
   ],
-  steadyState: {
-    probes: standardProbes({ confirmP95Ms: clusterConfirmP95Ms, during: { confirmP95Ms: 5000 } }),
-  },
+  steadyState: { probes: clusterProbes() },
   recoverWithin: '60s',
   expect: { run: ranAtAll, ...clusterExpect },
   invariants: { mayBeUnexercised: noLostAnswers },

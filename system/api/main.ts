@@ -1,4 +1,4 @@
-import { intFromEnv, loadBaseConfig, watchEveryMs } from '../lib/config.ts';
+import { intFromEnv, loadBaseConfig, onOff, watchEveryMs } from '../lib/config.ts';
 import { createPool } from '../lib/db.ts';
 import { eventLogLevel } from '../lib/event-log-level.ts';
 import { announceFaults } from '../lib/faults.ts';
@@ -28,8 +28,8 @@ await runService('api', log, async () => {
     // The API's statements are lookups by key and batches over unnest(...) whose generic plans are
     // index nested loops; with the default (auto) PostgreSQL kept re-planning the webhook batch,
     // because its generic plan assumes 100 rows per array and a custom plan for 1 looks cheaper.
-    // PG_GENERIC_PLANS=0 restores PostgreSQL's default.
-    genericPlans: process.env.PG_GENERIC_PLANS !== '0',
+    // PG_GENERIC_PLANS=off restores PostgreSQL's default.
+    genericPlans: onOff(process.env, 'PG_GENERIC_PLANS', true),
   });
   const redis = createRedis(config.redisUrl, log);
   const secrets = loadSecrets(process.env);

@@ -67,12 +67,18 @@ export function loadBaseConfig(
   };
 }
 
+/** A switch from the environment: `on`, `off`, or unset for `fallback`; any other value is refused. */
+export function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined) return fallback;
+  if (v !== 'on' && v !== 'off')
+    throw new AppError('config_invalid', `${name}=${v}: expected on or off`, false);
+  return v === 'on';
+}
+
 /** FALLBACK_TRANSPORT: `on` (default) or `off` (Kafka only), for the relay and the workers alike. */
 export function fallbackEnabled(env: NodeJS.ProcessEnv): boolean {
-  const v = env.FALLBACK_TRANSPORT;
-  if (v !== undefined && v !== 'on' && v !== 'off')
-    throw new AppError('config_invalid', `FALLBACK_TRANSPORT=${v}: expected on or off`, false);
-  return v !== 'off';
+  return onOff(env, 'FALLBACK_TRANSPORT', true);
 }
 
 export { int as intFromEnv };
