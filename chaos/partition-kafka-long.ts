@@ -4,6 +4,7 @@
 import {
   apiUnaffected,
   bugAlerts,
+  catchUpLoad,
   databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
@@ -25,7 +26,7 @@ export default defineScenario({
   // settled p95 5.8 s in a quiet run on 2026-12-01 (7.8 s with a type-check running beside it),
   // against the 4 s bound. At 40 users: 1.8 s (whole minute 4.7 s). At 80/s: 0.66 s (whole minute
   // 1.6 s, 95.9% of the minute's payments with a session before the heal), PASS.
-  load: { rate: 80, vus: 200, duration: '85s' },
+  load: { ...catchUpLoad, duration: '85s' },
   timeline: [{ at: '10s', for: '60s', fault: partition('kafka') }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '60s',

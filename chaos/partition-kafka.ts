@@ -9,6 +9,7 @@
 import {
   apiUnaffected,
   bugAlerts,
+  catchUpLoad,
   databaseUpAlerts,
   noLostAnswers,
   ranAtAll,
@@ -38,7 +39,7 @@ export default defineScenario({
   // model takes whatever the machine gives (120-129 payments/s here, 106 in CI), and the workers,
   // niced below the API, drain the fallback with what is left, which varied far more than the
   // machine did.
-  load: { rate: 80, vus: 200 },
+  load: catchUpLoad,
   timeline: [{ at: '10s', for: '15s', fault: partition('kafka') }],
   steadyState: { probes: standardProbes({ during: { confirmP95Ms: 5000, errorPct: 2 } }) },
   recoverWithin: '45s',
