@@ -50,6 +50,10 @@ export async function e2eLatency(databaseUrl: string, sel: Selection): Promise<E
   const c = new pg.Client({ connectionString: databaseUrl, statement_timeout: 300_000 });
   await c.connect();
   try {
+    // Fresh statistics first: the bench inserts tens of thousands of rows between autovacuum's
+    // passes, and with stale counts the planner joined trainer_allocations (no index on
+    // purchase_id) by a nested loop: the full bench's 1500/s step hit the 300 s statement timeout.
+    await c.query('ANALYZE payments, student_course_purchases, trainer_allocations, tutoring_sessions');
     const where =
       'paymentIds' in sel ? 'p.id = ANY($1::uuid[])' : 'p.confirmed_at >= $1 AND p.confirmed_at < $2';
     const args = 'paymentIds' in sel ? [sel.paymentIds] : [sel.confirmedFrom, sel.confirmedTo];
