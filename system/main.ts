@@ -26,11 +26,12 @@ if (command === 'provision') {
   }
 } else if (command && isProcessKind(command) && rest.length === 0) {
   // After each full collection V8 lets the old generation grow to a multiple of what survived, up
-  // to 4x on a machine with much memory: the API held an 87 MiB old generation with 43 MiB live
-  // under 1000 users. HEAP_GROWING_PERCENT (e.g. 30) caps that growth; 0, the default, leaves V8's
-  // own heuristics: at 30, users-1000's confirm p99 was 186-225 ms in four runs against 62-119 ms
-  // at 0 (more full collections in the API; docs/benchmarks.md, session 8). Not allowed in
-  // NODE_OPTIONS, so set here, before the process's modules load.
+  // to 4x on a machine with much memory: at the end of a bench the API's heap held 77-97 MiB, of
+  // which ~25 MiB was live (a heap snapshot). HEAP_GROWING_PERCENT caps that growth at 1 + N/100 of what survived; the
+  // default, 30, keeps every process under issue 11's 150 MiB (bench:load peaks 102-137 MiB against
+  // 141-208 MiB at 0, V8's own heuristics) for ~7-10% more of the system's CPU in the same runs and
+  // users-1000's confirm p95 14.9-33.6 ms against 14.4-18.0 ms (docs/benchmarks.md, eleventh round).
+  // Not allowed in NODE_OPTIONS, so set here, before the process's modules load.
   const growth = heapGrowingPercent(process.env.HEAP_GROWING_PERCENT);
   if (growth > 0) setFlagsFromString(`--heap-growing-percent=${growth}`);
   await import(`./${processSpecs[command].module}`);
@@ -45,9 +46,9 @@ if (command === 'provision') {
   process.exit(command === '--help' ? 0 : 64);
 }
 
-/** HEAP_GROWING_PERCENT: an integer 0..400, default 0 (V8's heuristics). */
+/** HEAP_GROWING_PERCENT: an integer 0..400, default 30; 0 leaves V8's own heuristics. */
 function heapGrowingPercent(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 0;
+  if (raw === undefined || raw === '') return 30;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 400) {
     process.stderr.write(`HEAP_GROWING_PERCENT=${raw}: expected an integer in [0, 400]\n`);
