@@ -67,6 +67,8 @@ export interface LoadOptions {
   readonly clockToleranceMs?: number;
   readonly toppedUpBy?: Date;
   readonly topicReadTimeoutMs?: number;
+  /** Read processed_events (default true); false leaves `processed` empty (run-checker's databaseOnly). */
+  readonly processedEvents?: boolean;
 }
 
 export interface LoadedContext extends CheckContext {
@@ -92,9 +94,11 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       db.query<{ ms: number }>(
         `SELECT (extract(epoch FROM clock_timestamp()) * 1000 + offset_ms)::float8 AS ms FROM app_clock`,
       ),
-      db.query<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
-        'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
-      ),
+      o.processedEvents === false
+        ? Promise.resolve({ rows: [] })
+        : db.query<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
+            'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
+          ),
     ]);
     const eventMessages = messages.filter((m) => eventTypeOfTopic(topicSet, m.topic) !== undefined);
     const deadLetters = new Map<ConsumerGroup, TopicMessage[]>(

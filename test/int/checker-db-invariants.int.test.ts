@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { invariants } from '../../harness/checker/check.ts';
+import { databaseOnlyInvariants, invariants } from '../../harness/checker/check.ts';
 import { type LoadOptions, loadContext } from '../../harness/checker/context.ts';
 import type { CheckedInvariant } from '../../harness/checker/judge.ts';
 import { ReferenceWorld } from '../../harness/checker/reference-state.ts';
+import { runChecker } from '../../harness/checker/run-checker.ts';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import type { HistoryOp, OpName } from '../../harness/run/history.ts';
 import { eventIdFor, purchaseIdFor } from '../../system/contracts/ids.ts';
@@ -40,7 +41,7 @@ async function fresh() {
       await ctx.close();
     }
   };
-  return { w, db, check };
+  return { w, db, check, url: scratch.url };
 }
 
 /** A history built by hand: each op an invoke and its completion. */
@@ -73,6 +74,56 @@ function history() {
 function kinds(r: CheckedInvariant): string[] {
   return r.examples.map((e) => String(e.kind));
 }
+
+describe("databaseOnly (the bench's final check over a whole run)", () => {
+  it('finds the same duplicates from the tables alone, without topics or processed_events', async () => {
+    const { w, db, check, url } = await fresh();
+    const [s, c] = [await w.student(), await w.course()];
+    await w.trainer();
+    const chain = await w.pay(s, c);
+    const second = await w.createPayment({ studentId: s, courseId: c });
+    await w.confirm(second);
+    await db.query('DROP INDEX student_course_purchases_one_active');
+    await w.purchase(second);
+    const { rows } = await db.query<{ conname: string }>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u'`,
+    );
+    await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT "${rows[0]!.conname}"`);
+    await db.query(
+      `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
+       SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
+        WHERE allocation_id = $1 AND seq = 2`,
+      [chain.allocationId],
+    );
+    const full = await Promise.all(databaseOnlyInvariants.map((n) => check(n)));
+    // Gone: a databaseOnly check that still read processed_events would fail here.
+    await db.query('DROP TABLE processed_events');
+    const only = await runChecker({
+      endpoints: {
+        kafkaBrokers: '127.0.0.1:1',
+        direct: { databaseUrl: url, redisUrl: '', kafkaBrokers: '' },
+      },
+      only: databaseOnlyInvariants,
+      convergence: false,
+      databaseOnly: true,
+    });
+    const summary = (r: readonly CheckedInvariant[]) =>
+      r.map((i) => ({ name: i.name, violations: i.violations, kinds: kinds(i).sort() }));
+    expect(summary(only.invariants)).toEqual(summary(full));
+    expect(only.invariants.map((i) => i.violations)).toEqual([1, 0, 2]);
+  });
+
+  it('refuses an invariant that needs more than the tables', async () => {
+    await expect(
+      runChecker({
+        endpoints: { kafkaBrokers: '', direct: { databaseUrl: '', redisUrl: '', kafkaBrokers: '' } },
+        only: ['no-duplicate-purchases', 'events-processed'],
+        convergence: false,
+        databaseOnly: true,
+      }),
+    ).rejects.toThrow(/events-processed need more than the database/);
+  });
+});
 
 describe('no-duplicate-purchases', () => {
   it('passes when the same (student, course) paid twice still has one purchase', async () => {
