@@ -44,6 +44,34 @@ async function fresh() {
   return { w, db, check, url: scratch.url };
 }
 
+/** Plants a second active purchase of (student, course): its unique index dropped, a second payment's purchase written. */
+async function plantSecondActivePurchase(
+  w: ReferenceWorld,
+  db: pg.Pool,
+  s: string,
+  c: string,
+): Promise<string> {
+  const second = await w.createPayment({ studentId: s, courseId: c });
+  await w.confirm(second);
+  await db.query('DROP INDEX student_course_purchases_one_active');
+  await w.purchase(second);
+  return second;
+}
+
+/** Plants a double booking: the sessions' unique constraint dropped, seq 2 of `allocationId` inserted again. */
+async function bookSeq2Twice(db: pg.Pool, allocationId: string): Promise<void> {
+  const { rows } = await db.query<{ conname: string }>(
+    `SELECT conname FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u'`,
+  );
+  await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT "${rows[0]!.conname}"`);
+  await db.query(
+    `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
+     SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
+      WHERE allocation_id = $1 AND seq = 2`,
+    [allocationId],
+  );
+}
+
 /** A history built by hand: each op an invoke and its completion. */
 function history() {
   const ops: HistoryOp[] = [];
@@ -81,20 +109,8 @@ describe("databaseOnly (the bench's final check over a whole run)", () => {
     const [s, c] = [await w.student(), await w.course()];
     await w.trainer();
     const chain = await w.pay(s, c);
-    const second = await w.createPayment({ studentId: s, courseId: c });
-    await w.confirm(second);
-    await db.query('DROP INDEX student_course_purchases_one_active');
-    await w.purchase(second);
-    const { rows } = await db.query<{ conname: string }>(
-      `SELECT conname FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u'`,
-    );
-    await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT "${rows[0]!.conname}"`);
-    await db.query(
-      `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
-       SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
-        WHERE allocation_id = $1 AND seq = 2`,
-      [chain.allocationId],
-    );
+    await plantSecondActivePurchase(w, db, s, c);
+    await bookSeq2Twice(db, chain.allocationId);
     const full = await Promise.all(databaseOnlyInvariants.map((n) => check(n)));
     // Gone: a databaseOnly check that still read processed_events would fail here.
     await db.query('DROP TABLE processed_events');
@@ -141,10 +157,7 @@ describe('no-duplicate-purchases', () => {
     const [s, c] = [await w.student(), await w.course()];
     await w.trainer();
     const first = await w.pay(s, c);
-    const second = await w.createPayment({ studentId: s, courseId: c });
-    await w.confirm(second);
-    await db.query('DROP INDEX student_course_purchases_one_active');
-    await w.purchase(second);
+    const second = await plantSecondActivePurchase(w, db, s, c);
     const r = await check('no-duplicate-purchases');
     expect(r.valid).toBe(false);
     expect(r.violations).toBe(1);
@@ -252,16 +265,7 @@ describe('no-duplicate-sessions', () => {
     const { w, db, check } = await fresh();
     await w.trainer();
     const chain = await w.pay(await w.student(), await w.course());
-    const { rows } = await db.query<{ conname: string }>(
-      `SELECT conname FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u'`,
-    );
-    await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT "${rows[0]!.conname}"`);
-    await db.query(
-      `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
-       SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
-        WHERE allocation_id = $1 AND seq = 2`,
-      [chain.allocationId],
-    );
+    await bookSeq2Twice(db, chain.allocationId);
     const r = await check('no-duplicate-sessions', { extraExercised: { restarts: 1 } });
     expect(r.valid).toBe(false);
     expect(r.violations).toBe(2);
