@@ -27,11 +27,12 @@ if (command === 'provision') {
 } else if (command && isProcessKind(command) && rest.length === 0) {
   // After each full collection V8 lets the old generation grow to a multiple of what survived, up
   // to 4x on a machine with much memory: at the end of a bench the API's heap held 77-97 MiB, of
-  // which ~25 MiB was live (a heap snapshot). HEAP_GROWING_PERCENT caps that growth at 1 + N/100 of what survived; the
-  // default, 30, keeps every process under issue 11's 150 MiB (bench:load peaks 102-137 MiB against
-  // 141-208 MiB at 0, V8's own heuristics) for ~7-10% more of the system's CPU in the same runs and
-  // users-1000's confirm p95 14.9-33.6 ms against 14.4-18.0 ms (docs/benchmarks.md, eleventh round).
-  // Not allowed in NODE_OPTIONS, so set here, before the process's modules load.
+  // which ~25 MiB was live (a heap snapshot). HEAP_GROWING_PERCENT caps that growth at 1 + N/100 of
+  // what survived. The default, 30, keeps every process under issue 11's 150 MiB in the quick bench
+  // (peaks 107-137 MiB against 139-208 at 0, V8's own heuristics) for ~13% more of the system's CPU
+  // per payment, and users-1000's confirm p95 was 14.9-33.6 ms against 14.4-18.0 ms
+  // (docs/benchmarks.md, eleventh round). Not allowed in NODE_OPTIONS, so set here, before the
+  // process's modules load.
   const growth = heapGrowingPercent(process.env.HEAP_GROWING_PERCENT);
   if (growth > 0) setFlagsFromString(`--heap-growing-percent=${growth}`);
   await import(`./${processSpecs[command].module}`);

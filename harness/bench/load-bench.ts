@@ -641,8 +641,9 @@ try {
 
   // Final duplicate check over everything this run did: the database's tables only. Reading every
   // message of every topic and every processed_events row of a whole bench (~150k payments) took
-  // the bench process to 817-1,102 MiB (docs/benchmarks.md, memory); the duplicate invariants find
-  // their violations in the tables. The phases' own checks above read the topics.
+  // the bench process to 817-1,786 MiB (docs/benchmarks.md, memory and eleventh round); the
+  // duplicate invariants find their violations in the tables. The phases' own checks above read
+  // the topics.
   const finalCheck = await runChecker({
     endpoints: env.stack.endpoints,
     only: duplicateInvariants,
