@@ -3,20 +3,26 @@
 import { type EventType, eventTypes } from '../../system/contracts/topics.ts';
 import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, type Violation } from './judge.ts';
+import { queryRows } from './rows.ts';
 
 const name = 'outbox-drained';
 const description = 'every outbox row is published, and every published row has a copy in its topic';
 
 export async function outboxDrained(ctx: CheckContext): Promise<CheckedInvariant> {
-  const rows = await ctx.db.query<{
+  const rows = queryRows<{
     event_id: string;
     event_type: string;
     published_at: Date | null;
     publish_attempts: number;
     created_at: Date;
-  }>('SELECT event_id, event_type, published_at, publish_attempts, created_at FROM outbox ORDER BY id');
+  }>(
+    ctx.db,
+    'SELECT event_id, event_type, published_at, publish_attempts, created_at FROM outbox ORDER BY id',
+  );
   const violations: Violation[] = [];
-  for (const r of rows.rows) {
+  let checked = 0;
+  for await (const r of rows) {
+    checked++;
     if (r.published_at === null) {
       violations.push({
         kind: 'unpublished',
@@ -47,7 +53,7 @@ export async function outboxDrained(ctx: CheckContext): Promise<CheckedInvariant
   return judge({
     name,
     description,
-    checked: rows.rows.length,
+    checked,
     violations,
     notExercised: ctx.topicsRead ? undefined : 'topics not read: published rows not verified in Kafka',
   });

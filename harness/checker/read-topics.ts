@@ -13,7 +13,10 @@ export interface TopicMessage {
   readonly partition: number;
   readonly offset: number;
   readonly key: string | null;
-  /** The raw value as UTF-8, null for a tombstone (readers match and compare it: keep it whole). */
+  /**
+   * The raw value as UTF-8 (readers match and compare it: kept whole); null for a tombstone, and for
+   * a valid event when read with `validValues: false` (its `event` is then the message).
+   */
   readonly value: string | null;
   readonly headers: Readonly<Record<string, string>>;
   /** The value parsed as JSON, undefined when it is not JSON. */
@@ -33,6 +36,12 @@ export interface ReadTopicsOptions {
   readonly topics: readonly string[];
   /** Bound on the whole read; a partition that cannot be read to its watermark in time is an error. */
   readonly timeoutMs?: number;
+  /**
+   * Keep the raw text of messages that pass their schema (default true). The checker reads a run's
+   * every message and compares valid ones by their parsed event; without the text each is held
+   * about 500 bytes lighter (~40% of a message).
+   */
+  readonly validValues?: boolean;
 }
 
 /** Turns a raw Kafka record into a TopicMessage (pure; exported for unit tests). */
@@ -44,6 +53,7 @@ export function toTopicMessage(
   value: Buffer | string | null,
   headers: IHeaders | undefined,
   timestamp: string | number = Number.NaN,
+  validValues = true,
 ): TopicMessage {
   const text = value === null ? null : value.toString();
   // Parsed once: a value that passes its schema is both `json` and `event` (the validator does not
@@ -69,7 +79,7 @@ export function toTopicMessage(
     partition,
     offset,
     key: key === null ? null : key.toString(),
-    value: text,
+    value: parsed.ok && !validValues ? null : text,
     headers: hdrs,
     json,
     eventId: typeof id === 'string' ? id : null,
@@ -129,7 +139,16 @@ export async function readTopics(o: ReadTopicsOptions): Promise<TopicMessage[]> 
           const offset = Number(m.offset);
           if (offset > last) break;
           out.push(
-            toTopicMessage(batch.topic, batch.partition, offset, m.key, m.value, m.headers, m.timestamp),
+            toTopicMessage(
+              batch.topic,
+              batch.partition,
+              offset,
+              m.key,
+              m.value,
+              m.headers,
+              m.timestamp,
+              o.validValues ?? true,
+            ),
           );
         }
         // lastOffset() also covers control records (transaction markers) that carry no message.

@@ -1,0 +1,31 @@
+// A run's tables are read row by row through a cursor, a page at a time: a checker that loaded
+// every session, allocation and outbox envelope at once held hundreds of MiB for a few seconds
+// (issue 11's goal 6: the bench process, generator and checker, under 512 MiB).
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+
+/** The rows of one statement (one snapshot), `pageSize` at a time. Needs a connection of `db` of its own. */
+export async function* queryRows<R extends Record<string, unknown>>(
+  db: pg.Pool,
+  text: string,
+  values: readonly unknown[] = [],
+  pageSize = 2_000,
+): AsyncGenerator<R> {
+  const client = await db.connect();
+  const cursor = client.query(new Cursor<R>(text, [...values]));
+  let failed: Error | undefined;
+  try {
+    for (;;) {
+      const page = await cursor.read(pageSize);
+      yield* page;
+      if (page.length < pageSize) return;
+    }
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    await cursor.close().catch(() => {});
+    // A connection whose cursor failed is not reused.
+    client.release(failed);
+  }
+}
