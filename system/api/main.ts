@@ -8,7 +8,7 @@ import { Readiness } from '../lib/readiness.ts';
 import { createRedis } from '../lib/redis.ts';
 import { loadSecrets } from '../lib/secrets.ts';
 import { runService } from '../lib/service.ts';
-import { buildApp } from './app.ts';
+import { buildApp, defaultMaxInFlight } from './app.ts';
 
 const config = loadBaseConfig(process.env, { pgPoolSize: 16 });
 const port = intFromEnv(process.env, 'PORT', 3000, 0, 65535);
@@ -49,6 +49,7 @@ await runService('api', log, async () => {
     webhookToleranceS: intFromEnv(process.env, 'WEBHOOK_TOLERANCE_S', 300, 1, 86_400),
     rateLimitPerMinute: intFromEnv(process.env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
     requestTimeoutMs: intFromEnv(process.env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxInFlight: intFromEnv(process.env, 'MAX_IN_FLIGHT', defaultMaxInFlight, 0, 1_000_000),
     readiness,
     requestLogLevel: eventLogLevel(process.env),
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),

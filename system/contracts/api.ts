@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | 'rate_limited'
   | 'request_timeout'
   | 'database_unavailable'
+  | 'overloaded'
   | 'internal';
 
 export interface ApiError {

@@ -125,6 +125,11 @@ export const metrics = {
     'Age of the oldest outbox row published to no transport yet (0 when none), read by the relay every second',
     [],
   ),
+  httpShed: make.counter(
+    'payproof_http_requests_shed_total',
+    'Requests refused with 503 overloaded because the API already held its bound of requests in flight',
+    [],
+  ),
   httpDuration: make.histogram(
     'payproof_http_request_duration_seconds',
     'HTTP request latency',
