@@ -113,17 +113,13 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       else copies.set(m.eventId, [m]);
     }
     const processed = new Map<string, Map<string, ProcessedRow>>();
-    // A handful of consumers and event types over a run's every row: one string each, not one per row.
-    const interned = new Map<string, string>();
-    const intern = (v: string) => interned.get(v) ?? (interned.set(v, v), v);
     for (const r of processedRows.rows) {
-      const consumer = intern(r.consumer);
-      const byId = processed.get(consumer) ?? new Map<string, ProcessedRow>();
-      processed.set(consumer, byId);
+      const byId = processed.get(r.consumer) ?? new Map<string, ProcessedRow>();
+      processed.set(r.consumer, byId);
       byId.set(r.event_id, {
-        consumer,
+        consumer: r.consumer,
         eventId: r.event_id,
-        eventType: intern(r.event_type),
+        eventType: r.event_type,
         processedAt: r.processed_at,
       });
     }

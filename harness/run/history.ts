@@ -101,7 +101,8 @@ export function readHistory(path: string): HistoryOp[] {
  * only what it needs (the checker pairs invokes with completions) never holds the whole file, its
  * lines and every parsed operation at once. The same id appears in many operations (a student in
  * every one of theirs, a payment in its create, confirm and redeliveries): each distinct id value
- * is kept once.
+ * is kept once, and so are the ids, statuses and currencies of the bodies an operation carries
+ * (a create's response names its payment, student and course again).
  */
 export function* historyOps(path: string): Generator<HistoryOp> {
   const interned = new Map<string, string>();
@@ -115,6 +116,21 @@ export function* historyOps(path: string): Generator<HistoryOp> {
     if (!line.trim()) continue;
     const op = JSON.parse(line) as HistoryOp & { ids?: Record<string, string> };
     if (op.ids) for (const k in op.ids) if (typeof op.ids[k] === 'string') op.ids[k] = intern(op.ids[k]);
+    internValues(op.value, intern, 0);
     yield op;
+  }
+}
+
+/** Keys of a recorded body whose values repeat across operations. */
+const repeatedKeys = new Set(['id', 'studentId', 'courseId', 'paymentId', 'status', 'currency', 'intent']);
+
+function internValues(v: unknown, intern: (s: string) => string, depth: number): void {
+  if (depth > 2 || v === null || typeof v !== 'object' || Array.isArray(v)) return;
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'string') {
+      if (repeatedKeys.has(k)) o[k] = intern(x);
+    } else internValues(x, intern, depth + 1);
   }
 }
