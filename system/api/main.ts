@@ -60,8 +60,6 @@ await runService('api', log, async () => {
   // its first request is even read. The kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4).
   const backlog = intFromEnv(process.env, 'LISTEN_BACKLOG', 4096, 1, 65_535);
   const address = await app.listen({ port, host, backlog });
-  const maxConnections = intFromEnv(process.env, 'MAX_CONNECTIONS', 0, 0, 1_000_000);
-  if (maxConnections > 0) app.server.maxConnections = maxConnections;
   log.info({ address }, 'listening');
   return async () => {
     await app.close();
