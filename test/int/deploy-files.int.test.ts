@@ -25,12 +25,18 @@ beforeAll(() => {
   bin = join(cacheRoot(), `deploy-check-${hash}`, 'deploy-check');
   if (existsSync(bin)) return;
   mkdirSync(join(bin, '..'), { recursive: true });
-  const r = spawnSync('go', ['build', '-buildvcs=false', '-o', bin, '.'], {
+  // go from the PATH, else where Go's own archive installs it or Debian's golang package puts it
+  // (a machine whose Toxiproxy is cached may have skipped the bootstrap's go check).
+  const go = ['go', '/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find(
+    (g) => spawnSync(g, ['version'], { stdio: 'ignore' }).status === 0,
+  );
+  if (!go) throw new Error('go build deploy/check: no go on this machine (apt-get install golang)');
+  const r = spawnSync(go, ['build', '-buildvcs=false', '-o', bin, '.'], {
     cwd: src,
     encoding: 'utf8',
     timeout: 900_000,
   });
-  if (r.status !== 0) throw new Error(`go build deploy/check: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`go build deploy/check: ${r.error?.message ?? r.stderr}`);
 }, 900_000);
 
 function check(dir = repoRoot) {
