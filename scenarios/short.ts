@@ -7,7 +7,7 @@ import usersProfile from './users-1000.ts';
 const profile: LoadProfile = {
   ...applyOverrides(usersProfile, { duration: '30s' }),
   name: 'short',
-  description: 'CI: 1000 VUs, create → confirm → dashboard → think ~5 s, for 30 s',
+  description: 'verify --quick: 1000 VUs, create → confirm → dashboard → think ~5 s, for 30 s',
 };
 
 export default profile;

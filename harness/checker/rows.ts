@@ -4,15 +4,15 @@
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 
-/** The rows of one statement (one snapshot), `pageSize` at a time. Needs a connection of `db` of its own. */
+const pageSize = 2_000;
+
+/** The rows of one statement (one snapshot), a page at a time. Needs a connection of `db` of its own. */
 export async function* queryRows<R extends Record<string, unknown>>(
   db: pg.Pool,
   text: string,
-  values: readonly unknown[] = [],
-  pageSize = 2_000,
 ): AsyncGenerator<R> {
   const client = await db.connect();
-  const cursor = client.query(new Cursor<R>(text, [...values]));
+  const cursor = client.query(new Cursor<R>(text));
   let failed: Error | undefined;
   try {
     for (;;) {

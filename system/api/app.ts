@@ -48,8 +48,8 @@ export interface AppDeps {
   readonly requestTimeoutMs?: number;
   /**
    * Requests held at once (default 1200; 0: no bound). One more is refused at once with 503
-   * `overloaded` and Retry-After, rather than held in memory behind the others. The operational
-   * endpoints are never refused.
+   * `overloaded` and Retry-After, rather than queued behind the others. The operational endpoints
+   * are never refused.
    */
   readonly maxInFlight?: number;
 }
@@ -79,8 +79,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  // Load shedding: past its bound the API answers 503 at once instead of holding every request it
-  // cannot serve (an overloaded open-model step held ~3,000 and grew from 142 to 184 MiB).
+  // Load shedding: past its bound the API answers 503 at once instead of queueing a request it
+  // cannot serve behind an 8 s wait for a database connection. It does not bound the API's memory
+  // under overload (168-173 MiB in the bench's 1500/s step either way; docs/benchmarks.md, twelfth
+  // round).
   const maxInFlight = deps.maxInFlight ?? defaultMaxInFlight;
   if (maxInFlight > 0) {
     let inFlight = 0;
