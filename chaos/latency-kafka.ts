@@ -2,9 +2,9 @@
 // and fetches slow down. The API does not notice; the relay's batches grow, the backlog and the
 // lag rise a little and drain after the heal.
 //
-// The load is the open model of the catch-up scenarios (80 payments/s), not the closed default: the
-// closed default saturates the machine (~220 payments/s, 195% busy), where every group's lag already
-// hovers at 100-400 before the fault. PayproofConsumerLagGrowing (lag > 100 and growing, for 6 s in
+// The load is the open model of the catch-up scenarios (80 payments/s). It ran the closed default of
+// then (60 users), which saturates the machine (~220 payments/s, 195% busy), where every group's lag
+// already hovers at 100-400 before the fault. PayproofConsumerLagGrowing (lag > 100 and growing, for 6 s in
 // a chaos run's compressed time) was then pending on noise before the fault in most runs, and the
 // time it took to fire measured the noise (2.4-11.4 s over 7 runs), not the alert (docs/chaos.md,
 // "Seventh run"). At 80 payments/s the lag stays mostly under 100 until the fault (single reads up

@@ -21,7 +21,7 @@ export default defineScenario({
     'Kafka proxy disabled for 60 s: the flow runs on the Redis Streams fallback for a minute, then Kafka gets every event',
   hypothesis:
     'during: confirmations unaffected, the relay on the fallback after ~3 s, confirm → sessions within seconds for the whole minute; after: back on Kafka after 10 s of health, a minute of fallback-only events re-published, every group converges, nothing lost or doubled',
-  // The open model of partition-kafka, 80 payments/s (not the chaos default of 60 users). At 60
+  // The open model of partition-kafka, 80 payments/s (not the chaos default of then, 60 users). At 60
   // users (150-165 payments/s) the workers, niced below the API, drain the streams on what is left:
   // settled p95 5.8 s in a quiet run on 2026-12-01 (7.8 s with a type-check running beside it),
   // against the 4 s bound. At 40 users: 1.8 s (whole minute 4.7 s). At 80/s: 0.66 s (whole minute

@@ -22,7 +22,7 @@ export default defineScenario({
   hypothesis:
     'during: the group evicts the paused members and the other instances take over; after: the woken zombies rejoin, nothing applied twice, everything converges',
   system: { instances: { purchase: 2, allocation: 2, session: 1, cache: 1 } },
-  // The open model of partition-kafka (catchUpLoad): with the closed default's 60 users (~130
+  // The open model of partition-kafka (catchUpLoad): with the closed default of then, 60 users (~130
   // payments/s, the whole machine) the 15 s of events the paused pair left behind were caught up only
   // when the load stopped, and EventProcessingSlow cleared 32.3-33.9 s after the heal (3 runs,
   // 2026-12-02). At 80/s: 8.5-8.6 s (3 runs), the same 4 rebalances.

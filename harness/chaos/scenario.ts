@@ -132,14 +132,18 @@ export interface SystemSpec {
   readonly seed?: SeedOptions;
 }
 
-/** The load, as changes to the chaos default (harness/chaos/load-profile.ts). */
+/** The load, as changes to the chaos default (chaosProfile in harness/chaos/defaults.ts). */
 export interface LoadSpec {
+  /**
+   * With `rate` (or the default rate), the most requests in flight; alone, a closed model of that
+   * many users thinking ~250 ms, which takes whatever the machine gives.
+   */
   readonly vus?: number;
   /**
-   * Payments per second, an open model (constant-arrival-rate, at most `vus` in flight), instead of
-   * `vus` users that think 250 ms: the closed model takes whatever the machine gives, so the
-   * pipeline (niced below the API) gets what is left, which varies run to run far more than the
-   * machine does.
+   * Payments per second, an open model (constant-arrival-rate, at most `vus` in flight); default
+   * 100 unless `vus` alone asks for the closed model. A closed model takes whatever the machine
+   * gives, so the pipeline (niced below the API) gets what is left, which varies run to run far
+   * more than the machine does.
    */
   readonly rate?: number;
   readonly duration?: Duration;

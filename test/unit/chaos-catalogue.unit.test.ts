@@ -75,6 +75,13 @@ describe('the chaos catalogue', async () => {
     expect(closed.workload?.thinkTime).toBe('250ms');
     const pk = await loadScenario('partition-kafka');
     expect(chaosProfile(pk.name, pk.load, pk.expect).scenario?.executor).toBe('constant-arrival-rate');
+    // No load given: the default open model, 100 payments/s, at most 200 in flight.
+    expect(chaosProfile('x').scenario).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 100,
+      maxVUs: 200,
+    });
+    expect(chaosProfile('x', { duration: '60s' }).scenario).toMatchObject({ rate: 100, duration: '60s' });
   });
 
   it('refuses a name that is not in the catalogue, listing what is', async () => {
