@@ -17,7 +17,7 @@ import type { Expectations, LoadSpec, Probe } from './scenario.ts';
 export const defaultRate = 100;
 /** In-flight bound of the open models (a stalled API holds at most this many requests). */
 export const defaultMaxVus = 200;
-/** The closed model's users, for scenarios that ask for one by `vus` alone (the cluster's). */
+/** The closed model's users, for scenarios that ask for one by `vus` alone (the cluster's, flap-kafka). */
 export const defaultVus = 60;
 export const defaultDuration = '40s';
 
