@@ -23,10 +23,10 @@ export default defineScenario({
     'during: confirmations unaffected, the relay moves to the Redis Streams fallback once and stays there while Kafka flaps; after: back on Kafka once, every fallback-only event re-published, nothing lost or doubled',
   // The closed model (60 users thinking ~250 ms), the chaos default until 2026-12-02, not today's
   // 100 payments/s. What makes no-duplicate-sessions decide here is a TRAINER_ALLOCATED reaching the
-  // session worker twice: a copy twice in its topic (the relay sends again a batch whose send a cut
-  // left unanswered) or a rebalance. Both are chance, likelier with more sends in flight. TRAINER_
-  // ALLOCATED twice in Kafka / rebalances: 51 / 3 at 12:24 (60 users), 184 / 3 at 13:47 (100/s),
-  // 0 / 0 at 14:55 (100/s: UNKNOWN), 24 / 0 at 15:21 (60 users). At 60 users it passed in the four
+  // session worker twice: a copy twice in its topic, or a rebalance. Both are chance, and more sends
+  // in flight when a cut comes should make a second copy likelier. TRAINER_ALLOCATED twice in
+  // Kafka / rebalances: 51 / 3 at 12:24 (60 users), 184 / 3 at 13:47 (100/s), 0 / 0 at 14:55
+  // (100/s: UNKNOWN), 24 / 0 at 15:21 (60 users). At 60 users it passed in the four
   // `npm run verify` runs before (docs/chaos.md, fourth to seventh run). The fallback's
   // re-publications also reach a group twice (stream, then Kafka), but the checker counts copies in
   // Kafka only; counting those from the Redis streams is left for later.

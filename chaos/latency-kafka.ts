@@ -3,8 +3,8 @@
 // lag rise a little and drain after the heal.
 //
 // The load is the open model of the catch-up scenarios (80 payments/s). It ran the closed default of
-// then (60 users), which saturates the machine (~220 payments/s, 195% busy), where every group's lag
-// already hovers at 100-400 before the fault. PayproofConsumerLagGrowing (lag > 100 and growing, for 6 s in
+// then (60 users), which saturates the machine (~220 payments/s, 195% busy): the largest group's lag
+// peaked at 244-680 before the fault. PayproofConsumerLagGrowing (lag > 100 and growing, for 6 s in
 // a chaos run's compressed time) was then pending on noise before the fault in most runs, and the
 // time it took to fire measured the noise (2.4-11.4 s over 7 runs), not the alert (docs/chaos.md,
 // "Seventh run"). At 80 payments/s the lag stays mostly under 100 until the fault (single reads up
@@ -34,8 +34,8 @@ export default defineScenario({
   recoverWithin: '30s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: notAboutRedelivery },
-  // Fetches 400 ms slower: the groups fall behind. From a quiet steady state the alert fired 9.8-11.7 s
-  // after the fault began (six runs, 2026-12-02): the lag read (every 2 s, its round trips slowed
+  // Fetches 400 ms slower: the groups fall behind. From a quiet steady state the alert fired 9.8-11.8 s
+  // after the fault began (seven runs, 2026-12-02): the lag read (every 2 s, its round trips slowed
   // too) sees the growth after ~4 s, then the rule's `for` (6 s) runs. Cleared 1.8-4.8 s after the heal.
   alerts: {
     fire: [{ alert: 'PayproofConsumerLagGrowing', within: '15s', clearWithin: '20s' }],
