@@ -56,11 +56,23 @@ export function revision(root: string): Revision {
       dirty: [],
     };
   const commit = head;
-  const dirty = git(['status', '--porcelain', '--', 'system', 'migrations'])
+  const status = spawnSync('git', ['status', '--porcelain', '--', 'system', 'migrations'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return { commit, dirty: porcelainPaths(status.stdout ?? '') };
+}
+
+/**
+ * The paths of `git status --porcelain` output. Each line is two status columns, a space, the
+ * path; the first column is a space for a change not yet staged (" M system/x.ts"), so the output
+ * must not be trimmed before the columns are cut off (it once printed "ystem/x.ts").
+ */
+export function porcelainPaths(out: string): string[] {
+  return out
     .split('\n')
-    .map((l) => l.slice(3).trim())
-    .filter(Boolean);
-  return { commit, dirty };
+    .filter((l) => l.length > 3)
+    .map((l) => l.slice(3).trim());
 }
 
 export function printMachine(m: Machine, rev: Revision, log: (l: string) => void = console.log): void {
