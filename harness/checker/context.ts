@@ -3,12 +3,13 @@
 // and dead-letter topics, the dashboard cache, and the client history.
 import pg from 'pg';
 import type { ConsumerGroup } from '../../system/contracts/topics.ts';
-import { groupNames } from '../../system/contracts/topics.ts';
+import { eventTypes, groupNames } from '../../system/contracts/topics.ts';
 import { type HistoryOp, historyOps } from '../run/history.ts';
 import type { Exercised } from '../run/result.ts';
 import { measureExercised } from './exercised.ts';
 import { type Operation, toOperations } from './operations.ts';
 import { type CacheSnapshot, readCache } from './read-cache.ts';
+import { readStreams, type StreamCopy } from './read-streams.ts';
 import { readTopics, type TopicMessage } from './read-topics.ts';
 import { eventTypeOfTopic, everyTopic, systemTopicSet, type TopicSet } from './topic-set.ts';
 
@@ -40,6 +41,10 @@ export interface Evidence {
   readonly copies: ReadonlyMap<string, readonly TopicMessage[]>;
   readonly cacheRead: boolean;
   readonly cache: CacheSnapshot;
+  /** False when Redis was not read: then the fallback's deliveries are not counted. */
+  readonly streamsRead: boolean;
+  /** Every entry of the event topics' fallback streams (Redis), by event id. */
+  readonly streamCopies: ReadonlyMap<string, readonly StreamCopy[]>;
   readonly historyRead: boolean;
   readonly ops: readonly Operation[];
   /** processed_events by group, then event id. */
@@ -82,7 +87,7 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
   db.on('error', () => {});
   try {
     const topicSet = o.topicSet ?? systemTopicSet;
-    const [messages, cache, nowRow, processedRows] = await Promise.all([
+    const [messages, cache, streamEntries, nowRow, processedRows] = await Promise.all([
       o.brokers
         ? readTopics({
             brokers: o.brokers,
@@ -92,6 +97,12 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
           })
         : Promise.resolve([]),
       o.redisUrl ? readCache(o.redisUrl) : Promise.resolve({ dashboards: [], generations: new Map() }),
+      o.redisUrl
+        ? readStreams(
+            o.redisUrl,
+            eventTypes.map((t) => topicSet.events[t]),
+          )
+        : Promise.resolve([]),
       db.query<{ ms: number }>(
         `SELECT (extract(epoch FROM clock_timestamp()) * 1000 + offset_ms)::float8 AS ms FROM app_clock`,
       ),
@@ -111,6 +122,13 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       const list = copies.get(m.eventId);
       if (list) list.push(m);
       else copies.set(m.eventId, [m]);
+    }
+    const streamCopies = new Map<string, StreamCopy[]>();
+    for (const c of streamEntries) {
+      if (c.eventId === null) continue;
+      const list = streamCopies.get(c.eventId);
+      if (list) list.push(c);
+      else streamCopies.set(c.eventId, [c]);
     }
     const processed = new Map<string, Map<string, ProcessedRow>>();
     for (const r of processedRows.rows) {
@@ -137,6 +155,8 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       copies,
       cacheRead: o.redisUrl !== undefined,
       cache,
+      streamsRead: o.redisUrl !== undefined,
+      streamCopies,
       historyRead: o.history !== undefined,
       ops: toOperations(history),
       processed,

@@ -1,5 +1,6 @@
 // What the run exercised, measured from evidence the system cannot fake: the topics (extra copies
-// of an event id), processed_events (events handled before their cause), the database (repeated
+// of an event id), the fallback's Redis streams (an entry a group was given, of an event Kafka holds
+// too: delivered twice), processed_events (events handled before their cause), the database (repeated
 // student/course pairs, topped-up windows, trainers filled to capacity), the cache and the client
 // history. The caller adds what only it can see, from outside the system too: restarts from its own
 // process control, rebalances from the broker (minus the startup baseline), aborted transactions
@@ -10,7 +11,7 @@ import type { Exercised } from '../run/result.ts';
 import type { Evidence } from './context.ts';
 import type { Operation } from './operations.ts';
 import { dueAtAllocation } from './session-window.ts';
-import { groupsReading, inOwnTopic } from './topic-set.ts';
+import { eventTypeOfTopic, groupsReading, inOwnTopic } from './topic-set.ts';
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,7 +37,8 @@ export function mergeExercised(measured: Exercised, extra: Partial<Exercised> = 
 
 /** Duplicates delivered and injected, in total and per event type (`duplicatesDelivered:<TYPE>`). */
 export function countDuplicates(
-  e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'> & Partial<Pick<Evidence, 'eventMessages'>>,
+  e: Pick<Evidence, 'copies' | 'ops' | 'topicSet'> &
+    Partial<Pick<Evidence, 'eventMessages' | 'streamCopies'>>,
 ): Record<string, number> {
   const perType: Record<string, number> = Object.fromEntries(eventTypes.map((t) => [t, 0]));
   let total = 0;
@@ -73,8 +75,34 @@ export function countDuplicates(
       x.ids.add(m.eventId);
     }
   }
+  // Through the fallback: a stream entry a group was given, of an event Kafka holds as well (the
+  // relay re-publishes what went only through the streams once Kafka is back), is one more delivery
+  // to that group. Entries of events Kafka does not hold are left out: another run's, sharing this
+  // Redis, or an event lost on the way to Kafka, which nothing-lost judges.
+  let viaStreams = 0;
+  for (const [id, entries] of e.streamCopies ?? []) {
+    const kafka = e.copies.get(id);
+    if (!kafka?.length) continue;
+    const type =
+      kafka.find((m) => inOwnTopic(e.topicSet, m))?.event?.eventType ??
+      eventTypeOfTopic(e.topicSet, entries[0]!.topic);
+    for (const s of entries) {
+      const readers = groupsReading(e.topicSet, s.topic).filter((g) => s.deliveredTo.includes(g));
+      if (readers.length === 0) continue;
+      total++;
+      viaStreams++;
+      if (type && type in perType) perType[type]!++;
+      for (const g of readers) {
+        const x = perGroup[g] ?? { messages: 0, ids: new Set<string>() };
+        perGroup[g] = x;
+        x.messages++;
+        x.ids.add(id);
+      }
+    }
+  }
   return {
     duplicatesDelivered: total,
+    deliveredViaStreams: viaStreams,
     ...Object.fromEntries(Object.entries(perType).map(([t, n]) => [`duplicatesDelivered:${t}`, n])),
     ...Object.fromEntries(
       Object.entries(perGroup).map(([g, x]) => [`duplicatesDelivered:${g}`, x.messages - x.ids.size]),
@@ -137,10 +165,12 @@ export async function measureExercised(e: Evidence, extra?: Partial<Exercised>):
     if (causeCopies && firstArrival(list) < firstArrival(causeCopies)) arrivedBeforeCause++;
   }
 
-  // Idempotency hits: an event with several copies in a topic a group reads, processed once by it.
+  // Idempotency hits: an event delivered more than once (several copies in a topic a group reads, or
+  // a copy in Kafka and a fallback stream entry a group was given), processed once by a group.
   let idempotencyHits = 0;
   for (const [id, list] of e.copies) {
-    if (list.length < 2) continue;
+    const viaStream = (e.streamCopies.get(id) ?? []).filter((s) => s.deliveredTo.length > 0).length;
+    if (list.length + viaStream < 2) continue;
     for (const [, byId] of e.processed) if (byId.has(id)) idempotencyHits++;
   }
 

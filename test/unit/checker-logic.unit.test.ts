@@ -8,6 +8,12 @@ import { countDuplicates, mergeExercised, redeliveryChances } from '../../harnes
 import { judge, maxExamples, pickExamples } from '../../harness/checker/judge.ts';
 import { paymentIdOf, toOperations } from '../../harness/checker/operations.ts';
 import { parseCacheEntry } from '../../harness/checker/read-cache.ts';
+import {
+  compareStreamIds,
+  eventIdOfValue,
+  lastDelivered,
+  type StreamCopy,
+} from '../../harness/checker/read-streams.ts';
 import { type TopicMessage, toTopicMessage } from '../../harness/checker/read-topics.ts';
 import { createBodyOf, sameBody } from '../../harness/checker/request-body.ts';
 import { groupsReading, isolatedTopicSet, systemTopicSet } from '../../harness/checker/topic-set.ts';
@@ -203,6 +209,7 @@ describe('exercised counters', () => {
     const ops = toOperations([...inject('direct', 0), ...inject('direct', 1), ...inject(created.eventId, 2)]);
     expect(countDuplicates({ copies, ops, topicSet: systemTopicSet })).toEqual({
       duplicatesDelivered: 3,
+      deliveredViaStreams: 0,
       'duplicatesDelivered:PURCHASE_CONFIRMED': 0,
       'duplicatesDelivered:PURCHASE_CREATED': 2,
       'duplicatesDelivered:TRAINER_ALLOCATED': 1,
@@ -219,6 +226,64 @@ describe('exercised counters', () => {
         'duplicatesDelivered:session-worker'
       ],
     ).toBeUndefined();
+  });
+
+  it('counts a fallback stream entry a group was given, of an event Kafka holds too, as one more delivery', () => {
+    const topic = systemTopicSet.events.PURCHASE_CREATED;
+    const kafkaCopy = message(topic, 0, 1, created);
+    const copies = new Map<string, TopicMessage[]>([[created.eventId, [kafkaCopy]]]);
+    const entry = (id: string, deliveredTo: string[], eventId = created.eventId): StreamCopy => ({
+      stream: `payproof:stream:${topic}`,
+      topic,
+      id,
+      eventId,
+      deliveredTo,
+    });
+    const streamCopies = new Map<string, StreamCopy[]>([
+      // Given to one reader only (the other had not read that far): one more delivery, to it alone.
+      [created.eventId, [entry('5-0', ['allocation-worker'])]],
+      // An event Kafka does not hold (another run's, sharing the Redis): not counted.
+      ['other-run', [entry('6-0', ['allocation-worker', 'cache-worker'], 'other-run')]],
+    ]);
+    const counted = countDuplicates({
+      copies,
+      ops: [],
+      topicSet: systemTopicSet,
+      eventMessages: [kafkaCopy],
+      streamCopies,
+    });
+    expect(counted).toMatchObject({
+      duplicatesDelivered: 1,
+      deliveredViaStreams: 1,
+      'duplicatesDelivered:PURCHASE_CREATED': 1,
+      'duplicatesDelivered:allocation-worker': 1,
+      'duplicatesDelivered:cache-worker': 0,
+    });
+    // An entry given to no group yet, or only to a group that does not read its topic: not a delivery.
+    const undelivered = new Map([[created.eventId, [entry('5-0', []), entry('7-0', ['session-worker'])]]]);
+    expect(
+      countDuplicates({ copies, ops: [], topicSet: systemTopicSet, streamCopies: undelivered }),
+    ).toMatchObject({ duplicatesDelivered: 0, deliveredViaStreams: 0 });
+  });
+
+  it('reads stream ids in stream order, event ids from entry values, and groups from XINFO GROUPS', () => {
+    expect(compareStreamIds('1700000000000-2', '1700000000000-10')).toBe(-1);
+    expect(compareStreamIds('1700000000001-0', '1700000000000-99')).toBe(1);
+    expect(compareStreamIds('5-3', '5-3')).toBe(0);
+    expect(compareStreamIds('0-0', '5-0')).toBe(-1);
+    expect(eventIdOfValue(JSON.stringify(created))).toBe(created.eventId);
+    expect(eventIdOfValue('{not json')).toBeNull();
+    expect(eventIdOfValue('{"eventId": 7}')).toBeNull();
+    expect(eventIdOfValue(null)).toBeNull();
+    const reply = [
+      ['name', 'session-worker', 'consumers', 1, 'pending', 0, 'last-delivered-id', '9-1', 'lag', 0],
+      ['name', 'cache-worker', 'consumers', 0, 'pending', 0, 'last-delivered-id', '0-0'],
+      'garbage',
+    ];
+    expect([...lastDelivered(reply)]).toEqual([
+      ['session-worker', '9-1'],
+      ['cache-worker', '0-0'],
+    ]);
   });
 
   it('merges the runner’s counters by max, so a measured figure is never counted twice', () => {
