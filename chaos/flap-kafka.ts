@@ -21,16 +21,15 @@ export default defineScenario({
     'Kafka proxy cut 4 s / back 4 s, five times: the breaker moves to the fallback once and back once (hysteresis), nothing lost',
   hypothesis:
     'during: confirmations unaffected, the relay moves to the Redis Streams fallback once and stays there while Kafka flaps; after: back on Kafka once, every fallback-only event re-published, nothing lost or doubled',
-  // The closed model (60 users thinking ~250 ms), the chaos default until 2026-12-02, not today's
-  // 100 payments/s. What makes no-duplicate-sessions decide here is a TRAINER_ALLOCATED reaching the
-  // session worker twice: a copy twice in its topic, or a rebalance. Both are chance, and more sends
-  // in flight when a cut comes should make a second copy likelier. TRAINER_ALLOCATED twice in
-  // Kafka / rebalances: 51 / 3 at 12:24 (60 users), 184 / 3 at 13:47 (100/s), 0 / 0 at 14:55
-  // (100/s: UNKNOWN), 24 / 0 at 15:21 (60 users). At 60 users it passed in the four
-  // `npm run verify` runs before (docs/chaos.md, fourth to seventh run). The fallback's
-  // re-publications also reach a group twice (stream, then Kafka), but the checker counts copies in
-  // Kafka only; counting those from the Redis streams is left for later.
-  load: { vus: 60, duration: '60s' },
+  // The chaos default load (100 payments/s, an open model). What makes no-duplicate-sessions decide
+  // is a TRAINER_ALLOCATED reaching the session worker twice. Copies twice in Kafka and rebalances
+  // are chance here (TRAINER_ALLOCATED twice in Kafka / rebalances: 184 / 3 at 13:47, 0 / 0 at 14:55
+  // on 2026-12-02, both at 100/s), so this scenario ran at 60 users for a while. The fallback is
+  // not chance: every event the relay put in a stream during the cuts reaches each group twice (the
+  // stream entry, then its re-publication to Kafka), and the checker counts those from the Redis
+  // streams (harness/checker/read-streams.ts). First run at 100/s with that evidence (16:10 on
+  // 2026-12-02): 8,920 stream entries delivered again through Kafka, 2,937 of them TRAINER_ALLOCATED
+  // to the session worker; the minimums below are a thirtieth of that.
   timeline: [0, 8, 16, 24, 32].map((s) => ({
     at: `${10 + s}s`,
     for: '4s',
@@ -40,6 +39,7 @@ export default defineScenario({
   recoverWithin: '60s',
   expect: { run: ranAtAll, before: steadyBefore, during: apiUnaffected, after: steadyAfter },
   invariants: { mayBeUnexercised: noLostAnswers },
+  mustExercise: { deliveredViaStreams: 100, 'duplicatesDelivered:session-worker': 100 },
   transport: { maxSwitches: 2, minStreamPublished: 1 },
   checker: { convergenceTimeout: '90s' },
   // A 4 s cut barely trips a breaker that needs 3 s of failures seen by a probe every second: the
