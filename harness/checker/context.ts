@@ -116,20 +116,8 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
     const deadLetters = new Map<ConsumerGroup, TopicMessage[]>(
       groupNames.map((g) => [g, messages.filter((m) => m.topic === topicSet.dlq[g])]),
     );
-    const copies = new Map<string, TopicMessage[]>();
-    for (const m of eventMessages) {
-      if (m.eventId === null) continue;
-      const list = copies.get(m.eventId);
-      if (list) list.push(m);
-      else copies.set(m.eventId, [m]);
-    }
-    const streamCopies = new Map<string, StreamCopy[]>();
-    for (const c of streamEntries) {
-      if (c.eventId === null) continue;
-      const list = streamCopies.get(c.eventId);
-      if (list) list.push(c);
-      else streamCopies.set(c.eventId, [c]);
-    }
+    const copies = byEventId(eventMessages);
+    const streamCopies = byEventId(streamEntries);
     const processed = new Map<string, Map<string, ProcessedRow>>();
     for (const r of processedRows.rows) {
       const byId = processed.get(r.consumer) ?? new Map<string, ProcessedRow>();
@@ -167,6 +155,18 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
     await db.end();
     throw err;
   }
+}
+
+/** Items with an event id, grouped by it (in their order); items without one are left out. */
+function byEventId<T extends { readonly eventId: string | null }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) {
+    if (x.eventId === null) continue;
+    const list = out.get(x.eventId);
+    if (list) list.push(x);
+    else out.set(x.eventId, [x]);
+  }
+  return out;
 }
 
 /** Whether `group` recorded `eventId` in processed_events. */
