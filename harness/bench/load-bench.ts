@@ -221,7 +221,6 @@ try {
     await h.history.close();
     return {
       h,
-      conv,
       fig: {
         iterations: s.iterations.completed,
         paymentsConfirmed: count(s, 'payments_confirmed'),
@@ -232,37 +231,31 @@ try {
         loadS: s.durationS,
         convergedAfterStartS: (t1 - t0 + (conv.drainedMs ?? conv.waitedMs)) / 1_000,
         converged: conv.converged,
-        duplicates: 0,
-        invariants: [] as ReturnType<typeof invariantFigure>[],
         /** The kernel's count of connections dropped at a full accept queue during the burst (null: unreadable). */
         listenOverflows: overflowsBetween(overflowsBefore, overflowsAfter),
       },
     };
   }
-  let a: ReturnType<typeof env.monitor.snapshot>;
-  let b: ReturnType<typeof env.monitor.snapshot>;
-  const cold = await runBurst('burst', 'history-burst.jsonl');
-  const warm = await runBurst('burst, warm', 'history-burst-warm.jsonl');
-  const h1 = cold.h;
-  const h1w = warm.h;
+  const { h: h1, fig: coldFig } = await runBurst('burst', 'history-burst.jsonl');
+  const { h: h1w, fig: warmBurst } = await runBurst('burst, warm', 'history-burst-warm.jsonl');
   const burstCheck = await runChecker({
     endpoints: env.stack.endpoints,
     history: mergeHistories([h1, h1w]),
     convergence: false,
   });
   const burstFig = {
-    ...cold.fig,
+    ...coldFig,
     duplicates: duplicatesOf(burstCheck.invariants),
     invariants: burstCheck.invariants.map(invariantFigure),
   };
-  const warmFig = { ...warm.fig, duplicates: burstFig.duplicates };
-  const acked = (f: typeof burstFig) => f.paymentsConfirmed === 1000 && f.failedRate === 0;
+  const warmFig = { ...warmBurst, duplicates: burstFig.duplicates };
+  const acked = (f: typeof coldFig) => f.paymentsConfirmed === 1000 && f.failedRate === 0;
   const allAcked = acked(burstFig) && acked(warmFig);
   report.out();
   report.out(
     '1. burst of 1000 simultaneous payments (scenarios/burst-1000: 1000 VUs × 1 iteration, create → confirm, 10% double confirms, 10% create retries, 20% dashboards), on the fresh system (cold), then again once it converged (warm)',
   );
-  const both = (f: (x: typeof burstFig) => string) => [f(burstFig), f(warmFig)];
+  const both = (f: (x: typeof coldFig) => string) => [f(burstFig), f(warmFig)];
   report.out(
     table(
       ['', 'cold', 'warm'],
@@ -301,7 +294,9 @@ try {
     ),
   );
 
-  // 2. 1000 concurrent users.
+  // 2. 1000 concurrent users. `a` and `b` bound each later phase's CPU window.
+  let a: ReturnType<typeof env.monitor.snapshot>;
+  let b: ReturnType<typeof env.monitor.snapshot>;
   log(`[bench] 1000 concurrent users (scenarios/default) for ${usersS} s`);
   const h2 = openHistory(join(runDir, 'history-users.jsonl'));
   a = env.monitor.snapshot();

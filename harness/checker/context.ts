@@ -41,9 +41,7 @@ export interface Evidence {
   readonly copies: ReadonlyMap<string, readonly TopicMessage[]>;
   readonly cacheRead: boolean;
   readonly cache: CacheSnapshot;
-  /** False when Redis was not read: then the fallback's deliveries are not counted. */
-  readonly streamsRead: boolean;
-  /** Every entry of the event topics' fallback streams (Redis), by event id. */
+  /** Every entry of the event topics' fallback streams (Redis), by event id; empty when Redis was not read (cacheRead). */
   readonly streamCopies: ReadonlyMap<string, readonly StreamCopy[]>;
   readonly historyRead: boolean;
   readonly ops: readonly Operation[];
@@ -143,7 +141,6 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       copies,
       cacheRead: o.redisUrl !== undefined,
       cache,
-      streamsRead: o.redisUrl !== undefined,
       streamCopies,
       historyRead: o.history !== undefined,
       ops: toOperations(history),
