@@ -85,7 +85,7 @@ export const loadCommand: CommandSpec = {
   positionals: { name: 'profile', max: 1, choices: profiles, description: 'same as --profile' },
   examples: [
     'npm run load                                   # the default profile: 1000 users thinking ~1 s, 60 s',
-    'npm run load -- --profile users-1000           # 1000 users at ~180 payments/s (what CI runs)',
+    'npm run load -- --profile users-1000           # 1000 users at ~310 payments/s (what CI runs)',
     'npm run load -- --profile smoke --duration 5s  # does the flow work at all',
     'npm run load -- --profile arrival-500 --rate 200 --seed 42',
     'npm run load -- --profile short --summary-export summary.json   # k6-shaped JSON for CI',

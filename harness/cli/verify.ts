@@ -112,7 +112,7 @@ export function verifySteps(
         script: 'chaos.ts',
         args: [s],
       })),
-    // 1000 concurrent users at the pace this machine sustains (~180 payments/s), and 1000 payments
+    // 1000 concurrent users at the pace this machine sustains (~310 payments/s), and 1000 payments
     // fired at the same instant. `--load default` runs the ~1000 payments/s stress profile instead,
     // which needs more than 2 cores (docs/benchmarks.md).
     ...(load ? [load] : quick ? ['short'] : ['users-1000', 'burst-1000']).map((p) => ({

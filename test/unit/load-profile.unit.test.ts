@@ -181,8 +181,8 @@ describe('profiles are validated before anything runs', () => {
     const users = await loadProfile('users-1000');
     const warm = warmupProfile(users)!;
     expect(warm.scenario).toMatchObject({ executor: 'constant-vus', vus: 50, duration: '5s' });
-    // 1000 users thinking 5 s: ~200 iterations/s; 50 thinking 250 ms: the same.
-    expect(warm.workload).toEqual({ ...users.workload, thinkTime: '250ms' });
+    // 1000 users thinking 3 s: ~330 iterations/s; 50 thinking 150 ms: the same.
+    expect(warm.workload).toEqual({ ...users.workload, thinkTime: '150ms' });
     expect(warm.thresholds).toEqual({});
     const small = warmupProfile({ ...base, warmup: '2s', workload: { thinkTime: '3s' } })!;
     expect(small.scenario).toMatchObject({ vus: 10, duration: '2s' });
