@@ -84,6 +84,19 @@ export function chaosProfile(name: string, spec: LoadSpec = {}, expect: Expectat
   };
 }
 
+/**
+ * The chaos runs' confirmation bound, p95 in ms, before the first fault, after the last heal and
+ * during faults the API never sees: 250 ms (issue 11's goal 7; 1 s until 2026-12-03, 3 s until its
+ * ninth round). At the chaos load (100 payments/s, open model) on a quiet 2-core machine the whole
+ * phase's p95 was 6-20 ms before the fault, 2-15 ms during faults the API never sees and 5-48 ms
+ * after the heal in `npm run chaos -- all` of 2026-12-03 (06:36-07:02 UTC), 13-82 and 9-22 ms before
+ * and after in the verify of 2026-12-02 14:48 (docs/chaos.md, "Latency bounds"): 3× room over the
+ * slowest phase measured on a quiet machine, 5× over today's. What it does not cover: a host stealing
+ * a third of the CPU (a phase p95 of 367 ms, 2026-12-02); such a run FAILS, and its result.json has
+ * the steal and `machine_warning`.
+ */
+export const confirmP95BoundMs = 250;
+
 /** Tolerances of the standard probes; override per scenario. */
 export interface ProbeTolerances {
   readonly confirmP95Ms?: number;
@@ -97,11 +110,9 @@ export interface ProbeTolerances {
 /**
  * Confirmation latency p95, error share, largest consumer lag, outbox backlog. The defaults are the
  * steady state measured on this machine under the chaos load, with room for its noise. The confirm
- * bound is 1 s (it was 3 s until issue 11's ninth round): in the 25 scenarios of a full `npm run
- * verify` on a quiet 2-core machine (2026-12-02) the median per-second confirm p95 before a fault
- * was 35-207 ms, and the whole phase's p95 93-236 ms before the fault and 29-219 ms after the heal
- * (docs/chaos.md, "Latency bounds"): about 4× room for a noisier machine. The per-phase figures in
- * result.json say how fast it really was, the invariants say whether it was right.
+ * bound is `confirmP95BoundMs` (250 ms since issue 11's goal 7; 1 s before, 3 s before its ninth
+ * round). The per-phase figures in result.json say how fast it really was, the invariants say
+ * whether it was right.
  */
 export function standardProbes(t: ProbeTolerances = {}): Probe[] {
   const during = t.during ?? {};
@@ -109,7 +120,7 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
     {
       name: 'confirm latency p95 (ms)',
       metric: 'confirm_p95_ms',
-      max: t.confirmP95Ms ?? 1_000,
+      max: t.confirmP95Ms ?? confirmP95BoundMs,
       ...(during.confirmP95Ms === undefined ? {} : { during: during.confirmP95Ms }),
     },
     {
@@ -130,16 +141,16 @@ export function standardProbes(t: ProbeTolerances = {}): Probe[] {
  * error share (median <= 1%) is the sharp check of the time before the fault.
  */
 export const steadyBefore: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<1000'],
+  'http_req_duration{op:confirm}': [`p(95)<${confirmP95BoundMs}`],
   http_req_failed: ['rate<0.1'],
 };
 
 /**
  * After recovery: almost nothing fails (the first seconds after a heal are part of "after"), and
- * confirmation is back under a second (29-219 ms measured, see standardProbes).
+ * confirmation is back under the bound (5-48 ms measured, see confirmP95BoundMs).
  */
 export const steadyAfter: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<1000'],
+  'http_req_duration{op:confirm}': [`p(95)<${confirmP95BoundMs}`],
   http_req_failed: ['rate<0.05'],
   payments_confirmed: ['count>0'],
 };
@@ -151,7 +162,7 @@ export const ranAtAll: Thresholds = {
 
 /** Faults the API never sees (Kafka, Redis, workers): confirmation stays fast and nothing fails. */
 export const apiUnaffected: Thresholds = {
-  'http_req_duration{op:confirm}': ['p(95)<1000'],
+  'http_req_duration{op:confirm}': [`p(95)<${confirmP95BoundMs}`],
   http_req_failed: ['rate<0.01'],
   payments_confirmed: ['count>50'],
 };
@@ -186,7 +197,8 @@ export const databaseUpAlerts = ['PayproofApiUnavailable', 'PayproofRetriesExhau
 /**
  * The confirm bound of the scenarios on the three-broker cluster (three JVMs on the same two cores):
  * 3 s, what every scenario had before issue 11's ninth round. They were not re-measured when the
- * others came down to 1 s (`npm run verify` on one broker does not run them), so they keep it.
+ * others came down to 1 s, then 250 ms (`npm run verify` on one broker does not run them), so they
+ * keep it.
  */
 const clusterConfirmP95Ms = 3_000;
 

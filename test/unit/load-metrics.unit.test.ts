@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Trend } from '../../harness/load/histogram.ts';
-import { Metrics } from '../../harness/load/metrics.ts';
+import { Metrics, tagKey } from '../../harness/load/metrics.ts';
 import { seededRandom } from '../../harness/load/rng.ts';
 
 /** Nearest-rank percentile of sorted values: the reference HDR must agree with. */
@@ -98,5 +98,21 @@ describe('metrics split by start second merge into any window', () => {
   it('refuses to record one metric as two kinds', () => {
     const m = new Metrics();
     expect(() => m.addCount('checks', {}, 1, 0)).toThrow(/rate/);
+  });
+});
+
+describe('series keys', () => {
+  it('name the same series whatever order the tags come in, sorted by key, for 0 to 4 tags', () => {
+    expect(tagKey({})).toBe('');
+    expect(tagKey({ op: 'create' })).toBe('op:create');
+    expect(tagKey({ op: 'confirm', expected_response: 'true' })).toBe('expected_response:true,op:confirm');
+    expect(tagKey({ expected_response: 'true', op: 'confirm' })).toBe('expected_response:true,op:confirm');
+    expect(tagKey({ c: '3', a: '1', b: '2' })).toBe('a:1,b:2,c:3');
+    expect(tagKey({ d: '4', b: '2', c: '3', a: '1' })).toBe('a:1,b:2,c:3,d:4');
+    const m = new Metrics();
+    m.addCount('http_reqs', { op: 'x', check: 'y' }, 1, 0);
+    m.addCount('http_reqs', { check: 'y', op: 'x' }, 2, 0);
+    expect(m.tagSets('http_reqs')).toHaveLength(1);
+    expect(m.runView(1).count('http_reqs', { op: 'x' })).toBe(3);
   });
 });
