@@ -195,26 +195,14 @@ export const bugAlerts = ['PayproofDeadLetterQueueGrowing', 'PayproofConstraintV
 export const databaseUpAlerts = ['PayproofApiUnavailable', 'PayproofRetriesExhausted'] as const;
 
 /**
- * The confirm bound of the scenarios on the three-broker cluster (three JVMs on the same two cores):
- * 3 s, what every scenario had before issue 11's ninth round. They were not re-measured when the
- * others came down to 1 s, then 250 ms (`npm run verify` on one broker does not run them), so they
- * keep it.
+ * The standard probes of a cluster scenario (three JVMs on the same two cores): the standard confirm
+ * bound, 5 s while a broker is away. Until 2026-12-03 the cluster's bound was 3 s, never re-measured;
+ * its four scenarios then measured a phase p95 of 16-26 ms before the fault, 10-12 ms during and
+ * 8-12 ms after (one run each, 08:16-08:27 UTC, docs/targets.md), so they share `confirmP95BoundMs`.
  */
-const clusterConfirmP95Ms = 3_000;
-
-const confirmP95Below = (t: Thresholds, ms: number): Thresholds => ({
-  ...t,
-  'http_req_duration{op:confirm}': [`p(95)<${ms}`],
-});
-
-/** The standard probes of a cluster scenario: the cluster's confirm bound, 5 s while a broker is away. */
 export function clusterProbes(): Probe[] {
-  return standardProbes({ confirmP95Ms: clusterConfirmP95Ms, during: { confirmP95Ms: 5000 } });
+  return standardProbes({ during: { confirmP95Ms: 5000 } });
 }
 
-/** before / during / after of a cluster scenario: the standard ones with the cluster's confirm bound. */
-export const clusterExpect = {
-  before: confirmP95Below(steadyBefore, clusterConfirmP95Ms),
-  during: confirmP95Below(apiUnaffected, clusterConfirmP95Ms),
-  after: confirmP95Below(steadyAfter, clusterConfirmP95Ms),
-};
+/** before / during / after of a cluster scenario: the standard ones (a broker's fault is not the API's). */
+export const clusterExpect = { before: steadyBefore, during: apiUnaffected, after: steadyAfter };
