@@ -10,6 +10,10 @@
 // - commits refused: every offset commit failing for `stallMs` ("This is not the correct coordinator
 //   for this group", "The coordinator is not aware of this member": kafkajs keeps talking to the old
 //   coordinator), while the loop still looks busy. Processing stops with it: lag grew by thousands.
+// Both clocks start when the commit was SENT, not when kafkajs reported its end: kafkajs retries a
+// refused commit inside one call (retries × backoff, ~28 s with NOT_COORDINATOR in kill-leader on
+// 2026-12-03), and counting from the report made the watchdog fire ~28 s late (docs/targets.md).
+// A commit still unanswered after `stallMs` is a stall too: the batch awaiting it is blocked.
 // Neither is a stall while Kafka does not answer the readiness probe (an outage: the consumer cannot
 // fetch or commit, and a restart would not help); the clocks start again when Kafka comes back.
 // Silence is not a stall while a batch is being processed (a chunk retried for minutes while the
@@ -32,8 +36,12 @@ export class ConsumerWatchdog {
   #last: number;
   #inBatch = 0;
   #lastCheck: number;
-  /** When the first of an unbroken run of failed commits happened; undefined after a success. */
+  /** When the first of an unbroken run of refused commits was sent; undefined after a success. */
   #failingSince: number | undefined;
+  /** When the commit in flight was sent (the committer sends one at a time); undefined when none is. */
+  #commitSentAt: number | undefined;
+  /** The last outage, frozen check or rejoin: no commit clock counts from before it. */
+  #clockFrom = Number.NEGATIVE_INFINITY;
 
   constructor(o: WatchdogOptions) {
     this.#o = o;
@@ -57,17 +65,32 @@ export class ConsumerWatchdog {
     this.activity();
   }
 
-  /** An offset commit the broker took (true) or refused (false). */
-  commit(ok: boolean): void {
+  /** An offset commit was sent at `sentAt` (default now). */
+  commitSent(sentAt = this.#now()): void {
+    this.#commitSentAt = sentAt;
+  }
+
+  /** An offset commit sent at `sentAt` (default now) the broker took (true) or refused (false). */
+  commit(ok: boolean, sentAt = this.#now()): void {
+    this.#commitSentAt = undefined;
     if (ok) this.#failingSince = undefined;
-    else this.#failingSince ??= this.#now();
+    else this.#failingSince ??= Math.max(sentAt, this.#clockFrom);
   }
 
   /** A crash or a rejoin ends every batch in progress, and the run of refused commits (kafkajs may not report their end). */
   reset(): void {
     this.#inBatch = 0;
     this.#failingSince = undefined; // the committer forgets what it had queued (forget())
+    this.#clockFrom = this.#now(); // a commit still in flight gets its full stallMs from here
     this.activity();
+  }
+
+  /** Since when commits have been refused or one has gone unanswered; undefined if neither. */
+  #commitsStuckSince(): number | undefined {
+    const inFlight =
+      this.#commitSentAt === undefined ? undefined : Math.max(this.#commitSentAt, this.#clockFrom);
+    if (inFlight === undefined) return this.#failingSince;
+    return this.#failingSince === undefined ? inFlight : Math.min(inFlight, this.#failingSince);
   }
 
   /**
@@ -82,11 +105,12 @@ export class ConsumerWatchdog {
     this.#lastCheck = now;
     if (late || !this.#o.kafkaUp()) {
       this.activity();
+      this.#clockFrom = now;
       if (this.#failingSince !== undefined) this.#failingSince = now;
       return undefined;
     }
-    if (this.#failingSince !== undefined && now - this.#failingSince >= this.#o.stallMs)
-      return now - this.#failingSince;
+    const stuck = this.#commitsStuckSince();
+    if (stuck !== undefined && now - stuck >= this.#o.stallMs) return now - stuck;
     if (this.#inBatch > 0) {
       this.activity();
       return undefined;

@@ -436,6 +436,13 @@ async function retrying<T>(
   }
 }
 
+/** Told when an offset commit is sent and how it ended; times are performance.now() milliseconds. */
+export interface CommitListener {
+  sent(sentAt: number): void;
+  /** Whether the broker took the commit sent at `sentAt` (kafkajs may have retried it for seconds). */
+  ended(ok: boolean, sentAt: number): void;
+}
+
 /**
  * Offsets of chunks whose transaction committed, sent to Kafka together at most every
  * `intervalMs` (one OffsetCommit for every partition, instead of one per chunk and partition).
@@ -449,7 +456,7 @@ export class OffsetCommitter {
   #last = 0;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
-  readonly #outcomes: ((ok: boolean) => void)[] = [];
+  readonly #outcomes: CommitListener[] = [];
   /** Moved on by forget(): a commit refused after it is not queued again. */
   #epoch = 0;
 
@@ -458,9 +465,9 @@ export class OffsetCommitter {
     this.#intervalMs = intervalMs;
   }
 
-  /** Calls `fn` after every commit, with whether the broker took it (the stall watchdog's progress). */
-  onOutcome(fn: (ok: boolean) => void): void {
-    this.#outcomes.push(fn);
+  /** Tells `l` when each commit is sent and how it ended (the stall watchdog's progress). */
+  onCommit(l: CommitListener): void {
+    this.#outcomes.push(l);
   }
 
   /** Queues `offset` (the next one to read) for its partition; commits if the interval is up. */
@@ -491,14 +498,16 @@ export class OffsetCommitter {
     this.#pending.clear();
     this.#last = performance.now();
     const epoch = this.#epoch;
+    const sentAt = this.#last;
+    for (const l of this.#outcomes) l.sent(sentAt);
     this.#flushing = this.#deps.consumer
       .commitOffsets(offsets)
       .then(
         () => {
-          for (const fn of this.#outcomes) fn(true);
+          for (const l of this.#outcomes) l.ended(true, sentAt);
         },
         (err: Error) => {
-          for (const fn of this.#outcomes) fn(false);
+          for (const l of this.#outcomes) l.ended(false, sentAt);
           this.#deps.log.warn(
             { err: err.message, partitions: offsets.length },
             'offset commit failed; queued again (until a rebalance), and redelivered if it never lands (the inbox absorbs it)',

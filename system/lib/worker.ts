@@ -180,7 +180,7 @@ export function runWorker(spec: WorkerSpec, env: NodeJS.ProcessEnv = process.env
       // Before a rebalance hands partitions to another member, commit what this one finished.
       consumer.on(consumer.events.REBALANCING, () => void c.flush());
       consumer.on(consumer.events.GROUP_JOIN, () => c.forget());
-      c.onOutcome((ok) => dog.commit(ok));
+      c.onCommit({ sent: (at) => dog.commitSent(at), ended: (ok, at) => dog.commit(ok, at) });
       committer = c;
     };
     // Without the fallback a worker that cannot reach Kafka at start exits (the supervisor restarts

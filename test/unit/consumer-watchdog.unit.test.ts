@@ -132,4 +132,53 @@ describe('ConsumerWatchdog', () => {
     w.activity();
     expect(run(25_000)).toBeUndefined();
   });
+
+  it('a refused commit counts from when it was sent, not from when kafkajs gave up retrying it (kill-leader, 2026-12-03)', () => {
+    const { w, run } = dog();
+    w.batchStart();
+    w.commitSent(0);
+    expect(run(25_000)).toBeUndefined(); // kafkajs retrying NOT_COORDINATOR inside one call
+    w.activity();
+    w.commit(false, 0); // reported 25 s after it was sent
+    expect(run(5_000)).toBe(30_000); // not 55 s, as when the run started at the report
+  });
+
+  it('a commit unanswered for stallMs is a stall, the batch awaiting it being blocked', () => {
+    const { w, run } = dog();
+    w.batchStart();
+    w.commitSent(0);
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
+  });
+
+  it('a commit answered in time is not a stall, whatever came before it', () => {
+    const { w, run } = dog();
+    w.batchStart();
+    w.commitSent(0);
+    expect(run(25_000)).toBeUndefined();
+    w.commit(true, 0);
+    expect(run(10 * 60_000)).toBeUndefined();
+  });
+
+  it('a commit in flight through an outage gets its full stallMs after Kafka answers again', () => {
+    const { w, run, setUp } = dog();
+    w.batchStart();
+    w.commitSent(0);
+    run(10_000);
+    setUp(false);
+    expect(run(60_000)).toBeUndefined();
+    setUp(true);
+    expect(run(25_000)).toBeUndefined(); // the outage ended at 70 s: counted from there
+    w.commit(false, 0); // refused, sent before the outage: still counted from its end
+    expect(run(5_000)).toBe(30_000);
+  });
+
+  it('a rejoin gives a commit still in flight its full stallMs', () => {
+    const { w, run } = dog();
+    w.commitSent(0);
+    expect(run(20_000)).toBeUndefined();
+    w.reset();
+    expect(run(25_000)).toBeUndefined();
+    expect(run(5_000)).toBe(30_000);
+  });
 });

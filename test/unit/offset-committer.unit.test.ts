@@ -19,8 +19,15 @@ function committerOver(answers: boolean[]) {
   const deps = { consumer, log: createLogger('committer-test', 'silent') } as unknown as ConsumerDeps;
   const c = new OffsetCommitter(deps, 0);
   const outcomes: boolean[] = [];
-  c.onOutcome((ok) => outcomes.push(ok));
-  return { c, calls, outcomes };
+  const events: string[] = [];
+  c.onCommit({
+    sent: (at) => events.push(`sent ${at}`),
+    ended: (ok, at) => {
+      outcomes.push(ok);
+      events.push(`${ok ? 'took' : 'refused'} ${at}`);
+    },
+  });
+  return { c, calls, outcomes, events };
 }
 
 describe('OffsetCommitter', () => {
@@ -38,6 +45,23 @@ describe('OffsetCommitter', () => {
       expect(outcomes).toEqual([false, true]);
       await vi.advanceTimersByTimeAsync(5_000);
       expect(calls).toHaveLength(2); // landed: nothing more to send
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('tells the watchdog when each commit was sent, and ends it with that same time (kafkajs retries inside one call)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { c, events } = committerOver([false, true]);
+      await c.add('t', 0, '10');
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(events).toHaveLength(4);
+      const [sent1, refused, sent2, took] = events.map((e) => e.split(' '));
+      expect([sent1![0], refused![0], sent2![0], took![0]]).toEqual(['sent', 'refused', 'sent', 'took']);
+      expect(refused![1]).toBe(sent1![1]);
+      expect(took![1]).toBe(sent2![1]);
+      expect(Number(sent2![1])).toBeGreaterThanOrEqual(Number(sent1![1]) + 1_000);
     } finally {
       vi.useRealTimers();
     }
