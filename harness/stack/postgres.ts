@@ -180,5 +180,23 @@ export function diagnosticSettings(env: NodeJS.ProcessEnv): string[] {
     );
   }
   if (libs.length > 0) settings.unshift(`shared_preload_libraries=${libs.join(',')}`);
-  return settings;
+  return [...settings, ...experimentSettings(env.PAYPROOF_PG_SETTINGS)];
+}
+
+/**
+ * PAYPROOF_PG_SETTINGS="name=value,name=value": extra settings for an experiment (docs/benchmarks.md
+ * records each one tried), given after the tuned ones so they win. Settings that weaken durability
+ * (fsync, synchronous_commit, full_page_writes) are refused: no figure may come from a PostgreSQL
+ * that can lose a committed payment.
+ */
+export function experimentSettings(raw: string | undefined): string[] {
+  if (!raw?.trim()) return [];
+  return raw.split(',').map((pair) => {
+    const m = /^\s*([a-z_.]+)\s*=\s*([^=\s]+)\s*$/.exec(pair);
+    if (!m) throw new Error(`PAYPROOF_PG_SETTINGS: '${pair}' is not name=value`);
+    const [, name, value] = m as unknown as [string, string, string];
+    if (['fsync', 'synchronous_commit', 'full_page_writes'].includes(name))
+      throw new Error(`PAYPROOF_PG_SETTINGS: ${name} weakens durability; it stays as tuned`);
+    return `${name}=${value}`;
+  });
 }
