@@ -453,6 +453,8 @@ export class OffsetCommitter {
   readonly #pending = new Map<string, { topic: string; partition: number; offset: string }>();
   readonly #deps: ConsumerDeps;
   readonly #intervalMs: number;
+  /** How long add() waits for the commit it sent (twice the heartbeat interval). */
+  readonly #maxWaitMs: number;
   #last = 0;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -460,9 +462,10 @@ export class OffsetCommitter {
   /** Moved on by forget(): a commit refused after it is not queued again. */
   #epoch = 0;
 
-  constructor(deps: ConsumerDeps, intervalMs: number) {
+  constructor(deps: ConsumerDeps, intervalMs: number, maxWaitMs = 2_000) {
     this.#deps = deps;
     this.#intervalMs = intervalMs;
+    this.#maxWaitMs = maxWaitMs;
   }
 
   /** Tells `l` when each commit is sent and how it ended (the stall watchdog's progress). */
@@ -470,11 +473,31 @@ export class OffsetCommitter {
     this.#outcomes.push(l);
   }
 
-  /** Queues `offset` (the next one to read) for its partition; commits if the interval is up. */
+  /**
+   * Queues `offset` (the next one to read) for its partition; commits if the interval is up. The
+   * caller (the batch loop) waits for that commit at most `maxWaitMs`, and not at all while an
+   * earlier commit is still unanswered (the offset goes with the next one): kafkajs retries a
+   * refused commit inside one call for up to ~30 s (NOT_COORDINATOR after a broker restart), and a
+   * batch blocked that long sends no heartbeat, so kafkajs never learns from one that its
+   * coordinator moved and never joins again (kill-leader, docs/targets.md). The commit itself goes
+   * on, and its outcome still reaches onCommit's listeners.
+   */
   async add(topic: string, partition: number, offset: string): Promise<void> {
     this.#pending.set(`${topic}:${partition}`, { topic, partition, offset });
-    if (this.#intervalMs === 0 || performance.now() - this.#last >= this.#intervalMs) await this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
+    const due = this.#intervalMs === 0 || performance.now() - this.#last >= this.#intervalMs;
+    if (!due || this.#flushing) {
+      this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
+      return;
+    }
+    const flushed = this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      flushed,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#maxWaitMs).unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /**

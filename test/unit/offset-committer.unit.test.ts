@@ -125,4 +125,52 @@ describe('OffsetCommitter', () => {
       vi.useRealTimers();
     }
   });
+
+  it('the batch waits for an unanswered commit at most maxWaitMs, and not at all while it is unanswered; the outcome still comes', async () => {
+    vi.useFakeTimers();
+    try {
+      const calls: Offset[][] = [];
+      const answers: ((ok: boolean) => void)[] = [];
+      const consumer = {
+        commitOffsets: (o: Offset[]) => {
+          calls.push(o.map((x) => ({ ...x })));
+          return new Promise<void>((resolve, reject) => {
+            answers.push((ok) => (ok ? resolve() : reject(new Error('This is not the correct coordinator'))));
+          });
+        },
+      };
+      const deps = { consumer, log: createLogger('committer-test', 'silent') } as unknown as ConsumerDeps;
+      const c = new OffsetCommitter(deps, 0, 2_000);
+      const ended: boolean[] = [];
+      c.onCommit({ sent: () => {}, ended: (ok) => ended.push(ok) });
+      let returned = false;
+      const first = c.add('t', 0, '10').then(() => {
+        returned = true;
+      });
+      await vi.advanceTimersByTimeAsync(1_999);
+      expect(returned).toBe(false); // a commit answered within 2 s is waited for, as before
+      await vi.advanceTimersByTimeAsync(1);
+      await first;
+      expect(returned).toBe(true); // kafkajs still retrying: the batch goes on (and heartbeats)
+      const t0 = Date.now();
+      await c.add('t', 1, '20'); // the first still unanswered: queued, no wait
+      expect(Date.now()).toBe(t0);
+      expect(calls).toHaveLength(1);
+      answers[0]!(false); // refused after ~28 s of retries
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(ended).toEqual([false]);
+      expect(calls).toHaveLength(2); // queued again with the newer partition's offset, in one commit
+      expect(calls[1]).toEqual(
+        expect.arrayContaining([
+          { topic: 't', partition: 0, offset: '10' },
+          { topic: 't', partition: 1, offset: '20' },
+        ]),
+      );
+      answers[1]!(true);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ended).toEqual([false, true]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
