@@ -69,7 +69,7 @@ describe('the kafkajs RequestQueue fix', () => {
     expect(t.q.throttleCheckTimeoutId).not.toBeNull();
     await sleep(20);
     expect(sent).toEqual([]);
-    await sleep(120);
+    for (const until = Date.now() + 2_000; sent.length === 0 && Date.now() < until; ) await sleep(10);
     expect(sent).toEqual([7]);
     expect(t.q.pending).toEqual([]);
     // Sent, nothing left: no timer any more.
@@ -81,9 +81,16 @@ describe('the kafkajs RequestQueue fix', () => {
     idle.q.throttledUntil = Date.now() + 30;
     idle.q.scheduleCheckPendingRequests();
     expect(idle.q.throttleCheckTimeoutId).not.toBeNull();
-    await sleep(80);
-    expect(idle.checks).toBe(1);
+    // The timer is armed for throttledUntil - Date.now() ms, and a Node timer may fire a millisecond
+    // before Date.now() reaches throttledUntil: kafkajs's check then sees the throttle still on and
+    // arms one more (2 checks; seen once in CI, 2026-12-03). What must hold: it fires, and stops.
+    for (const until = Date.now() + 2_000; idle.q.throttleCheckTimeoutId !== null && Date.now() < until; )
+      await sleep(10);
     expect(idle.q.throttleCheckTimeoutId).toBeNull();
+    expect(idle.checks).toBeGreaterThanOrEqual(1);
+    expect(idle.checks).toBeLessThanOrEqual(2);
+    await sleep(50);
+    expect(idle.checks).toBeLessThanOrEqual(2); // no loop after the throttle
 
     const busy = queue();
     busy.q.pending.push({ correlationId: 8, expectResponse: true, send: () => {} });
