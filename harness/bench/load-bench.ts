@@ -16,6 +16,7 @@
 //        [--records 200000]
 //   experiments (not the deployment the goals are judged on): [--proxied] (through Toxiproxy, as a chaos run)
 //        [--node-options=--max-semi-space-size=8] [--env=MALLOC_ARENA_MAX=2]
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
@@ -187,6 +188,16 @@ const figures: Record<string, unknown> = {
   records,
 };
 const cpuPhases: { label: string; window: CpuWindow; ops?: number }[] = [];
+/**
+ * The bench process's own high-water mark (VmHWM) and RSS at the end of each phase: the kernel's
+ * peak is monotonic, so the phase in which it rises is the one that set the process's peak.
+ */
+const generatorMarks: { phase: string; hwmMiB: number; rssMiB: number }[] = [];
+const markGenerator = (phase: string) => {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  generatorMarks.push({ phase, hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 });
+};
 let exitCode = 0;
 try {
   const runDir = env.stack.endpoints.runDir;
@@ -247,6 +258,7 @@ try {
     history: mergeHistories([h1, h1w]),
     convergence: false,
   });
+  markGenerator('burst, cold and warm, and their check');
   const burstFig = {
     ...coldFig,
     duplicates: duplicatesOf(burstCheck.invariants),
@@ -325,6 +337,7 @@ try {
     history: mergeHistories([h1, h1w, h2]),
     convergence: false,
   });
+  markGenerator('1000 users and their check');
   const uc = trend(users, 'http_req_duration{op:confirm}');
   const usersFig = {
     paymentsConfirmed: count(users, 'payments_confirmed'),
@@ -506,6 +519,7 @@ try {
     `  highest passing rate: ${bestRate === null ? 'none' : `${bestRate}/s`} (goal ≥ ${goals.kneeRate}/s, with confirm → sessions p99 ≤ ${goals.kneeE2eP99Ms} ms there)`,
   );
 
+  markGenerator('open-model steps');
   // 4. Confirm-only closed load: engine vs autocannon, then pgbench; relay and workers stopped.
   log(
     `[bench] confirm-only, ${connections} connections, ${compareS} s each: engine, autocannon; pgbench ${pgbenchClients} clients`,
@@ -614,6 +628,7 @@ try {
   );
   report.out(`  ${pgb.command}`);
 
+  markGenerator('confirm-only: engine, autocannon, pgbench');
   // 5. Drain of (4)'s backlog, then ProducerPerformance.
   const backlogPayments = engineRun.confirmed + cannon.ok;
   log(`[bench] drain: ${backlogPayments} payments waiting`);
@@ -678,6 +693,7 @@ try {
     databaseOnly: true,
   });
   const finalDuplicates = duplicatesOf(finalCheck.invariants);
+  markGenerator('drain, ProducerPerformance, the final duplicate check');
 
   report.out();
   report.out(
@@ -694,6 +710,12 @@ try {
   report.out();
   report.out('  resident memory, sampled every second over the whole run');
   report.out(mem.text);
+  report.out(
+    table(
+      ['the bench process at the end of each phase (/proc/self/status)', 'VmHWM (peak so far)', 'VmRSS'],
+      generatorMarks.map((g) => [g.phase, `${n(g.hwmMiB, 0)} MiB`, `${n(g.rssMiB, 0)} MiB`]),
+    ),
+  );
   report.out(
     table(
       ['process (own /metrics at the end)', 'RSS', 'V8 heap used', 'V8 heap total', 'external'],
@@ -850,6 +872,7 @@ try {
       ]),
     ),
     memory: env.monitor.memory(),
+    generatorMarks,
     nodeMemory: heaps,
   });
 } catch (err) {

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { ConsumerGroup } from '../../system/contracts/topics.ts';
 import { eventTypes, groupNames } from '../../system/contracts/topics.ts';
+import { interner } from '../lib/intern.ts';
 import { type HistoryOp, historyOps } from '../run/history.ts';
 import type { Exercised } from '../run/result.ts';
 import { measureExercised } from './exercised.ts';
@@ -11,6 +12,7 @@ import { type Operation, toOperations } from './operations.ts';
 import { type CacheSnapshot, readCache } from './read-cache.ts';
 import { readStreams, type StreamCopy } from './read-streams.ts';
 import { readTopics, type TopicMessage } from './read-topics.ts';
+import { queryRows } from './rows.ts';
 import { eventTypeOfTopic, everyTopic, systemTopicSet, type TopicSet } from './topic-set.ts';
 
 /** One `processed_events` row. */
@@ -85,12 +87,16 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
   db.on('error', () => {});
   try {
     const topicSet = o.topicSet ?? systemTopicSet;
-    const [messages, cache, streamEntries, nowRow, processedRows] = await Promise.all([
+    // The topics' messages and the processed_events rows name the same event ids, payments,
+    // students and courses: each distinct string is held once for both (issue 11, goal 6).
+    const intern = interner();
+    const [messages, cache, streamEntries, nowRow, processed] = await Promise.all([
       o.brokers
         ? readTopics({
             brokers: o.brokers,
             topics: everyTopic(topicSet),
             validValues: false,
+            intern,
             ...(o.topicReadTimeoutMs ? { timeoutMs: o.topicReadTimeoutMs } : {}),
           })
         : Promise.resolve([]),
@@ -104,11 +110,7 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
       db.query<{ ms: number }>(
         `SELECT (extract(epoch FROM clock_timestamp()) * 1000 + offset_ms)::float8 AS ms FROM app_clock`,
       ),
-      o.processedEvents === false
-        ? Promise.resolve({ rows: [] })
-        : db.query<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
-            'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
-          ),
+      o.processedEvents === false ? Promise.resolve(new Map()) : readProcessed(db, intern),
     ]);
     const eventMessages = messages.filter((m) => eventTypeOfTopic(topicSet, m.topic) !== undefined);
     const deadLetters = new Map<ConsumerGroup, TopicMessage[]>(
@@ -116,17 +118,6 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
     );
     const copies = byEventId(eventMessages);
     const streamCopies = byEventId(streamEntries);
-    const processed = new Map<string, Map<string, ProcessedRow>>();
-    for (const r of processedRows.rows) {
-      const byId = processed.get(r.consumer) ?? new Map<string, ProcessedRow>();
-      processed.set(r.consumer, byId);
-      byId.set(r.event_id, {
-        consumer: r.consumer,
-        eventId: r.event_id,
-        eventType: r.event_type,
-        processedAt: r.processed_at,
-      });
-    }
     const history =
       o.history === undefined ? [] : typeof o.history === 'string' ? historyOps(o.history) : o.history;
     const evidence: Evidence = {
@@ -152,6 +143,28 @@ export async function loadContext(o: LoadOptions): Promise<LoadedContext> {
     await db.end();
     throw err;
   }
+}
+
+/**
+ * processed_events by group, then event id: read a page at a time (a bench's ~200k rows held as
+ * pg's row objects and as ProcessedRows at once took ~90 MiB), every string interned.
+ */
+async function readProcessed(
+  db: pg.Pool,
+  intern: (s: string) => string,
+): Promise<Map<string, Map<string, ProcessedRow>>> {
+  const processed = new Map<string, Map<string, ProcessedRow>>();
+  for await (const r of queryRows<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
+    db,
+    'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
+  )) {
+    const consumer = intern(r.consumer);
+    const byId = processed.get(consumer) ?? new Map<string, ProcessedRow>();
+    processed.set(consumer, byId);
+    const eventId = intern(r.event_id);
+    byId.set(eventId, { consumer, eventId, eventType: intern(r.event_type), processedAt: r.processed_at });
+  }
+  return processed;
 }
 
 /** Items with an event id, grouped by it (in their order); items without one are left out. */

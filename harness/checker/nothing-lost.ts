@@ -5,7 +5,14 @@
 import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, type Violation } from './judge.ts';
 import { paymentIdOf } from './operations.ts';
-import { type WindowSession, windowBounds, windowProblems } from './session-window.ts';
+import { queryRows } from './rows.ts';
+import {
+  type WindowAllocation,
+  type WindowBounds,
+  type WindowSession,
+  windowBounds,
+  windowProblems,
+} from './session-window.ts';
 
 const name = 'nothing-lost';
 const description =
@@ -22,8 +29,25 @@ interface AllocationRow {
   waitlist_reason: string | null;
 }
 
+interface SessionRow extends Record<string, unknown> {
+  allocation_id: string;
+  seq: number;
+  date: string;
+  time: string;
+  trainer_id: string;
+  student_id: string;
+}
+
+/** A live allocation whose session window is checked once its sessions have been read. */
+interface WindowCheck {
+  readonly paymentId: string;
+  readonly ids: Readonly<Record<string, string>>;
+  readonly allocation: WindowAllocation;
+  readonly bounds: WindowBounds;
+}
+
 export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> {
-  const [payments, purchases, allocations, sessions] = await Promise.all([
+  const [payments, purchases, allocations] = await Promise.all([
     ctx.db.query<{ id: string; student_id: string; course_id: string; status: string }>(
       'SELECT id, student_id, course_id, status FROM payments',
     ),
@@ -35,17 +59,6 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
       `SELECT id, student_id, course_id, status, trainer_id, to_char(start_date, 'YYYY-MM-DD') AS start_date,
               session_count, waitlist_reason FROM trainer_allocations`,
     ),
-    ctx.db.query<{
-      allocation_id: string;
-      seq: number;
-      date: string;
-      time: string;
-      trainer_id: string;
-      student_id: string;
-    }>(
-      `SELECT allocation_id, seq, to_char(scheduled_date, 'YYYY-MM-DD') AS date, scheduled_time::text AS time,
-              trainer_id, student_id FROM tutoring_sessions`,
-    ),
   ]);
   const paymentById = new Map(payments.rows.map((p) => [p.id, p]));
   const activeByPair = new Map(purchases.rows.map((r) => [r.pair, r.n]));
@@ -53,12 +66,6 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
   for (const a of allocations.rows) {
     const pair = `${a.student_id}/${a.course_id}`;
     allocationsByPair.set(pair, [...(allocationsByPair.get(pair) ?? []), a]);
-  }
-  const sessionsByAllocation = new Map<string, WindowSession[]>();
-  for (const s of sessions.rows) {
-    const list = sessionsByAllocation.get(s.allocation_id) ?? [];
-    list.push({ seq: s.seq, date: s.date, time: s.time, trainerId: s.trainer_id, studentId: s.student_id });
-    sessionsByAllocation.set(s.allocation_id, list);
   }
 
   /** Why each payment counts as acknowledged. */
@@ -73,6 +80,8 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
       acknowledged.set(p.id, 'succeeded in the database');
 
   const violations: Violation[] = [];
+  /** Live allocations to check against their sessions, by allocation id. */
+  const windows = new Map<string, WindowCheck>();
   for (const [paymentId, why] of acknowledged) {
     const p = paymentById.get(paymentId);
     if (!p) {
@@ -102,37 +111,23 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
     const waitlisted = outcomes.filter((a) => a.status === 'waitlisted' && a.waitlist_reason);
     if (live.length === 1) {
       const a = live[0]!;
-      const bounds = windowBounds(
-        { startDate: a.start_date, sessionCount: a.session_count },
-        ctx.now,
-        ctx.clockToleranceMs,
-        ctx.toppedUpBy,
-      );
-      const problems = windowProblems(
-        {
+      windows.set(a.id, {
+        paymentId,
+        ids,
+        allocation: {
           allocationId: a.id,
           trainerId: a.trainer_id,
           studentId: a.student_id,
           startDate: a.start_date,
           sessionCount: a.session_count,
         },
-        sessionsByAllocation.get(a.id) ?? [],
-        bounds,
-      );
-      for (const kind of new Set(problems.map((x) => x.kind))) {
-        const first = problems.filter((x) => x.kind === kind);
-        violations.push({
-          kind: `window-${kind}`,
-          ...ids,
-          allocationId: a.id,
-          startDate: a.start_date,
-          sessionCount: a.session_count,
-          now: ctx.now.toISOString(),
-          ...(first[0]!.seq === undefined ? {} : { seqs: first.slice(0, 5).map((x) => x.seq) }),
-          expected: first[0]!.expected,
-          found: first[0]!.found,
-        });
-      }
+        bounds: windowBounds(
+          { startDate: a.start_date, sessionCount: a.session_count },
+          ctx.now,
+          ctx.clockToleranceMs,
+          ctx.toppedUpBy,
+        ),
+      });
     } else if (!(live.length === 0 && waitlisted.length === 1)) {
       violations.push({
         kind: 'allocation-outcome',
@@ -145,5 +140,64 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
       });
     }
   }
-  return judge({ name, description, checked: acknowledged.size, violations });
+  // The sessions, streamed in allocation order: each live allocation's window is checked as soon as
+  // its last session has been read, so no more than one allocation's sessions are held at a time (a
+  // bench's ~300k session rows read at once held ~150 MiB of the checker's heap for a few seconds).
+  const windowViolations = new Map<string, Violation[]>();
+  const checkWindow = (w: WindowCheck, sessions: readonly WindowSession[]) => {
+    const problems = windowProblems(w.allocation, sessions, w.bounds);
+    for (const kind of new Set(problems.map((x) => x.kind))) {
+      const first = problems.filter((x) => x.kind === kind);
+      const list = windowViolations.get(w.paymentId) ?? [];
+      windowViolations.set(w.paymentId, list);
+      list.push({
+        kind: `window-${kind}`,
+        ...w.ids,
+        allocationId: w.allocation.allocationId,
+        startDate: w.allocation.startDate,
+        sessionCount: w.allocation.sessionCount,
+        now: ctx.now.toISOString(),
+        ...(first[0]!.seq === undefined ? {} : { seqs: first.slice(0, 5).map((x) => x.seq) }),
+        expected: first[0]!.expected,
+        found: first[0]!.found,
+      });
+    }
+  };
+  let current: string | undefined;
+  let sessions: WindowSession[] = [];
+  const flush = () => {
+    const w = current === undefined ? undefined : windows.get(current);
+    if (w) {
+      checkWindow(w, sessions);
+      windows.delete(w.allocation.allocationId);
+    }
+    sessions = [];
+  };
+  for await (const s of queryRows<SessionRow>(
+    ctx.db,
+    `SELECT allocation_id, seq, to_char(scheduled_date, 'YYYY-MM-DD') AS date, scheduled_time::text AS time,
+            trainer_id, student_id FROM tutoring_sessions ORDER BY allocation_id, seq`,
+  )) {
+    if (s.allocation_id !== current) {
+      flush();
+      current = s.allocation_id;
+    }
+    if (windows.has(s.allocation_id))
+      sessions.push({ seq: s.seq, date: s.date, time: s.time, trainerId: s.trainer_id, studentId: s.student_id });
+  }
+  flush();
+  // Live allocations without a single session.
+  for (const w of windows.values()) checkWindow(w, []);
+  // In the order of the acknowledged payments, as when each window was checked in that loop.
+  const ordered: Violation[] = [];
+  const byPayment = new Map<string, Violation[]>();
+  for (const v of violations) {
+    const id = v.paymentId as string;
+    const list = byPayment.get(id) ?? [];
+    byPayment.set(id, list);
+    list.push(v);
+  }
+  for (const paymentId of acknowledged.keys())
+    ordered.push(...(byPayment.get(paymentId) ?? []), ...(windowViolations.get(paymentId) ?? []));
+  return judge({ name, description, checked: acknowledged.size, violations: ordered });
 }

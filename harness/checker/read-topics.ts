@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 import type { DomainEvent } from '../../system/contracts/events.ts';
 import { parseEvent, type RejectCode } from '../../system/contracts/validate.ts';
+import { type Intern, internValues } from '../lib/intern.ts';
 import { fetchTopicOffsetsSettled, harnessKafka } from '../lib/kafka.ts';
 
 /** One message as the checker saw it. */
@@ -42,7 +43,18 @@ export interface ReadTopicsOptions {
    * about 500 bytes lighter (~40% of a message).
    */
   readonly validValues?: boolean;
+  /**
+   * Keep one copy of each distinct key and string value of a parsed message (ids, event types)
+   * across every message read, and of those of whatever else is read with the same function.
+   */
+  readonly intern?: Intern;
 }
+
+/** The headers of a message that has none (every event of the system's own flow): one object for all. */
+const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Strings of a parsed message worth keeping once: all but its timestamp, which no other message repeats. */
+const repeats = (key: string) => key !== 'timestamp';
 
 /** Turns a raw Kafka record into a TopicMessage (pure; exported for unit tests). */
 export function toTopicMessage(
@@ -54,6 +66,7 @@ export function toTopicMessage(
   headers: IHeaders | undefined,
   timestamp: string | number = Number.NaN,
   validValues = true,
+  intern?: Intern,
 ): TopicMessage {
   const text = value === null ? null : value.toString();
   // Parsed once: a value that passes its schema is both `json` and `event` (the validator does not
@@ -68,17 +81,20 @@ export function toTopicMessage(
       json = undefined;
     }
   }
+  if (intern) internValues(json, intern, repeats);
   const id = (json as { eventId?: unknown } | null | undefined)?.eventId;
-  const hdrs: Record<string, string> = {};
+  let hdrs = noHeaders;
   for (const [k, v] of Object.entries(headers ?? {})) {
     if (v === undefined) continue;
-    hdrs[k] = (Array.isArray(v) ? v[0] : v)?.toString() ?? '';
+    if (hdrs === noHeaders) hdrs = {};
+    (hdrs as Record<string, string>)[k] = (Array.isArray(v) ? v[0] : v)?.toString() ?? '';
   }
+  const keyText = key === null ? null : key.toString();
   return {
     topic,
     partition,
     offset,
-    key: key === null ? null : key.toString(),
+    key: keyText !== null && intern ? intern(keyText) : keyText,
     value: parsed.ok && !validValues ? null : text,
     headers: hdrs,
     json,
@@ -148,6 +164,7 @@ export async function readTopics(o: ReadTopicsOptions): Promise<TopicMessage[]> 
               m.headers,
               m.timestamp,
               o.validValues ?? true,
+              o.intern,
             ),
           );
         }

@@ -2,6 +2,7 @@
 // `info` means the outcome is unknown (timeout, connection reset): it may or may not have
 // happened, and checkers must treat it as possibly applied, never as failed.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { type Intern, interner, internValues } from '../lib/intern.ts';
 import { fileLines } from '../lib/lines.ts';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
@@ -104,33 +105,15 @@ export function readHistory(path: string): HistoryOp[] {
  * is kept once, and so are the ids, statuses and currencies of the bodies an operation carries
  * (a create's response names its payment, student and course again).
  */
-export function* historyOps(path: string): Generator<HistoryOp> {
-  const interned = new Map<string, string>();
-  const intern = (v: string) => {
-    const seen = interned.get(v);
-    if (seen !== undefined) return seen;
-    interned.set(v, v);
-    return v;
-  };
+export function* historyOps(path: string, intern: Intern = interner()): Generator<HistoryOp> {
   for (const line of fileLines(path)) {
     if (!line.trim()) continue;
     const op = JSON.parse(line) as HistoryOp & { ids?: Record<string, string> };
     if (op.ids) for (const k in op.ids) if (typeof op.ids[k] === 'string') op.ids[k] = intern(op.ids[k]);
-    internValues(op.value, intern, 0);
+    internValues(op.value, intern, (k) => repeatedKeys.has(k));
     yield op;
   }
 }
 
 /** Keys of a recorded body whose values repeat across operations. */
 const repeatedKeys = new Set(['id', 'studentId', 'courseId', 'paymentId', 'status', 'currency', 'intent']);
-
-function internValues(v: unknown, intern: (s: string) => string, depth: number): void {
-  if (depth > 2 || v === null || typeof v !== 'object' || Array.isArray(v)) return;
-  const o = v as Record<string, unknown>;
-  for (const k in o) {
-    const x = o[k];
-    if (typeof x === 'string') {
-      if (repeatedKeys.has(k)) o[k] = intern(x);
-    } else internValues(x, intern, depth + 1);
-  }
-}
