@@ -154,10 +154,12 @@ async function readProcessed(
   intern: (s: string) => string,
 ): Promise<Map<string, Map<string, ProcessedRow>>> {
   const processed = new Map<string, Map<string, ProcessedRow>>();
-  for await (const r of queryRows<{ consumer: string; event_id: string; event_type: string; processed_at: Date }>(
-    db,
-    'SELECT consumer, event_id, event_type, processed_at FROM processed_events',
-  )) {
+  for await (const r of queryRows<{
+    consumer: string;
+    event_id: string;
+    event_type: string;
+    processed_at: Date;
+  }>(db, 'SELECT consumer, event_id, event_type, processed_at FROM processed_events')) {
     const consumer = intern(r.consumer);
     const byId = processed.get(consumer) ?? new Map<string, ProcessedRow>();
     processed.set(consumer, byId);

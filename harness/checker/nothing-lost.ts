@@ -183,7 +183,13 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
       current = s.allocation_id;
     }
     if (windows.has(s.allocation_id))
-      sessions.push({ seq: s.seq, date: s.date, time: s.time, trainerId: s.trainer_id, studentId: s.student_id });
+      sessions.push({
+        seq: s.seq,
+        date: s.date,
+        time: s.time,
+        trainerId: s.trainer_id,
+        studentId: s.student_id,
+      });
   }
   flush();
   // Live allocations without a single session.
