@@ -65,6 +65,7 @@ export async function checkAll(ctx: CheckContext, only?: readonly string[]): Pro
     const durationS = () => Math.round(performance.now() - t0) / 1_000; // junit.xml's testcase time
     try {
       out.push({ ...(await check(ctx)), durationS: durationS() });
+      afterStep(name);
     } catch (err) {
       out.push({
         durationS: durationS(),
@@ -79,4 +80,25 @@ export async function checkAll(ctx: CheckContext, only?: readonly string[]): Pro
     }
   }
   return out;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const traceMemory = process.env.PAYPROOF_TRACE_MEMORY === '1';
+
+/**
+ * Between the checker's steps (the context loaded, each invariant done). Where the process exposes
+ * gc (`node --expose-gc`: bench:load), collects: what the step built to judge (maps over every
+ * event of a run) is garbage once it returns, and collected now it is not still held when the next
+ * step builds its own (issue 11, goal 6; docs/benchmarks.md, eighteenth round). With
+ * PAYPROOF_TRACE_MEMORY=1, prints the process's memory after each step to stderr.
+ */
+export function afterStep(step: string): void {
+  gc?.();
+  if (!traceMemory) return;
+  const m = process.memoryUsage();
+  const mib = (n: number) => Math.round(n / 1048576);
+  process.stderr.write(
+    `[checker memory] ${step}: rss ${mib(m.rss)} MiB, peak ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB, ` +
+      `heap used ${mib(m.heapUsed)} / total ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB\n`,
+  );
 }

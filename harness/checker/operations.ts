@@ -27,22 +27,23 @@ export interface Operation {
  * history once, in order (a file can be streamed: harness/run/history.ts, historyOps).
  */
 export function toOperations(history: Iterable<HistoryOp>): Operation[] {
+  // Invokes waiting for their completion; a completed one leaves the map, so a long history holds
+  // its open operations, not every invoke it has read (issue 11, goal 6).
   const invokes = new Map<number, HistoryOp>();
   const out: Operation[] = [];
-  const completed = new Set<number>();
   for (const h of history) {
     if (h.type === 'invoke') {
       invokes.set(h.index, h);
       continue;
     }
     const inv = invokes.get(h.index);
-    completed.add(h.index);
+    if (inv) invokes.delete(h.index);
     out.push({
       index: h.index,
       op: h.op,
       process: h.process,
       outcome: h.type,
-      ids: { ...(inv?.ids ?? {}), ...(h.ids ?? {}) },
+      ids: mergeIds(inv?.ids, h.ids),
       status: h.status,
       error: h.error,
       request: inv?.value,
@@ -52,13 +53,12 @@ export function toOperations(history: Iterable<HistoryOp>): Operation[] {
     });
   }
   for (const inv of invokes.values()) {
-    if (completed.has(inv.index)) continue;
     out.push({
       index: inv.index,
       op: inv.op,
       process: inv.process,
       outcome: 'info',
-      ids: inv.ids ?? {},
+      ids: inv.ids ?? noIds,
       status: undefined,
       error: 'no completion recorded',
       request: inv.value,
@@ -68,6 +68,23 @@ export function toOperations(history: Iterable<HistoryOp>): Operation[] {
     });
   }
   return out.sort((a, b) => a.invokeNs - b.invokeNs || a.index - b.index);
+}
+
+const noIds: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The invoke's ids with the completion's over them. The load engine's completion repeats every id
+ * of its invoke (and adds those it learnt): then the completion's object is the merge, and no copy
+ * is made.
+ */
+export function mergeIds(
+  invoke: Readonly<Record<string, string>> | undefined,
+  completion: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  if (!completion) return invoke ?? noIds;
+  if (!invoke) return completion;
+  for (const k in invoke) if (!(k in completion)) return { ...invoke, ...completion };
+  return completion;
 }
 
 /**

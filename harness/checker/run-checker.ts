@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { HistoryOp } from '../run/history.ts';
 import type { Exercised } from '../run/result.ts';
 import type { Endpoints } from '../stack/stack.ts';
-import { checkAll, databaseOnlyInvariants, invariants } from './check.ts';
+import { afterStep, checkAll, databaseOnlyInvariants, invariants } from './check.ts';
 import { loadContext } from './context.ts';
 import { type ConvergenceResult, convergenceInvariant, waitForConvergence } from './convergence.ts';
 import type { CheckedInvariant } from './judge.ts';
@@ -96,6 +96,7 @@ async function check(
     ...(o.clockToleranceMs ? { clockToleranceMs: o.clockToleranceMs } : {}),
     ...(o.toppedUpBy ? { toppedUpBy: o.toppedUpBy } : {}),
   });
+  afterStep('context loaded');
   try {
     const results = await checkAll(ctx, o.only);
     return {

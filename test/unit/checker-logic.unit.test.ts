@@ -6,7 +6,7 @@ import { canonicalJson, firstDifference, sameJson } from '../../harness/checker/
 import { normalizeDashboard } from '../../harness/checker/dashboard-view.ts';
 import { countDuplicates, mergeExercised, redeliveryChances } from '../../harness/checker/exercised.ts';
 import { judge, maxExamples, pickExamples } from '../../harness/checker/judge.ts';
-import { paymentIdOf, toOperations } from '../../harness/checker/operations.ts';
+import { mergeIds, paymentIdOf, toOperations } from '../../harness/checker/operations.ts';
 import { parseCacheEntry } from '../../harness/checker/read-cache.ts';
 import {
   compareStreamIds,
@@ -82,6 +82,15 @@ describe('operations', () => {
     expect(ops[1]).toMatchObject({ index: 1, outcome: 'info', error: 'no completion recorded' });
     expect(paymentIdOf(ops[0]!)).toBe('p0');
     expect(paymentIdOf({ ...ops[0]!, ids: {} })).toBe('p0');
+  });
+  it("merges ids with the completion winning, sharing the completion's object when it has them all", () => {
+    const inv = { paymentId: 'p1', idempotencyKey: 'k' };
+    const all = { paymentId: 'p1', idempotencyKey: 'k', providerPaymentId: 'pp' };
+    expect(mergeIds(inv, all)).toBe(all);
+    expect(mergeIds(inv, { paymentId: 'p2' })).toEqual({ paymentId: 'p2', idempotencyKey: 'k' });
+    expect(mergeIds(undefined, all)).toBe(all);
+    expect(mergeIds(inv, undefined)).toBe(inv);
+    expect(mergeIds(undefined, undefined)).toEqual({});
   });
 });
 
