@@ -20,6 +20,15 @@ const description =
 /** Milliseconds of slack between an envelope timestamp and the entity's time (µs vs ms precision). */
 const timestampSlackMs = 1;
 
+/** An event read from the outbox (its envelope parsed), where no topic holds it. */
+interface OutboxEvent {
+  readonly event: DomainEvent;
+  readonly key: string | null;
+}
+
+/** A valid event of its own topic, or of the outbox. */
+type AnnouncingEvent = (TopicMessage & { readonly event: DomainEvent }) | OutboxEvent;
+
 const where = (m: TopicMessage) => `${m.topic}/${m.partition}@${m.offset}`;
 
 export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant> {
@@ -52,11 +61,14 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
   const firstCopy = (eventId: string) => ctx.copies.get(eventId)?.[0] ?? dead.get(eventId)?.[0];
 
   // 2. Keys, deterministic ids, one id per entity: over valid events of the topics and the outbox.
-  const events = new Map<string, { event: DomainEvent; key: string | null; source: string }>();
+  // The topic's message itself (its place in the topics is named only in a violation), or the
+  // outbox's envelope: no object or string per event beyond what the context holds.
+  const events = new Map<string, AnnouncingEvent>();
+  const sourceOf = (x: AnnouncingEvent) => ('topic' in x ? where(x) : 'outbox');
   for (const [, list] of ctx.copies)
     for (const m of list)
       if (m.event && inOwnTopic(ctx.topicSet, m) && !events.has(m.event.eventId))
-        events.set(m.event.eventId, { event: m.event, key: m.key, source: where(m) });
+        events.set(m.event.eventId, m as AnnouncingEvent);
   for await (const r of queryRows<{ event_id: string; message_key: string; envelope: unknown }>(
     ctx.db,
     'SELECT event_id, message_key, envelope FROM outbox',
@@ -89,35 +101,51 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
         expected: r.event_id,
         found: parsed.event.eventId,
       });
-    if (!events.has(r.event_id))
-      events.set(r.event_id, { event: parsed.event, key: r.message_key, source: 'outbox' });
+    if (!events.has(r.event_id)) events.set(r.event_id, { event: parsed.event, key: r.message_key });
   }
-  const idsByEntity = new Map<string, string | Set<string>>();
-  for (const [eventId, { event, key, source }] of events) {
+  /** Event type -> entity id -> the ids announcing it. */
+  const idsByEntity = new Map<string, Map<string, string | Set<string>>>();
+  for (const [eventId, x] of events) {
+    const event = x.event;
+    const key = x.key;
     const a = announcedEntity(event);
+    const source = () => sourceOf(x);
     if (eventId !== a.expectedEventId)
       violations.push({
         kind: 'non-deterministic-id',
         eventId,
         eventType: a.eventType,
         entityId: a.entityId,
-        source,
+        source: source(),
         expected: a.expectedEventId,
         found: eventId,
       });
     if (key !== event.payload.studentId)
-      violations.push({ kind: 'wrong-key', eventId, source, expected: event.payload.studentId, found: key });
-    const entity = `${a.eventType} ${a.entityId}`;
+      violations.push({
+        kind: 'wrong-key',
+        eventId,
+        source: source(),
+        expected: event.payload.studentId,
+        found: key,
+      });
     // One id (a string) per entity as a rule; a Set only for an entity announced twice.
-    const seen = idsByEntity.get(entity);
-    if (seen === undefined) idsByEntity.set(entity, eventId);
+    const ofType = idsByEntity.get(a.eventType) ?? new Map<string, string | Set<string>>();
+    idsByEntity.set(a.eventType, ofType);
+    const seen = ofType.get(a.entityId);
+    if (seen === undefined) ofType.set(a.entityId, eventId);
     else if (typeof seen === 'string') {
-      if (seen !== eventId) idsByEntity.set(entity, new Set([seen, eventId]));
+      if (seen !== eventId) ofType.set(a.entityId, new Set([seen, eventId]));
     } else seen.add(eventId);
   }
-  for (const [entity, ids] of idsByEntity)
-    if (typeof ids !== 'string')
-      violations.push({ kind: 'entity-announced-twice', entity, expected: 1, found: [...ids] });
+  for (const [eventType, ofType] of idsByEntity)
+    for (const [entityId, ids] of ofType)
+      if (typeof ids !== 'string')
+        violations.push({
+          kind: 'entity-announced-twice',
+          entity: `${eventType} ${entityId}`,
+          expected: 1,
+          found: [...ids],
+        });
 
   // 3. Every entity that must be announced is, by its deterministic id, stamped with its own time.
   let entities = 0;
@@ -133,7 +161,7 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
   )) {
     entities++;
     const eventId = eventIdFor(e.type, e.id);
-    const announced = events.get(eventId);
+    const announced = events.get(eventId)?.event;
     if (!announced) {
       violations.push({
         kind: 'entity-not-announced',
@@ -144,14 +172,14 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
       });
       continue;
     }
-    const ts = Date.parse(announced.event.timestamp);
+    const ts = Date.parse(announced.timestamp);
     if (!(Math.abs(ts - e.at.getTime()) <= timestampSlackMs))
       violations.push({
         kind: 'timestamp-not-entity-time',
         eventId,
         entityId: e.id,
         expected: e.at.toISOString(),
-        found: announced.event.timestamp,
+        found: announced.timestamp,
       });
   }
   return judge({

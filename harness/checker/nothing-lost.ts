@@ -6,27 +6,29 @@ import type { CheckContext } from './context.ts';
 import { type CheckedInvariant, judge, type Violation } from './judge.ts';
 import { paymentIdOf } from './operations.ts';
 import { queryRows } from './rows.ts';
-import {
-  type WindowAllocation,
-  type WindowBounds,
-  type WindowSession,
-  windowBounds,
-  windowProblems,
-} from './session-window.ts';
+import { type WindowAllocation, type WindowSession, windowBounds, windowProblems } from './session-window.ts';
 
 const name = 'nothing-lost';
 const description =
   'every acknowledged payment has one active purchase, one live (or waitlisted) allocation and a full session window';
 
-interface AllocationRow {
+interface AllocationJson {
   id: string;
-  student_id: string;
-  course_id: string;
   status: string;
   trainer_id: string | null;
   start_date: string;
   session_count: number;
   waitlist_reason: string | null;
+}
+
+/** A payment with its pair's active purchases and allocations, joined by PostgreSQL. */
+interface PaymentRow extends Record<string, unknown> {
+  id: string;
+  student_id: string;
+  course_id: string;
+  status: string;
+  active: number;
+  allocations: AllocationJson[];
 }
 
 interface SessionRow extends Record<string, unknown> {
@@ -40,127 +42,153 @@ interface SessionRow extends Record<string, unknown> {
 
 /** A live allocation whose session window is checked once its sessions have been read. */
 interface WindowCheck {
+  /** The payment's place among the acknowledged (the order of the violations). */
+  readonly pos: number;
   readonly paymentId: string;
-  readonly ids: Readonly<Record<string, string>>;
+  readonly courseId: string;
   readonly allocation: WindowAllocation;
-  readonly bounds: WindowBounds;
 }
 
-export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> {
-  const [payments, purchases, allocations] = await Promise.all([
-    ctx.db.query<{ id: string; student_id: string; course_id: string; status: string }>(
-      'SELECT id, student_id, course_id, status FROM payments',
-    ),
-    ctx.db.query<{ pair: string; n: number }>(
-      `SELECT student_id || '/' || course_id AS pair, count(*)::int AS n
-         FROM student_course_purchases WHERE is_active GROUP BY student_id, course_id`,
-    ),
-    ctx.db.query<AllocationRow>(
-      `SELECT id, student_id, course_id, status, trainer_id, to_char(start_date, 'YYYY-MM-DD') AS start_date,
-              session_count, waitlist_reason FROM trainer_allocations`,
-    ),
-  ]);
-  const paymentById = new Map(payments.rows.map((p) => [p.id, p]));
-  const activeByPair = new Map(purchases.rows.map((r) => [r.pair, r.n]));
-  const allocationsByPair = new Map<string, AllocationRow[]>();
-  for (const a of allocations.rows) {
-    const pair = `${a.student_id}/${a.course_id}`;
-    allocationsByPair.set(pair, [...(allocationsByPair.get(pair) ?? []), a]);
-  }
+/** A payment confirmed `ok` in the history. */
+interface Confirmed {
+  /** Its place among the acknowledged payments: the history's order. */
+  readonly pos: number;
+  /** The last `ok` confirm's operation index. */
+  index: number;
+  /** Whether the payments table holds it. */
+  found: boolean;
+}
 
-  /** Why each payment counts as acknowledged. */
-  const acknowledged = new Map<string, string>();
+/**
+ * Each payment, with the number of active purchases of its (student, course) and that pair's
+ * allocations, one row at a time: the checker holds no table whole (a bench's ~50k payments,
+ * purchases and allocations, with the maps over them, took ~170 MiB of the checker's heap at once;
+ * docs/benchmarks.md, eighteenth round).
+ */
+const paymentsJoined = `
+  SELECT p.id, p.student_id, p.course_id, p.status, coalesce(s.n, 0) AS active, coalesce(a.list, '[]') AS allocations
+    FROM payments p
+    LEFT JOIN (SELECT student_id, course_id, count(*)::int AS n
+                 FROM student_course_purchases WHERE is_active GROUP BY student_id, course_id) s
+           USING (student_id, course_id)
+    LEFT JOIN (SELECT student_id, course_id,
+                      json_agg(json_build_object('id', id, 'status', status, 'trainer_id', trainer_id,
+                               'start_date', to_char(start_date, 'YYYY-MM-DD'), 'session_count', session_count,
+                               'waitlist_reason', waitlist_reason) ORDER BY id) AS list
+                 FROM trainer_allocations GROUP BY student_id, course_id) a
+           USING (student_id, course_id)`;
+
+export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> {
+  // Acknowledged = an `ok` confirm in the history (in its order), then any payment the database
+  // holds as succeeded (in the table's order).
+  const confirmed = new Map<string, Confirmed>();
   for (const op of ctx.ops)
     if (op.op === 'confirm' && op.outcome === 'ok') {
       const id = paymentIdOf(op);
-      if (id) acknowledged.set(id, `history op ${op.index}: confirm ok`);
+      if (!id) continue;
+      const c = confirmed.get(id);
+      if (c) c.index = op.index;
+      else confirmed.set(id, { pos: confirmed.size, index: op.index, found: false });
     }
-  for (const p of payments.rows)
-    if (p.status === 'succeeded' && !acknowledged.has(p.id))
-      acknowledged.set(p.id, 'succeeded in the database');
+  const byHistory = (c: Confirmed) => `history op ${c.index}: confirm ok`;
 
-  const violations: Violation[] = [];
+  /** Violations with their payment's place among the acknowledged, sorted by it at the end. */
+  const placed: [number, Violation][] = [];
   /** Live allocations to check against their sessions, by allocation id. */
   const windows = new Map<string, WindowCheck>();
-  for (const [paymentId, why] of acknowledged) {
-    const p = paymentById.get(paymentId);
-    if (!p) {
-      violations.push({
-        kind: 'acknowledged-payment-missing',
-        paymentId,
-        why,
-        expected: 'a payments row',
-        found: null,
-      });
-      continue;
-    }
+  let onlyInDatabase = 0;
+  for await (const p of queryRows<PaymentRow>(ctx.db, paymentsJoined)) {
+    const c = confirmed.get(p.id);
+    if (c) c.found = true;
+    else if (p.status !== 'succeeded') continue;
+    const pos = c ? c.pos : confirmed.size + onlyInDatabase++;
+    const paymentId = p.id;
+    const ids = () => ({ paymentId, studentId: p.student_id, courseId: p.course_id });
     if (p.status !== 'succeeded')
-      violations.push({
-        kind: 'acknowledged-not-succeeded',
-        paymentId,
-        why,
-        expected: 'succeeded',
-        found: p.status,
-      });
-    const pair = `${p.student_id}/${p.course_id}`;
-    const ids = { paymentId, studentId: p.student_id, courseId: p.course_id };
-    const active = activeByPair.get(pair) ?? 0;
-    if (active !== 1) violations.push({ kind: 'active-purchases', ...ids, expected: 1, found: active });
-    const outcomes = allocationsByPair.get(pair) ?? [];
-    const live = outcomes.filter((a) => a.status === 'approved' || a.status === 'active');
-    const waitlisted = outcomes.filter((a) => a.status === 'waitlisted' && a.waitlist_reason);
+      placed.push([
+        pos,
+        {
+          kind: 'acknowledged-not-succeeded',
+          paymentId,
+          why: c ? byHistory(c) : 'succeeded in the database',
+          expected: 'succeeded',
+          found: p.status,
+        },
+      ]);
+    if (p.active !== 1)
+      placed.push([pos, { kind: 'active-purchases', ...ids(), expected: 1, found: p.active }]);
+    const live = p.allocations.filter((a) => a.status === 'approved' || a.status === 'active');
+    const waitlisted = p.allocations.filter((a) => a.status === 'waitlisted' && a.waitlist_reason);
     if (live.length === 1) {
       const a = live[0]!;
       windows.set(a.id, {
+        pos,
         paymentId,
-        ids,
+        courseId: p.course_id,
         allocation: {
           allocationId: a.id,
           trainerId: a.trainer_id,
-          studentId: a.student_id,
+          studentId: p.student_id,
           startDate: a.start_date,
           sessionCount: a.session_count,
         },
-        bounds: windowBounds(
-          { startDate: a.start_date, sessionCount: a.session_count },
-          ctx.now,
-          ctx.clockToleranceMs,
-          ctx.toppedUpBy,
-        ),
       });
     } else if (!(live.length === 0 && waitlisted.length === 1)) {
-      violations.push({
-        kind: 'allocation-outcome',
-        ...ids,
-        expected: 'one live allocation, or one waitlisted with a reason',
-        found: {
-          live: live.map((a) => a.id),
-          waitlisted: outcomes.filter((a) => a.status === 'waitlisted').map((a) => a.id),
+      placed.push([
+        pos,
+        {
+          kind: 'allocation-outcome',
+          ...ids(),
+          expected: 'one live allocation, or one waitlisted with a reason',
+          found: {
+            live: live.map((a) => a.id),
+            waitlisted: p.allocations.filter((a) => a.status === 'waitlisted').map((a) => a.id),
+          },
         },
-      });
+      ]);
     }
   }
+  for (const [paymentId, c] of confirmed)
+    if (!c.found)
+      placed.push([
+        c.pos,
+        {
+          kind: 'acknowledged-payment-missing',
+          paymentId,
+          why: byHistory(c),
+          expected: 'a payments row',
+          found: null,
+        },
+      ]);
   // The sessions, streamed in allocation order: each live allocation's window is checked as soon as
   // its last session has been read, so no more than one allocation's sessions are held at a time (a
   // bench's ~300k session rows read at once held ~150 MiB of the checker's heap for a few seconds).
-  const windowViolations = new Map<string, Violation[]>();
   const checkWindow = (w: WindowCheck, sessions: readonly WindowSession[]) => {
-    const problems = windowProblems(w.allocation, sessions, w.bounds);
+    const bounds = windowBounds(
+      { startDate: w.allocation.startDate, sessionCount: w.allocation.sessionCount },
+      ctx.now,
+      ctx.clockToleranceMs,
+      ctx.toppedUpBy,
+    );
+    const problems = windowProblems(w.allocation, sessions, bounds);
     for (const kind of new Set(problems.map((x) => x.kind))) {
       const first = problems.filter((x) => x.kind === kind);
-      const list = windowViolations.get(w.paymentId) ?? [];
-      windowViolations.set(w.paymentId, list);
-      list.push({
-        kind: `window-${kind}`,
-        ...w.ids,
-        allocationId: w.allocation.allocationId,
-        startDate: w.allocation.startDate,
-        sessionCount: w.allocation.sessionCount,
-        now: ctx.now.toISOString(),
-        ...(first[0]!.seq === undefined ? {} : { seqs: first.slice(0, 5).map((x) => x.seq) }),
-        expected: first[0]!.expected,
-        found: first[0]!.found,
-      });
+      placed.push([
+        w.pos,
+        {
+          kind: `window-${kind}`,
+          paymentId: w.paymentId,
+          studentId: w.allocation.studentId,
+          courseId: w.courseId,
+          allocationId: w.allocation.allocationId,
+          startDate: w.allocation.startDate,
+          sessionCount: w.allocation.sessionCount,
+          now: ctx.now.toISOString(),
+          ...(first[0]!.seq === undefined ? {} : { seqs: first.slice(0, 5).map((x) => x.seq) }),
+          expected: first[0]!.expected,
+          found: first[0]!.found,
+        },
+      ]);
     }
   };
   let current: string | undefined;
@@ -194,16 +222,13 @@ export async function nothingLost(ctx: CheckContext): Promise<CheckedInvariant> 
   flush();
   // Live allocations without a single session.
   for (const w of windows.values()) checkWindow(w, []);
-  // In the order of the acknowledged payments, as when each window was checked in that loop.
-  const ordered: Violation[] = [];
-  const byPayment = new Map<string, Violation[]>();
-  for (const v of violations) {
-    const id = v.paymentId as string;
-    const list = byPayment.get(id) ?? [];
-    byPayment.set(id, list);
-    list.push(v);
-  }
-  for (const paymentId of acknowledged.keys())
-    ordered.push(...(byPayment.get(paymentId) ?? []), ...(windowViolations.get(paymentId) ?? []));
-  return judge({ name, description, checked: acknowledged.size, violations: ordered });
+  // In the order of the acknowledged payments (a stable sort: a payment's own violations, then its
+  // window's).
+  placed.sort((a, b) => a[0] - b[0]);
+  return judge({
+    name,
+    description,
+    checked: confirmed.size + onlyInDatabase,
+    violations: placed.map(([, v]) => v),
+  });
 }

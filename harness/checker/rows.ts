@@ -4,7 +4,13 @@
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 
-const pageSize = 2_000;
+/**
+ * Rows per round trip. A page's rows outlive a few young-generation collections (the bench runs
+ * with 4 MiB semi-spaces) and were promoted to the old generation as garbage: 2,000 rows (an outbox
+ * page is ~4 MiB parsed) let event-identity's heap grow by 143 MiB over the context, 250 by 63, for
+ * the same check time (docs/benchmarks.md, eighteenth round).
+ */
+const pageSize = 250;
 
 /** The rows of one statement (one snapshot), a page at a time. Needs a connection of `db` of its own. */
 export async function* queryRows<R extends Record<string, unknown>>(

@@ -398,10 +398,22 @@ describe('nothing-lost', () => {
     const stuck = await w.createPayment({ studentId: await w.student(), courseId: c });
     await w.confirm(stuck);
     const h = history();
+    const neverStored = '00000000-0000-4000-8000-00000000abcd';
     h.add('confirm', 'ok', { paymentId: acknowledgedOnly }, { status: 200 });
+    h.add('confirm', 'ok', { paymentId: neverStored }, { status: 200 });
     const r = await check('nothing-lost', { history: h.ops });
     expect(r.valid).toBe(false);
-    expect(r.checked).toBe(2);
+    expect(r.checked).toBe(3);
+    // In the order of the acknowledged payments: the history's, then the database's (the first
+    // of each kind, then the rest, five examples at most: judge.ts).
+    expect(r.violations).toBe(6);
+    expect(r.examples.map((v) => [v.kind, v.paymentId])).toEqual([
+      ['acknowledged-not-succeeded', acknowledgedOnly],
+      ['active-purchases', acknowledgedOnly],
+      ['allocation-outcome', acknowledgedOnly],
+      ['acknowledged-payment-missing', neverStored],
+      ['active-purchases', stuck],
+    ]);
     expect(r.examples).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -409,8 +421,12 @@ describe('nothing-lost', () => {
           paymentId: acknowledgedOnly,
           found: 'pending',
         }),
+        expect.objectContaining({
+          kind: 'acknowledged-payment-missing',
+          paymentId: neverStored,
+          why: expect.stringMatching(/^history op \d+: confirm ok$/),
+        }),
         expect.objectContaining({ kind: 'active-purchases', paymentId: stuck, expected: 1, found: 0 }),
-        expect.objectContaining({ kind: 'allocation-outcome', paymentId: stuck }),
       ]),
     );
   });
