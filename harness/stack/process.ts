@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { finished } from 'node:stream/promises';
 import { withTimeout } from '../lib/wait-for.ts';
 
 let guardian: ChildProcess | undefined;
@@ -112,6 +113,12 @@ export class ManagedProcess {
 
   static start(spec: SpawnSpec): ManagedProcess {
     const log = createWriteStream(spec.logFile, { flags: 'a' });
+    // The file opens asynchronously: a log that cannot be opened or written (its directory removed
+    // meanwhile) is reported, never an uncaught 'error' that ends the runner (CI's rehearsal of
+    // 07ca54d: ENOENT on a test's sleeper.log failed `npm test` with every test passed).
+    log.on('error', (err) =>
+      process.stderr.write(`[payproof] ${spec.name}: log ${spec.logFile}: ${err.message}\n`),
+    );
     const [command, args] =
       spec.nice !== undefined
         ? ['nice', ['-n', String(spec.nice), spec.command, ...spec.args]]
@@ -174,7 +181,9 @@ export class ManagedProcess {
       this.signal('SIGKILL');
       return await this.exited;
     } finally {
+      // Resolved once the log file is closed: a caller may remove its directory next.
       this.#log.end();
+      await finished(this.#log).catch(() => {});
     }
   }
 
