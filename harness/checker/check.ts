@@ -1,6 +1,5 @@
 // Every invariant of DESIGN.md "Invariants", by stable name, run one after the other over one
 // context. A check that throws is 'unknown' with the error, never a pass.
-import { readFileSync } from 'node:fs';
 import { cacheConverged } from './cache-converged.ts';
 import { causalClosure } from './causal-closure.ts';
 import type { CheckContext } from './context.ts';
@@ -18,6 +17,7 @@ import { nothingLost } from './nothing-lost.ts';
 import { outboxDrained } from './outbox-drained.ts';
 import { ownership } from './ownership.ts';
 import { processingSuccessRate } from './processing-success-rate.ts';
+import { afterStep, memorySampler, traceMemory } from './step-memory.ts';
 import { trainerCapacity } from './trainer-capacity.ts';
 
 export type Invariant = (ctx: CheckContext) => Promise<CheckedInvariant>;
@@ -84,75 +84,4 @@ export async function checkAll(ctx: CheckContext, only?: readonly string[]): Pro
     }
   }
   return out;
-}
-
-const gc = (globalThis as { gc?: (o?: { type: string; execution: string; flavor: string }) => void }).gc;
-const traceMemory = process.env.PAYPROOF_TRACE_MEMORY === '1';
-
-/**
- * Between the checker's steps (the context loaded, each invariant done). Where the process exposes
- * gc (`node --expose-gc`: bench:load), collects: what the step built to judge (maps over every
- * event of a run) is garbage once it returns, and collected now it is not still held when the next
- * step builds its own (issue 11, goal 6; docs/benchmarks.md, eighteenth round). With
- * PAYPROOF_TRACE_MEMORY=1, prints the process's memory after each step to stderr.
- */
-export function afterStep(step: string): void {
-  // 'last-resort': V8 also returns the pages the step freed to the system. After a plain gc() it
-  // keeps them pooled for reuse, resident: 144 MiB after nothing-lost over a 48k-payment run,
-  // carried into every later step (PAYPROOF_TRACE_MEMORY=1 showed 1,553 pages of 256 KiB resident
-  // for a 255 MiB heap).
-  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  if (!traceMemory) return;
-  const m = process.memoryUsage();
-  const mib = (n: number) => Math.round(n / 1048576);
-  process.stderr.write(
-    `[checker memory] ${step}: rss ${mib(m.rss)} MiB, peak ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB, ` +
-      `heap used ${mib(m.heapUsed)} / total ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB; ` +
-      `${residentByMapping()}\n`,
-  );
-}
-
-/**
- * The largest heap and RSS seen every 20 ms while a step runs (its own transient: afterStep sees
- * only what is left once it returned). Samples between awaits, so a step that never yields shows
- * what it started with.
- */
-function memorySampler(): { stop: (step: string) => void } {
-  const peak = { used: 0, total: 0, rss: 0 };
-  const sample = () => {
-    const m = process.memoryUsage();
-    peak.used = Math.max(peak.used, m.heapUsed);
-    peak.total = Math.max(peak.total, m.heapTotal);
-    peak.rss = Math.max(peak.rss, m.rss);
-  };
-  sample();
-  const timer = setInterval(sample, 20);
-  return {
-    stop: (step) => {
-      clearInterval(timer);
-      sample();
-      const mib = (n: number) => Math.round(n / 1048576);
-      process.stderr.write(
-        `[checker memory] during ${step}: at most heap used ${mib(peak.used)} / total ${mib(peak.total)} MiB, rss ${mib(peak.rss)} MiB\n`,
-      );
-    },
-  };
-}
-
-/** Resident memory by kind of mapping (/proc/self/smaps; Linux): the brk heap, anonymous, files. */
-function residentByMapping(): string {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/smaps', 'utf8');
-  } catch {
-    return 'no /proc/self/smaps';
-  }
-  const kb = { brk: 0, anon: 0, file: 0 };
-  let kind: keyof typeof kb = 'anon';
-  for (const line of text.split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
-    if (head) kind = head[1] === '[heap]' ? 'brk' : head[1]?.startsWith('/') ? 'file' : 'anon';
-    else if (line.startsWith('Rss:')) kb[kind] += Number(line.split(/\s+/)[1]);
-  }
-  return `resident: brk heap ${Math.round(kb.brk / 1024)}, other anonymous ${Math.round(kb.anon / 1024)}, files ${Math.round(kb.file / 1024)} MiB`;
 }

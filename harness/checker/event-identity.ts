@@ -106,17 +106,15 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
   /** Event type -> entity id -> the ids announcing it. */
   const idsByEntity = new Map<string, Map<string, string | Set<string>>>();
   for (const [eventId, x] of events) {
-    const event = x.event;
-    const key = x.key;
+    const { event, key } = x;
     const a = announcedEntity(event);
-    const source = () => sourceOf(x);
     if (eventId !== a.expectedEventId)
       violations.push({
         kind: 'non-deterministic-id',
         eventId,
         eventType: a.eventType,
         entityId: a.entityId,
-        source: source(),
+        source: sourceOf(x),
         expected: a.expectedEventId,
         found: eventId,
       });
@@ -124,7 +122,7 @@ export async function eventIdentity(ctx: CheckContext): Promise<CheckedInvariant
       violations.push({
         kind: 'wrong-key',
         eventId,
-        source: source(),
+        source: sourceOf(x),
         expected: event.payload.studentId,
         found: key,
       });

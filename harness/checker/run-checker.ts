@@ -4,10 +4,11 @@ import { setFlagsFromString } from 'node:v8';
 import type { HistoryOp } from '../run/history.ts';
 import type { Exercised } from '../run/result.ts';
 import type { Endpoints } from '../stack/stack.ts';
-import { afterStep, checkAll, databaseOnlyInvariants, invariants } from './check.ts';
+import { checkAll, databaseOnlyInvariants, invariants } from './check.ts';
 import { loadContext } from './context.ts';
 import { type ConvergenceResult, convergenceInvariant, waitForConvergence } from './convergence.ts';
 import type { CheckedInvariant } from './judge.ts';
+import { afterStep } from './step-memory.ts';
 import type { TopicSet } from './topic-set.ts';
 
 export interface RunCheckerOptions {

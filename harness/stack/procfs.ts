@@ -104,3 +104,28 @@ export function pssKiB(pid: number): number {
 export function treePssKiB(rootPid: number): number {
   return processTree(rootPid).reduce((sum, p) => sum + pssKiB(p.pid), 0);
 }
+
+/** Resident memory of a process by kind of mapping, KiB: the brk heap, other anonymous memory, files. */
+export interface ResidentByMapping {
+  readonly brk: number;
+  readonly anon: number;
+  readonly file: number;
+}
+
+/** From /proc/<pid>/smaps (the Rss of each mapping, summed by kind); undefined when unreadable. */
+export function residentByMappingKiB(pid: number | 'self'): ResidentByMapping | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = { brk: 0, anon: 0, file: 0 };
+  let kind: keyof typeof kib = 'anon';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) kind = head[1] === '[heap]' ? 'brk' : head[1]?.startsWith('/') ? 'file' : 'anon';
+    else if (line.startsWith('Rss:')) kib[kind] += Number(line.split(/\s+/)[1]);
+  }
+  return kib;
+}
