@@ -2,9 +2,13 @@
 // provider, verified with `jose`. Claims: `sub` = the student's id (a UUID), `iss`, `aud`, `exp`
 // (required), `iat`. The harness's dev issuer (harness/lib/tokens.ts) signs them with the dev key.
 // A verified token is remembered until it expires (bounded map), so a student's next requests
-// cost a map lookup, not an HMAC: the token is the key, and it is only ever trusted after one
-// full verification.
-import { createSecretKey } from 'node:crypto';
+// cost a hash and a map lookup, not a JWT verification (212 µs at first sight, docs/payments.md):
+// a token is only ever trusted after one full verification. The map is keyed by the token's
+// SHA-256 (32 bytes as a latin1 string; finding another token with the same key is as hard as a
+// SHA-256 collision), not the token itself: ~250 bytes less per entry. At its 50,000 entries the
+// cache held 22.0 MiB of the API's heap keyed by token, 9.2 MiB by digest (docs/benchmarks.md,
+// nineteenth round), and a bench's 1000-user phase and steps make more than 50,000 students.
+import { createSecretKey, hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Secrets } from '../lib/secrets.ts';
@@ -30,9 +34,10 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
   const cacheSize = opts.cacheSize ?? 50_000;
   const verified = new Map<string, { sub: string; expMs: number }>();
   const verify = async (token: string): Promise<string> => {
-    const hit = verified.get(token);
+    const digest = hash('sha256', token, 'latin1');
+    const hit = verified.get(digest);
     if (hit && hit.expMs > Date.now()) return hit.sub;
-    if (hit) verified.delete(token);
+    if (hit) verified.delete(digest);
     const { payload } = await jwtVerify(token, key, {
       algorithms: ['HS256'],
       issuer: secrets.issuer,
@@ -44,7 +49,7 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
     if (!uuidPattern.test(sub))
       throw new joseErrors.JWTClaimValidationFailed('sub is not a student id', payload, 'sub');
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(token, { sub, expMs: payload.exp! * 1000 });
+    verified.set(digest, { sub, expMs: payload.exp! * 1000 });
     return sub;
   };
   const hook = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -72,5 +77,11 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
     }
     return undefined;
   };
-  return { hook } satisfies Authenticator;
+  return {
+    hook,
+    /** Tokens remembered (tests). */
+    get remembered() {
+      return verified.size;
+    },
+  } satisfies Authenticator;
 }

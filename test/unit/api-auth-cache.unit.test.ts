@@ -1,0 +1,102 @@
+// system/api/auth.ts's memory of verified tokens (keyed by the token's SHA-256): a remembered token
+// still answers with its own student, a token that differs from a remembered one in any character
+// is verified afresh (and refused when its signature does not hold), an expired entry is dropped
+// and verified again, and the memory stays within its bound. A bare Fastify app on inject: no
+// sockets, no services.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tokenFor } from '../../harness/lib/tokens.ts';
+import { authenticator } from '../../system/api/auth.ts';
+import { loadSecrets } from '../../system/lib/secrets.ts';
+
+const secrets = loadSecrets({});
+const student = '11111111-1111-4111-8111-111111111111';
+const other = '22222222-2222-4222-8222-222222222222';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+function appWith(auth: ReturnType<typeof authenticator>): FastifyInstance {
+  app = Fastify();
+  app.addHook('onRequest', auth.hook);
+  app.get('/who', async (req) => ({ principal: req.principal }));
+  return app;
+}
+
+async function ask(a: FastifyInstance, token: string) {
+  const res = await a.inject({ method: 'GET', url: '/who', headers: { authorization: `Bearer ${token}` } });
+  return {
+    status: res.statusCode,
+    body: res.json() as { principal?: string; error?: { code: string; message: string } },
+  };
+}
+
+describe('the memory of verified tokens', () => {
+  it('answers a remembered token with its own student, each token with its own', async () => {
+    const auth = authenticator(secrets);
+    const a = appWith(auth);
+    const t1 = await tokenFor(student);
+    const t2 = await tokenFor(other);
+    for (let i = 0; i < 3; i++) {
+      expect(await ask(a, t1)).toEqual({ status: 200, body: { principal: student } });
+      expect(await ask(a, t2)).toEqual({ status: 200, body: { principal: other } });
+    }
+    expect(auth.remembered).toBe(2);
+  });
+
+  it('verifies afresh a token one character away from a remembered one, and refuses it', async () => {
+    const auth = authenticator(secrets);
+    const a = appWith(auth);
+    const good = await tokenFor(student);
+    expect((await ask(a, good)).status).toBe(200);
+    // Change one character of the payload, then of the signature: neither is the remembered token.
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const flip = (x: string, i: number) => x.slice(0, i) + (x[i] === 'A' ? 'B' : 'A') + x.slice(i + 1);
+    for (const forged of [`${h}.${flip(p, 5)}.${s}`, `${h}.${p}.${flip(s, 3)}`]) {
+      const r = await ask(a, forged);
+      expect(r.status).toBe(401);
+      expect(r.body.error?.code).toBe('invalid_token');
+    }
+    expect(auth.remembered).toBe(1);
+  });
+
+  it('drops an entry once its token expires and verifies it again (refused)', async () => {
+    const auth = authenticator(secrets, { clockToleranceS: 0 });
+    const a = appWith(auth);
+    const key = new TextEncoder().encode(secrets.jwtSecret);
+    const expS = Math.floor(Date.now() / 1000) + 1;
+    const shortLived = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(student)
+      .setIssuer(secrets.issuer)
+      .setAudience(secrets.audience)
+      .setExpirationTime(expS)
+      .sign(key);
+    expect((await ask(a, shortLived)).status).toBe(200);
+    expect(auth.remembered).toBe(1);
+    await new Promise((r) => setTimeout(r, Math.max(0, expS * 1000 - Date.now()) + 50));
+    const r = await ask(a, shortLived);
+    expect(r).toEqual({
+      status: 401,
+      body: { error: { code: 'invalid_token', message: 'the token has expired' } },
+    });
+    expect(auth.remembered).toBe(0);
+  });
+
+  it('remembers at most cacheSize tokens, and still verifies the ones it forgot', async () => {
+    const auth = authenticator(secrets, { cacheSize: 3 });
+    const a = appWith(auth);
+    const ids = Array.from({ length: 5 }, (_, i) => `${String(i).repeat(8)}-0000-4000-8000-000000000000`);
+    const tokens = await Promise.all(ids.map((id) => tokenFor(id)));
+    for (const [i, t] of tokens.entries()) {
+      expect((await ask(a, t)).body.principal).toBe(ids[i]);
+      expect(auth.remembered).toBe(Math.min(i + 1, 3));
+    }
+    expect((await ask(a, tokens[0]!)).body.principal).toBe(ids[0]);
+    expect(auth.remembered).toBe(3);
+  });
+});
