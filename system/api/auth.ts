@@ -4,8 +4,8 @@
 // A verified token is remembered until it expires (bounded map), so a student's next requests
 // cost a hash and a map lookup, not a JWT verification (212 µs at first sight, docs/payments.md):
 // a token is only ever trusted after one full verification. The map is keyed by the token's
-// SHA-256 (32 bytes as a latin1 string; finding another token with the same key is as hard as a
-// SHA-256 collision), not the token itself: ~250 bytes less per entry. At its 50,000 entries the
+// SHA-256 (32 bytes as a one-byte string, Node's 'binary'; another token with the same key would
+// be a SHA-256 collision), not by the token itself: ~250 bytes less per entry. At its 50,000 entries the
 // cache held 22.0 MiB of the API's heap keyed by token, 9.2 MiB by digest (docs/benchmarks.md,
 // nineteenth round), and a bench's 1000-user phase and steps make more than 50,000 students.
 import { createSecretKey, hash } from 'node:crypto';
@@ -26,6 +26,8 @@ declare module 'fastify' {
 export interface Authenticator {
   /** onRequest hook: 401 without a valid token; sets `req.principal`. */
   readonly hook: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** Tokens remembered as verified (tests). */
+  readonly remembered: number;
 }
 
 export function authenticator(secrets: Secrets, opts: { cacheSize?: number; clockToleranceS?: number } = {}) {
@@ -34,7 +36,7 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
   const cacheSize = opts.cacheSize ?? 50_000;
   const verified = new Map<string, { sub: string; expMs: number }>();
   const verify = async (token: string): Promise<string> => {
-    const digest = hash('sha256', token, 'latin1');
+    const digest = hash('sha256', token, 'binary');
     const hit = verified.get(digest);
     if (hit && hit.expMs > Date.now()) return hit.sub;
     if (hit) verified.delete(digest);
@@ -79,7 +81,6 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
   };
   return {
     hook,
-    /** Tokens remembered (tests). */
     get remembered() {
       return verified.size;
     },
