@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { CheckedInvariant } from '../checker/judge.ts';
 import { runChecker } from '../checker/run-checker.ts';
+import { releaseFreed } from '../checker/step-memory.ts';
 import type { CommandSpec } from '../cli/command.ts';
 import { type CpuWindow, listenOverflows, overflowsBetween } from '../lib/procmon.ts';
 import { runLoad } from '../load/engine.ts';
@@ -190,10 +191,15 @@ const figures: Record<string, unknown> = {
 const cpuPhases: { label: string; window: CpuWindow; ops?: number }[] = [];
 /**
  * The bench process's own high-water mark (VmHWM) and RSS at the end of each phase: the kernel's
- * peak is monotonic, so the phase in which it rises is the one that set the process's peak.
+ * peak is monotonic, so the phase in which it rises is the one that set the process's peak. The
+ * phase's garbage (its histories' buffers, the checker's context) is collected first and its pages
+ * returned: without it the next phase started on ~370-450 MiB of pooled pages left by the last one
+ * and the confirm-only phase set the process's peak on top of them (501 MiB in
+ * reports/20261204-025636-bench-load; docs/benchmarks.md, nineteenth round).
  */
 const generatorMarks: { phase: string; hwmMiB: number; rssMiB: number }[] = [];
 const markGenerator = (phase: string) => {
+  releaseFreed();
   const status = readFileSync('/proc/self/status', 'utf8');
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   generatorMarks.push({ phase, hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 });

@@ -14,11 +14,7 @@ const mib = (bytes: number) => Math.round(bytes / 1048576);
  * memory after the step to stderr.
  */
 export function afterStep(step: string): void {
-  // 'last-resort': V8 also returns the pages the step freed to the system. After a plain gc() it
-  // keeps them pooled for reuse, resident: 144 MiB after nothing-lost over a 48k-payment run,
-  // carried into every later step (PAYPROOF_TRACE_MEMORY=1 showed 1,553 pages of 256 KiB resident
-  // for a 255 MiB heap).
-  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  releaseFreed();
   if (!traceMemory) return;
   const m = process.memoryUsage();
   const r = residentByMappingKiB('self');
@@ -29,6 +25,17 @@ export function afterStep(step: string): void {
     `[checker memory] ${step}: rss ${mib(m.rss)} MiB, peak ${mib(process.resourceUsage().maxRSS * 1024)} MiB, ` +
       `heap used ${mib(m.heapUsed)} / total ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB; ${resident}\n`,
   );
+}
+
+/**
+ * Where gc is exposed, a full collection that also returns the freed pages to the system.
+ * 'last-resort': after a plain gc() V8 keeps the pages it freed pooled for reuse, resident: 144 MiB
+ * after nothing-lost over a 48k-payment run, carried into every later step (PAYPROOF_TRACE_MEMORY=1
+ * showed 1,553 pages of 256 KiB resident for a 255 MiB heap). Also called by bench:load at the end
+ * of each phase, when the phase's histories and the checker's context have become garbage.
+ */
+export function releaseFreed(): void {
+  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 /**
