@@ -2,12 +2,11 @@
 // provider, verified with `jose`. Claims: `sub` = the student's id (a UUID), `iss`, `aud`, `exp`
 // (required), `iat`. The harness's dev issuer (harness/lib/tokens.ts) signs them with the dev key.
 // A verified token is remembered until it expires (bounded map), so a student's next requests
-// cost a hash and a map lookup, not a JWT verification (212 µs at first sight, docs/payments.md):
-// a token is only ever trusted after one full verification. The map is keyed by the token's
-// SHA-256 (32 bytes as a one-byte string, Node's 'binary'; another token with the same key would
-// be a SHA-256 collision), not by the token itself: ~250 bytes less per entry. At its 50,000 entries the
-// cache held 22.0 MiB of the API's heap keyed by token, 9.2 MiB by digest (docs/benchmarks.md,
-// nineteenth round), and a bench's 1000-user phase and steps make more than 50,000 students.
+// cost a hash and a map lookup, not a JWT verification (117-212 µs at first sight,
+// docs/payments.md): a token is only ever trusted after one full verification. The map is keyed by
+// the token's SHA-256 (32 bytes as a one-byte string, Node's 'binary'; another token with the same
+// key would be a SHA-256 collision), not by the token itself: full (50,000 entries, which a bench
+// fills) it held 9.2 MiB of the API's heap instead of 22.0 (docs/benchmarks.md, nineteenth round).
 import { createSecretKey, hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';

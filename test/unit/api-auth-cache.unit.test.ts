@@ -4,9 +4,10 @@
 // and verified again, and the memory stays within its bound. A bare Fastify app on inject: no
 // sockets, no services.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { SignJWT } from 'jose';
+import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenFor } from '../../harness/lib/tokens.ts';
+import { sleep } from '../../harness/lib/wait-for.ts';
 import { authenticator } from '../../system/api/auth.ts';
 import { loadSecrets } from '../../system/lib/secrets.ts';
 
@@ -67,18 +68,12 @@ describe('the memory of verified tokens', () => {
   it('drops an entry once its token expires and verifies it again (refused)', async () => {
     const auth = authenticator(secrets, { clockToleranceS: 0 });
     const a = appWith(auth);
-    const key = new TextEncoder().encode(secrets.jwtSecret);
-    const expS = Math.floor(Date.now() / 1000) + 1;
-    const shortLived = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(student)
-      .setIssuer(secrets.issuer)
-      .setAudience(secrets.audience)
-      .setExpirationTime(expS)
-      .sign(key);
+    // Two seconds: valid for at least one whole second, whenever in a second it was signed.
+    const shortLived = await tokenFor(student, { ttlS: 2 });
+    const expS = decodeJwt(shortLived).exp!;
     expect((await ask(a, shortLived)).status).toBe(200);
     expect(auth.remembered).toBe(1);
-    await new Promise((r) => setTimeout(r, Math.max(0, expS * 1000 - Date.now()) + 50));
+    await sleep(Math.max(0, expS * 1000 - Date.now()) + 50);
     const r = await ask(a, shortLived);
     expect(r).toEqual({
       status: 401,
