@@ -139,7 +139,13 @@ export class RunningSystem {
       // autogroup, see lowerPriority), so a pipeline catching up on a backlog slows itself, not
       // the confirmations. Every process starts through system/main.ts, as a deployment does.
       command: process.execPath,
-      args: [systemMain, sp.kind],
+      // PAYPROOF_SYSTEM_EXEC_ARGV: V8 flags that NODE_OPTIONS refuses (e.g. --single-threaded-gc), for
+      // an experiment (docs/benchmarks.md); given before the script, as `node FLAGS system/main.ts`.
+      args: [
+        ...(process.env.PAYPROOF_SYSTEM_EXEC_ARGV?.split(/\s+/).filter(Boolean) ?? []),
+        systemMain,
+        sp.kind,
+      ],
       ...(sp.kind === 'api' ? {} : { nice: pipelineNice }),
       cwd: repoRoot,
       env: this.#env(sp.kind, sp.name, sp.metricsPort),

@@ -1,15 +1,17 @@
 // Students are authenticated with a bearer token: a JWT (RFC 7519) signed HS256 by the identity
-// provider, verified with `jose`. Claims: `sub` = the student's id (a UUID), `iss`, `aud`, `exp`
-// (required), `iat`. The harness's dev issuer (harness/lib/tokens.ts) signs them with the dev key.
-// A verified token is remembered until it expires (bounded map), so a student's next requests
-// cost a hash and a map lookup, not a JWT verification (117-212 µs at first sight,
-// docs/payments.md): a token is only ever trusted after one full verification. The map is keyed by
+// provider, verified with `fast-jwt` (the verifier under @fastify/jwt: node:crypto's HMAC, synchronous;
+// jose 6, used before, verifies through WebCrypto, an asynchronous job: 75 µs of CPU per token
+// against 8, docs/payments.md). Claims: `sub` = the student's id (a UUID), `iss`, `aud`, `exp`
+// (required), `iat`. The harness's dev issuer (harness/lib/tokens.ts) signs them with `jose`, so
+// signing and verification are two independent implementations. A verified token is remembered
+// until it expires (bounded map), so a student's next requests cost a hash and a map lookup, not a
+// JWT verification: a token is only ever trusted after one full verification. The map is keyed by
 // the token's SHA-256 (32 bytes as a one-byte string, Node's 'binary'; another token with the same
 // key would be a SHA-256 collision), not by the token itself: full (50,000 entries, which a bench
 // fills) it held 9.2 MiB of the API's heap instead of 22.0 (docs/benchmarks.md, nineteenth round).
-import { createSecretKey, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { createVerifier, TokenError } from 'fast-jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Secrets } from '../lib/secrets.ts';
 import { sendError } from './errors.ts';
 
@@ -30,27 +32,31 @@ export interface Authenticator {
 }
 
 export function authenticator(secrets: Secrets, opts: { cacheSize?: number; clockToleranceS?: number } = {}) {
-  // A KeyObject made once: handing jose raw bytes would import the key on every verification.
-  const key = createSecretKey(Buffer.from(secrets.jwtSecret, 'utf8'));
+  const verifyJwt = createVerifier({
+    key: Buffer.from(secrets.jwtSecret, 'utf8'),
+    algorithms: ['HS256'],
+    allowedIss: secrets.issuer,
+    allowedAud: secrets.audience,
+    requiredClaims: ['sub', 'exp'],
+    clockTolerance: (opts.clockToleranceS ?? 30) * 1000,
+    // Remembering is ours (below, keyed by digest); fast-jwt's own cache would hold a second copy.
+    cache: false,
+  });
   const cacheSize = opts.cacheSize ?? 50_000;
   const verified = new Map<string, { sub: string; expMs: number }>();
-  const verify = async (token: string): Promise<string> => {
+  const verify = (token: string): string => {
     const digest = hash('sha256', token, 'binary');
     const hit = verified.get(digest);
     if (hit && hit.expMs > Date.now()) return hit.sub;
     if (hit) verified.delete(digest);
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: ['HS256'],
-      issuer: secrets.issuer,
-      audience: secrets.audience,
-      requiredClaims: ['sub', 'exp'],
-      clockTolerance: opts.clockToleranceS ?? 30,
-    });
-    const sub = payload.sub!;
-    if (!uuidPattern.test(sub))
-      throw new joseErrors.JWTClaimValidationFailed('sub is not a student id', payload, 'sub');
+    const payload = verifyJwt(token) as { sub?: unknown; exp?: unknown };
+    const { sub, exp } = payload;
+    if (typeof sub !== 'string' || !uuidPattern.test(sub))
+      throw new TokenError(TokenError.codes.invalidClaimValue, 'sub is not a student id');
+    if (typeof exp !== 'number')
+      throw new TokenError(TokenError.codes.invalidClaimType, 'exp is not a number');
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(digest, { sub, expMs: payload.exp! * 1000 });
+    verified.set(digest, { sub, expMs: exp * 1000 });
     return sub;
   };
   const hook = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -65,9 +71,9 @@ export function authenticator(secrets: Secrets, opts: { cacheSize?: number; cloc
       return sendError(reply, 401, 'unauthenticated', 'Authorization must be "Bearer <JWT>"');
     }
     try {
-      req.principal = await verify(m[1]!);
+      req.principal = verify(m[1]!);
     } catch (err) {
-      const expired = err instanceof joseErrors.JWTExpired;
+      const expired = err instanceof TokenError && err.code === TokenError.codes.expired;
       reply.header('www-authenticate', 'Bearer error="invalid_token"');
       return sendError(
         reply,

@@ -1,10 +1,12 @@
 // system/api/auth.ts's memory of verified tokens (keyed by the token's SHA-256): a remembered token
 // still answers with its own student, a token that differs from a remembered one in any character
 // is verified afresh (and refused when its signature does not hold), an expired entry is dropped
-// and verified again, and the memory stays within its bound. A bare Fastify app on inject: no
-// sockets, no services.
+// and verified again, and the memory stays within its bound. And the checks of a token at first
+// sight (fast-jwt): only HS256 with the API's key, its issuer and audience, `exp` required and not
+// past (with the clock tolerance), `sub` a student id; tokens are signed here with jose (an
+// independent implementation). A bare Fastify app on inject: no sockets, no services.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenFor } from '../../harness/lib/tokens.ts';
 import { sleep } from '../../harness/lib/wait-for.ts';
@@ -94,4 +96,63 @@ describe('the memory of verified tokens', () => {
     expect((await ask(a, tokens[0]!)).body.principal).toBe(ids[0]);
     expect(auth.remembered).toBe(3);
   });
+});
+
+describe('the checks of a token at first sight', () => {
+  const key = new TextEncoder().encode(secrets.jwtSecret);
+  const now = () => Math.floor(Date.now() / 1000);
+  // A token as the dev issuer signs it, with one thing changed.
+  const signed = (
+    change: {
+      alg?: string;
+      sub?: string;
+      iss?: string;
+      aud?: string;
+      exp?: number | null;
+      nbf?: number;
+      key?: Uint8Array;
+    } = {},
+  ) => {
+    const jwt = new SignJWT(change.nbf === undefined ? {} : { nbf: change.nbf })
+      .setProtectedHeader({ alg: change.alg ?? 'HS256', typ: 'JWT' })
+      .setSubject(change.sub ?? student)
+      .setIssuer(change.iss ?? secrets.issuer)
+      .setAudience(change.aud ?? secrets.audience)
+      .setIssuedAt();
+    if (change.exp !== null) jwt.setExpirationTime(change.exp ?? now() + 600);
+    return jwt.sign(change.key ?? key);
+  };
+
+  it("accepts the dev issuer's token, and one expired within the clock tolerance", async () => {
+    const a = appWith(authenticator(secrets, { clockToleranceS: 30 }));
+    expect(await ask(a, await signed())).toEqual({ status: 200, body: { principal: student } });
+    expect((await ask(a, await signed({ sub: other, exp: now() - 10 }))).body.principal).toBe(other);
+  });
+
+  const refused: [string, () => Promise<string>, string][] = [
+    ['another issuer', () => signed({ iss: 'someone-else' }), 'the token is not valid for this API'],
+    ['another audience', () => signed({ aud: 'another-api' }), 'the token is not valid for this API'],
+    ['no exp', () => signed({ exp: null }), 'the token is not valid for this API'],
+    ['exp past the tolerance', () => signed({ exp: now() - 120 }), 'the token has expired'],
+    [
+      'not valid before a minute from now',
+      () => signed({ nbf: now() + 60 }),
+      'the token is not valid for this API',
+    ],
+    ['a sub that is not a student id', () => signed({ sub: 'admin' }), 'the token is not valid for this API'],
+    ['HS512 with the right key', () => signed({ alg: 'HS512' }), 'the token is not valid for this API'],
+    [
+      'another key',
+      () => signed({ key: new TextEncoder().encode('k'.repeat(48)) }),
+      'the token is not valid for this API',
+    ],
+  ];
+  for (const [name, make, message] of refused) {
+    it(`refuses a token with ${name}, and does not remember it`, async () => {
+      const auth = authenticator(secrets, { clockToleranceS: 30 });
+      const r = await ask(appWith(auth), await make());
+      expect(r).toEqual({ status: 401, body: { error: { code: 'invalid_token', message } } });
+      expect(auth.remembered).toBe(0);
+    });
+  }
 });
