@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../harness/lib/wait-for.ts';
 import { lowerPriority, ManagedProcess, pipelineNice } from '../../harness/stack/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'payproof-priority-'));
@@ -27,7 +28,14 @@ describe('process priority', () => {
       nice: pipelineNice,
     });
     try {
-      expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
+      // Started as `nice -n N sleep 30`: the pid is nice's until it execs sleep (a few ms; longer on a
+      // busy machine, where reading it at once once found 'nice', CI of 7c2ba0d).
+      const argv0 = () => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0];
+      await waitFor('the process to exec sleep', () => argv0() === 'sleep', {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+      });
+      expect(argv0()).toBe('sleep');
       expect(niceOf(p.pid)).toBe(pipelineNice);
       if (autogroups) {
         expect(autogroupOf(p.pid)).toMatch(new RegExp(` nice ${pipelineNice}$`));
