@@ -206,7 +206,9 @@ const markGenerator = (phase: string) => {
 };
 let exitCode = 0;
 try {
-  const runDir = env.stack.endpoints.runDir;
+  // The phases' histories (~850 MiB in a full run) are the checker's input only: they go in the
+  // stack's data folder, removed with it when the bench stops (PAYPROOF_KEEP_DATA=1 keeps it).
+  const historyDir = env.stack.dataRoot;
   const db = env.stack.endpoints.direct.databaseUrl;
   const api = env.sys.apiUrl;
   report.out();
@@ -220,7 +222,7 @@ try {
   // them is start-up cost, not the burst's queueing.
   async function runBurst(label: string, file: string) {
     log(`[bench] ${label} of 1000 (scenarios/burst-1000)`);
-    const h = openHistory(join(runDir, file));
+    const h = openHistory(join(historyDir, file));
     const a = env.monitor.snapshot();
     const overflowsBefore = listenOverflows();
     const t0 = performance.now();
@@ -320,7 +322,7 @@ try {
   let a: ReturnType<typeof env.monitor.snapshot>;
   let b: ReturnType<typeof env.monitor.snapshot>;
   log(`[bench] 1000 concurrent users (scenarios/default) for ${usersS} s`);
-  const h2 = openHistory(join(runDir, 'history-users.jsonl'));
+  const h2 = openHistory(join(historyDir, 'history-users.jsonl'));
   a = env.monitor.snapshot();
   const users = await runLoad({
     baseUrl: api,
@@ -397,7 +399,7 @@ try {
   report.out(table(['invariant', 'result', 'violations', 'checked'], invariantRows(usersCheck.invariants)));
 
   // 3. Open-model steps.
-  const h3 = openHistory(join(runDir, 'history-steps.jsonl'));
+  const h3 = openHistory(join(historyDir, 'history-steps.jsonl'));
   const stepResults: StepResult[] = [];
   const probe = new BacklogProbe(db, env.stack.endpoints.direct.kafkaBrokers);
   await probe.read(performance.now()); // connected before the load: a first read under load can take seconds
@@ -534,7 +536,7 @@ try {
   const pEngine = await insertPendingPayments(db, 'cmp-engine', pendingEach, env.courseIds);
   const pCannon = await insertPendingPayments(db, 'cmp-autocannon', pendingEach, env.courseIds);
   await stopPipeline(env.sys);
-  const h4 = openHistory(join(runDir, 'history-compare.jsonl'));
+  const h4 = openHistory(join(historyDir, 'history-compare.jsonl'));
   a = env.monitor.snapshot();
   const engineRun = await runConfirmLoad({
     apiUrl: api,

@@ -98,7 +98,8 @@ const figures: Record<string, unknown> = {
 };
 let exitCode = 0;
 try {
-  const history = new History(join(env.stack.endpoints.runDir, 'history.jsonl'));
+  // In the stack's data folder: removed with it when the bench stops (PAYPROOF_KEEP_DATA=1 keeps it).
+  const history = new History(join(env.stack.dataRoot, 'history.jsonl'));
   const db = env.stack.endpoints.direct.databaseUrl;
   report.out();
   report.out(

@@ -2,7 +2,7 @@
 // forked) is gone and its ports are free; and when the runner that started it is killed with
 // SIGKILL, so that no code of its own runs, the guardian stops everything within seconds.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,9 +53,13 @@ describe('stack lifecycle: no process outlives its stack', () => {
       expect(tree.every((p) => pidExists(p.pid))).toBe(true);
       // Every port is held while it runs (so 'free afterwards' below means something).
       expect(await busyPorts(stack.endpoints.ports)).toHaveLength(Object.keys(stack.endpoints.ports).length);
+      expect(existsSync(stack.dataRoot)).toBe(true);
     } finally {
       await stack.stop();
     }
+    // Its data (and the benches' histories written there) is removed; the run folder's logs stay.
+    expect(existsSync(stack.dataRoot)).toBe(false);
+    expect(existsSync(join(stack.endpoints.runDir, 'logs'))).toBe(true);
     // The stack's own children are reaped by this process, so their pids must be gone outright.
     expect(Object.values(stack.pids())).toEqual([]);
     expect(tree.filter((p) => pidExists(p.pid)).map((p) => `${p.comm} (${p.pid})`)).toEqual([]);

@@ -1,6 +1,5 @@
 // A fresh stack and system for one benchmark run, the seed data (courses, trainers with room for
 // every allocation), and the process monitor watching every process of the run.
-import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessMonitor, type Watched } from '../../lib/procmon.ts';
 import { sleep } from '../../lib/wait-for.ts';
@@ -46,7 +45,6 @@ export async function startBenchEnv(
     monitor?.stop();
     await sys?.stop().catch((e: Error) => log(`[bench] system stop: ${e.message}`));
     await stack.stop();
-    dropHistories(stack.endpoints.runDir, log);
   };
   const removeHandlers = stopOnSignals(stop, log);
   try {
@@ -168,29 +166,4 @@ export async function converge(
   } finally {
     await probe.close();
   }
-}
-
-/**
- * The phases' histories (history*.jsonl in the run's folder) are the checker's input, read before the
- * bench ends; its figures stay in reports/<stamp>-bench-*. A full bench wrote ~850 MiB of them,
- * left behind in /tmp by every run until 2026-12-04: removed when the bench stops, unless
- * PAYPROOF_KEEP_DATA is set (as for the services' data). The logs stay.
- */
-export function dropHistories(
-  runDir: string,
-  log: (l: string) => void,
-  env: NodeJS.ProcessEnv = process.env,
-) {
-  if (env.PAYPROOF_KEEP_DATA) return;
-  let bytes = 0;
-  for (const f of readdirSync(runDir)) {
-    if (!/^history.*\.jsonl$/.test(f)) continue;
-    const path = join(runDir, f);
-    bytes += statSync(path).size;
-    rmSync(path, { force: true });
-  }
-  if (bytes > 0)
-    log(
-      `[bench] removed the phases' histories (${(bytes / 2 ** 20).toFixed(0)} MiB; PAYPROOF_KEEP_DATA=1 keeps them)`,
-    );
 }
