@@ -153,10 +153,17 @@ export class KafkaService {
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-XX:+UseStringDeduplication',
+      // C1 only: a broker of this stack lives minutes, and C2 compiling it spent ~40% of its CPU
+      // in the bench's 1000-user phase (3-4% of a core); with C1 alone the broker's CPU per
+      // payment fell from ~0.15 to 0.10 ms at the same throughput (docs/benchmarks.md, twenty-first round).
+      '-XX:TieredStopAtLevel=1',
       '-Djava.awt.headless=true',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       '-Dorg.slf4j.simpleLogger.showDateTime=true',
       '-Dlog4j2.level=WARN',
+      // PAYPROOF_KAFKA_JVM_OPTS: extra JVM flags for an experiment (docs/benchmarks.md records each
+      // one tried); after the tuned ones, so they win.
+      ...(process.env.PAYPROOF_KAFKA_JVM_OPTS?.split(/\s+/).filter(Boolean) ?? []),
       '-cp',
       this.#opts.classpath,
       ...args,
