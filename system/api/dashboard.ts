@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type DashboardView, dashboardCacheKey } from '../contracts/index.ts';
+import { Batcher, settleEach } from '../lib/batcher.ts';
 import type { Pool } from '../lib/db.ts';
 import { isTransient } from '../lib/errors.ts';
 import type { FaultSet } from '../lib/faults.ts';
@@ -19,6 +20,7 @@ local g = redis.call('GET', KEYS[2]) or '0'
 if g == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end
 return 0`;
 
+// One statement for every dashboard of a batch (see dashboardReader): a row per known student.
 export const dashboardSql = `
 SELECT s.id AS "studentId",
   COALESCE((SELECT json_agg(json_build_object('purchaseId', p.id, 'courseId', p.course_id, 'purchaseTier', p.purchase_tier)
@@ -30,7 +32,27 @@ SELECT s.id AS "studentId",
   COALESCE((SELECT json_agg(json_build_object('allocationId', t.allocation_id, 'seq', t.seq, 'date', t.scheduled_date, 'time', t.scheduled_time)
             ORDER BY t.scheduled_date, t.allocation_id, t.seq)
      FROM tutoring_sessions t WHERE t.student_id = s.id AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
-FROM students s WHERE s.id = $1`;
+FROM students s WHERE s.id = ANY($1::uuid[])`;
+
+/**
+ * Reads dashboards from the database: concurrent reads ride together in one statement while every
+ * slot is busy (system/lib/batcher.ts), one query per batch instead of one per request (docs/
+ * benchmarks.md, twenty-first round); a lone read runs at once. Resolves undefined for an unknown
+ * student.
+ */
+export function dashboardReader(pool: Pool, { slots = 4, maxBatch = 64 } = {}) {
+  const readAll = async (ids: readonly string[]) => {
+    const r = await pool.query<DashboardView>(dashboardSql, [[...new Set(ids)]]);
+    const byId = new Map(r.rows.map((x) => [x.studentId, x]));
+    // PostgreSQL answers a uuid in lower case, whatever case it was asked in.
+    return ids.map((id) => byId.get(id.toLowerCase()));
+  };
+  const batcher = new Batcher<string, DashboardView | undefined>(
+    (ids) => settleEach(ids, readAll, async (id) => (await readAll([id]))[0], isTransient),
+    { slots, maxBatch },
+  );
+  return (studentId: string) => batcher.submit(studentId);
+}
 
 export function registerDashboardRoutes(
   app: FastifyInstance,
@@ -41,6 +63,7 @@ export function registerDashboardRoutes(
 ) {
   // Planted bug no-ownership-check: any student reads any dashboard.
   const ownershipChecked = !faults.has('no-ownership-check');
+  const readDashboard = dashboardReader(pool);
   app.get<{ Params: { id: string } }>(
     '/students/:id/dashboard',
     { schema: { params: uuidParam }, onRequest: auth.hook, config: { rateLimit: {} } },
@@ -62,7 +85,7 @@ export function registerDashboardRoutes(
       }
       let viewRow: DashboardView | undefined;
       try {
-        viewRow = (await pool.query<DashboardView>(dashboardSql, [studentId])).rows[0];
+        viewRow = await readDashboard(studentId);
       } catch (err) {
         if (isTransient(err))
           return sendError(reply, 503, 'database_unavailable', 'the database is unavailable; retry later');
