@@ -31,7 +31,7 @@ await runService('api', log, async () => {
     // PG_GENERIC_PLANS=off restores PostgreSQL's default.
     genericPlans: onOff(process.env, 'PG_GENERIC_PLANS', true),
   });
-  const redis = createRedis(config.redisUrl, log);
+  const redis = createRedis(config.redisUrl, log, { autoPipelining: true });
   const secrets = loadSecrets(process.env);
   if (secrets.usesDevDefaults)
     log.warn(

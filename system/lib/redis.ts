@@ -5,8 +5,16 @@ import type { Logger } from './log.ts';
 export function createRedis(
   url: string,
   log: Logger,
-  /** Longer for a connection that runs blocking commands (the fallback's XREADGROUP ... BLOCK). */
-  { commandTimeoutMs = 1_000 }: { commandTimeoutMs?: number } = {},
+  {
+    /** Longer for a connection that runs blocking commands (the fallback's XREADGROUP ... BLOCK). */
+    commandTimeoutMs = 1_000,
+    /**
+     * Commands issued in the same turn of the event loop go out in one write (ioredis's
+     * autopipelining): for a process that serves many requests at once (the API's cache reads),
+     * never for a connection that blocks.
+     */
+    autoPipelining = false,
+  }: { commandTimeoutMs?: number; autoPipelining?: boolean } = {},
 ): Redis {
   const redis = new Redis(url, {
     connectTimeout: 1_000,
@@ -17,6 +25,7 @@ export function createRedis(
     // after a newer invalidation.
     autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    enableAutoPipelining: autoPipelining,
   });
   let last = 0;
   redis.on('error', (err) => {
