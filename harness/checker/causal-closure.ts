@@ -87,13 +87,13 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
       });
   }
   const sessions = queryRows<{
-    id: string;
+    seq: number;
     allocation_id: string;
     status: string | null;
     same_people: boolean;
   }>(
     ctx.db,
-    `SELECT s.id, s.allocation_id, a.status,
+    `SELECT s.seq, s.allocation_id, a.status,
             coalesce(a.trainer_id = s.trainer_id AND a.student_id = s.student_id, false) AS same_people
        FROM tutoring_sessions s LEFT JOIN trainer_allocations a ON a.id = s.allocation_id`,
   );
@@ -102,7 +102,7 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
     if (r.status !== 'approved' && r.status !== 'active')
       violations.push({
         kind: 'session-without-live-allocation',
-        sessionId: r.id,
+        sessionId: `${r.allocation_id}#${r.seq}`,
         allocationId: r.allocation_id,
         expected: 'approved or active',
         found: r.status ?? 'no allocation',
@@ -110,7 +110,7 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
     else if (!r.same_people)
       violations.push({
         kind: 'session-of-another-trainer-or-student',
-        sessionId: r.id,
+        sessionId: `${r.allocation_id}#${r.seq}`,
         allocationId: r.allocation_id,
         expected: 'the allocation’s trainer and student',
         found: 'different',

@@ -8,10 +8,14 @@ const name = 'no-duplicate-sessions';
 const description =
   'one session per (allocation, seq) and per (allocation, date, time); at most session_count per allocation';
 
+// A session has no id of its own (its key is the slot: migration 18): duplicates are told apart by
+// their physical row and when each was written, oldest first.
+const rowLabel = `'row ' || ctid::text || ' created ' || created_at::text`;
+
 export async function noDuplicateSessions(ctx: CheckContext): Promise<CheckedInvariant> {
   const violations: Violation[] = [];
-  const sameSeq = await ctx.db.query<{ allocation_id: string; seq: number; ids: string[] }>(
-    `SELECT allocation_id, seq, array_agg(id::text ORDER BY created_at, id) AS ids
+  const sameSeq = await ctx.db.query<{ allocation_id: string; seq: number; rows: string[] }>(
+    `SELECT allocation_id, seq, array_agg(${rowLabel} ORDER BY created_at, ctid) AS rows
        FROM tutoring_sessions GROUP BY allocation_id, seq HAVING count(*) > 1`,
   );
   for (const r of sameSeq.rows)
@@ -19,13 +23,13 @@ export async function noDuplicateSessions(ctx: CheckContext): Promise<CheckedInv
       kind: 'two-sessions-same-seq',
       allocationId: r.allocation_id,
       seq: r.seq,
-      sessionIds: r.ids,
+      rows: r.rows,
       expected: 1,
-      found: r.ids.length,
+      found: r.rows.length,
     });
-  const sameSlot = await ctx.db.query<{ allocation_id: string; slot: string; ids: string[] }>(
+  const sameSlot = await ctx.db.query<{ allocation_id: string; slot: string; rows: string[] }>(
     `SELECT allocation_id, to_char(scheduled_date, 'YYYY-MM-DD') || ' ' || scheduled_time::text AS slot,
-            array_agg(id::text ORDER BY created_at, id) AS ids
+            array_agg(${rowLabel} ORDER BY created_at, ctid) AS rows
        FROM tutoring_sessions GROUP BY allocation_id, scheduled_date, scheduled_time HAVING count(*) > 1`,
   );
   for (const r of sameSlot.rows)
@@ -33,9 +37,9 @@ export async function noDuplicateSessions(ctx: CheckContext): Promise<CheckedInv
       kind: 'two-sessions-same-slot',
       allocationId: r.allocation_id,
       slot: r.slot,
-      sessionIds: r.ids,
+      rows: r.rows,
       expected: 1,
-      found: r.ids.length,
+      found: r.rows.length,
     });
   const counts = await ctx.db.query<{
     allocation_id: string;

@@ -6,9 +6,9 @@ import pg from 'pg';
 const schemaFaults: Record<string, string> = {
   'no-purchase-unique': 'DROP INDEX IF EXISTS student_course_purchases_one_active',
   'no-allocation-unique': 'DROP INDEX IF EXISTS trainer_allocations_one_live',
-  'no-session-unique': `DO $$ DECLARE c text; BEGIN
-      SELECT conname INTO c FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u';
-      IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE tutoring_sessions DROP CONSTRAINT %I', c); END IF; END $$`,
+  // The seed's guard, the table's primary key since migration 18 (under the name it always had).
+  'no-session-unique':
+    'ALTER TABLE tutoring_sessions DROP CONSTRAINT IF EXISTS tutoring_sessions_allocation_id_scheduled_date_scheduled_ti_key',
 };
 
 /** The planted bugs of this list that change the schema. */

@@ -31,7 +31,8 @@ SELECT s.id AS "studentId",
      FROM trainer_allocations a WHERE a.student_id = s.id), '[]') AS allocations,
   COALESCE((SELECT json_agg(json_build_object('allocationId', t.allocation_id, 'seq', t.seq, 'date', t.scheduled_date, 'time', t.scheduled_time)
             ORDER BY t.scheduled_date, t.allocation_id, t.seq)
-     FROM tutoring_sessions t WHERE t.student_id = s.id AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
+     FROM trainer_allocations a JOIN tutoring_sessions t ON t.allocation_id = a.id
+     WHERE a.student_id = s.id AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
 FROM students s WHERE s.id = ANY($1::uuid[])`;
 
 /**

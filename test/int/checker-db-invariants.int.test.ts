@@ -60,10 +60,9 @@ async function plantSecondActivePurchase(
 
 /** Plants a double booking: the sessions' unique constraint dropped, seq 2 of `allocationId` inserted again. */
 async function bookSeq2Twice(db: pg.Pool, allocationId: string): Promise<void> {
-  const { rows } = await db.query<{ conname: string }>(
-    `SELECT conname FROM pg_constraint WHERE conrelid = 'tutoring_sessions'::regclass AND contype = 'u'`,
+  await db.query(
+    'ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_allocation_id_scheduled_date_scheduled_ti_key',
   );
-  await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT "${rows[0]!.conname}"`);
   await db.query(
     `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
      SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
