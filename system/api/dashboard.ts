@@ -21,11 +21,6 @@ if g == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1
 return 0`;
 
 // One statement for every dashboard of a batch (see dashboardReader): a row per known student.
-// A student's sessions are those of the student's allocations (the composite foreign key
-// (allocation_id, student_id) makes them the same rows as by tutoring_sessions.student_id, which
-// has no index: migration 18), found by the sessions' key. The allocations' ids are collected
-// into an array first: written as a join, the planner, with the statistics of tables still
-// growing, chose to hash all of tutoring_sessions for every read (~1 s per statement in a bench).
 export const dashboardSql = `
 SELECT s.id AS "studentId",
   COALESCE((SELECT json_agg(json_build_object('purchaseId', p.id, 'courseId', p.course_id, 'purchaseTier', p.purchase_tier)
@@ -36,9 +31,7 @@ SELECT s.id AS "studentId",
      FROM trainer_allocations a WHERE a.student_id = s.id), '[]') AS allocations,
   COALESCE((SELECT json_agg(json_build_object('allocationId', t.allocation_id, 'seq', t.seq, 'date', t.scheduled_date, 'time', t.scheduled_time)
             ORDER BY t.scheduled_date, t.allocation_id, t.seq)
-     FROM tutoring_sessions t
-     WHERE t.allocation_id = ANY (ARRAY(SELECT a.id FROM trainer_allocations a WHERE a.student_id = s.id))
-       AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
+     FROM tutoring_sessions t WHERE t.student_id = s.id AND t.status = 'scheduled'), '[]') AS "upcomingSessions"
 FROM students s WHERE s.id = ANY($1::uuid[])`;
 
 /**
