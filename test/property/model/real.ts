@@ -523,8 +523,8 @@ export class RealFlow {
             FROM student_course_purchases) AS purchases,
          (SELECT coalesce(json_agg(x), '[]') FROM (
             SELECT a.student_id, a.course_id, a.status, p.payment_id, (a.start_date - $1::date) AS day,
-                   count(s.id)::int AS sessions,
-                   count(s.id) FILTER (WHERE s.scheduled_date <> a.start_date + (s.seq - 1) * $2::int
+                   count(s.allocation_id)::int AS sessions,
+                   count(s.allocation_id) FILTER (WHERE s.scheduled_date <> a.start_date + (s.seq - 1) * $2::int
                      OR s.scheduled_time <> $3::time OR s.seq > a.session_count)::int AS misplaced
               FROM trainer_allocations a JOIN student_course_purchases p ON p.id = a.purchase_id
               LEFT JOIN tutoring_sessions s ON s.allocation_id = a.id
