@@ -6,8 +6,8 @@
 --   sessions paid a nextval and an entry in its index. The seed's guard (allocation, date, time)
 --   becomes the primary key, under the constraint name it always had (the handlers, the planted bug
 --   no-session-unique and the tests name it). Measured with pgbench (1 client, 77 allocations x 7
---   sessions per statement, as the session worker's chunks, with the student index): 5.5 ms per
---   statement with the surrogate key, 4.1 without.
+--   sessions per statement, as the session worker's chunks, into copies of the table without the
+--   student index): 5.5 ms per statement with the surrogate key, 4.1 without.
 -- * payments_student: payments_student_idempotency_key (student_id, idempotency_key) leads with
 --   student_id and serves every lookup by student; the single-column index was a second entry per
 --   payment insert and per confirmation (a non-HOT update: provider_payment_id is indexed).
@@ -15,8 +15,8 @@
 --   purchase worker, the checker) asks for the active ones, which
 --   student_course_purchases_one_active (student_id, course_id) WHERE is_active serves.
 --
--- Kept: tutoring_sessions_student. Without it the pgbench statement above takes 4.1 ms instead of
--- 5.5, but the dashboard, which reads a student's sessions through it, then goes through the
+-- Kept: tutoring_sessions_student. The same statement takes 7.7 ms with it (and the surrogate key)
+-- against 5.5 without it, but the dashboard, which reads a student's sessions through it, then goes through the
 -- student's allocations and costs 20-25% more per read (pgbench, 20 students of 5 allocations
 -- each: 4.6-5.6 ms against 3.9-4.6); in the benchmark's profile every payment reads a dashboard.
 ALTER TABLE tutoring_sessions DROP COLUMN id;

@@ -102,7 +102,7 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
     if (r.status !== 'approved' && r.status !== 'active')
       violations.push({
         kind: 'session-without-live-allocation',
-        sessionId: `${r.allocation_id}#${r.seq}`,
+        sessionId: sessionLabel(r),
         allocationId: r.allocation_id,
         expected: 'approved or active',
         found: r.status ?? 'no allocation',
@@ -110,7 +110,7 @@ export async function causalClosure(ctx: CheckContext): Promise<CheckedInvariant
     else if (!r.same_people)
       violations.push({
         kind: 'session-of-another-trainer-or-student',
-        sessionId: `${r.allocation_id}#${r.seq}`,
+        sessionId: sessionLabel(r),
         allocationId: r.allocation_id,
         expected: 'the allocation’s trainer and student',
         found: 'different',
@@ -246,4 +246,9 @@ export function causationViolations(
       });
   }
   return violations;
+}
+
+/** A session has no id of its own (its key is its slot, migration 18): it is named by allocation and seq. */
+function sessionLabel(r: { allocation_id: string; seq: number }): string {
+  return `${r.allocation_id}#${r.seq}`;
 }

@@ -3,12 +3,13 @@
 // deployment never could). Each is "as if the migration that creates the guard had never run".
 import pg from 'pg';
 
+/** The seed's guard on sessions, (allocation, date, time): the table's primary key since migration 18. */
+export const sessionSlotConstraint = 'tutoring_sessions_allocation_id_scheduled_date_scheduled_ti_key';
+
 const schemaFaults: Record<string, string> = {
   'no-purchase-unique': 'DROP INDEX IF EXISTS student_course_purchases_one_active',
   'no-allocation-unique': 'DROP INDEX IF EXISTS trainer_allocations_one_live',
-  // The seed's guard, the table's primary key since migration 18 (under the name it always had).
-  'no-session-unique':
-    'ALTER TABLE tutoring_sessions DROP CONSTRAINT IF EXISTS tutoring_sessions_allocation_id_scheduled_date_scheduled_ti_key',
+  'no-session-unique': `ALTER TABLE tutoring_sessions DROP CONSTRAINT IF EXISTS ${sessionSlotConstraint}`,
 };
 
 /** The planted bugs of this list that change the schema. */

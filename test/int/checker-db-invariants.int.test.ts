@@ -11,6 +11,7 @@ import { ReferenceWorld } from '../../harness/checker/reference-state.ts';
 import { runChecker } from '../../harness/checker/run-checker.ts';
 import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import type { HistoryOp, OpName } from '../../harness/run/history.ts';
+import { sessionSlotConstraint } from '../../harness/system/plant.ts';
 import { eventIdFor, purchaseIdFor } from '../../system/contracts/ids.ts';
 import { sessionDate, sessionTime } from '../../system/contracts/schedule.ts';
 
@@ -60,9 +61,7 @@ async function plantSecondActivePurchase(
 
 /** Plants a double booking: the sessions' unique constraint dropped, seq 2 of `allocationId` inserted again. */
 async function bookSeq2Twice(db: pg.Pool, allocationId: string): Promise<void> {
-  await db.query(
-    'ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_allocation_id_scheduled_date_scheduled_ti_key',
-  );
+  await db.query(`ALTER TABLE tutoring_sessions DROP CONSTRAINT ${sessionSlotConstraint}`);
   await db.query(
     `INSERT INTO tutoring_sessions (allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time)
      SELECT allocation_id, trainer_id, student_id, seq, scheduled_date, scheduled_time FROM tutoring_sessions
