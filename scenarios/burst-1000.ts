@@ -1,5 +1,9 @@
 // 1000 payments fired at once: every one acknowledged, none duplicated (the checker proves the
-// second half). Latency here is queueing by construction (Little's law), so it is bounded loosely.
+// second half). Latency here is queueing by construction (Little's law): the bounds are about twice
+// the highest p99 measured on a 2-core machine in CI's clean-clone rehearsals of 2026-12-04 (create
+// 0.91-1.44 s, confirm 0.30-0.57 s; docs/benchmarks.md, twenty-third round), so a slower burst fails
+// CI while the machine's run-to-run spread does not. Issue 11's goal (p95 ≤ 300 ms, p99 ≤ 500 ms)
+// is not met on 2 cores; these are not that goal.
 import type { LoadProfile } from '../harness/load/profile.ts';
 
 const profile: LoadProfile = {
@@ -18,7 +22,8 @@ const profile: LoadProfile = {
     http_req_failed: ['rate<0.001'],
     iterations: ['count==1000'],
     payments_confirmed: ['count==1000'],
-    'http_req_duration{op:confirm}': ['p(99)<5000'],
+    'http_req_duration{op:create}': ['p(99)<3000'],
+    'http_req_duration{op:confirm}': ['p(99)<1500'],
   },
 };
 
