@@ -53,6 +53,7 @@ await runService('api', log, async () => {
     readiness,
     requestLogLevel: eventLogLevel(process.env),
     paymentBatchSlots: intFromEnv(process.env, 'PAYMENT_BATCH_SLOTS', 4, 1, config.pgPoolSize),
+    paymentBatchSpreadMs: intFromEnv(process.env, 'PAYMENT_BATCH_SPREAD_MS', 0, 0, 1_000),
     faults: config.faults,
   });
   // The accept queue: Node's default (511) overflows when a thousand clients connect at once, and

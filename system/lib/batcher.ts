@@ -12,6 +12,13 @@ export interface BatcherOptions {
   readonly slots: number;
   /** Items per batch at most. */
   readonly maxBatch: number;
+  /**
+   * With a batch in flight, another leaves only once the latest one has been out this long (ms), or
+   * at once when every batch in flight has come back. 0 (the default): as soon as a slot is free.
+   * Above 0, calls that arrive close together at a moderate rate ride one batch instead of taking a
+   * slot each, and a batch that stalls holds the others back by at most this long.
+   */
+  readonly spreadMs?: number;
 }
 
 /**
@@ -25,6 +32,9 @@ export class Batcher<I, O> {
   readonly #opts: BatcherOptions;
   readonly #queue: { item: I; resolve: (v: O) => void; reject: (e: unknown) => void }[] = [];
   #inFlight = 0;
+  /** When the latest batch left (performance.now()). */
+  #lastSentAt = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(runBatch: (items: readonly I[]) => Promise<Settled<O>[]>, opts: BatcherOptions) {
     this.#runBatch = runBatch;
@@ -39,9 +49,21 @@ export class Batcher<I, O> {
   }
 
   #pump(): void {
+    const spread = this.#opts.spreadMs ?? 0;
     while (this.#inFlight < this.#opts.slots && this.#queue.length > 0) {
+      if (spread > 0 && this.#inFlight > 0) {
+        const wait = this.#lastSentAt + spread - performance.now();
+        if (wait > 0) {
+          this.#timer ??= setTimeout(() => {
+            this.#timer = undefined;
+            this.#pump();
+          }, wait);
+          return;
+        }
+      }
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
+      this.#lastSentAt = performance.now();
       this.#runBatch(batch.map((b) => b.item))
         .then(
           (results) =>

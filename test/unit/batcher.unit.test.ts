@@ -1,6 +1,6 @@
 // Group commit at the application level (system/lib/batcher.ts): a lone call runs at once, calls
 // that arrive while every slot is busy ride together, and each item gets its own answer.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Batcher, type Settled, settleEach } from '../../system/lib/batcher.ts';
 
 /** A batch runner whose batches finish only when the test says so; records every batch. */
@@ -129,5 +129,51 @@ describe('settleEach', () => {
     );
     expect(out.every((r) => !r.ok)).toBe(true);
     expect(alone).toBe(0);
+  });
+});
+
+describe('Batcher with spreadMs', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('holds a second batch back while the first is out, for at most spreadMs', async () => {
+    vi.useFakeTimers();
+    const c = controlled();
+    const b = new Batcher(c.run, { slots: 4, maxBatch: 10, spreadMs: 5 });
+    const first = b.submit(1);
+    // A free slot, but the first batch left 0 ms ago: these wait instead of taking slots of their own.
+    vi.advanceTimersByTime(2);
+    const next = [b.submit(2), b.submit(3)];
+    expect(c.batches).toEqual([[1]]);
+    // 5 ms after the first left, still out: the waiting calls leave together on a second slot.
+    vi.advanceTimersByTime(3);
+    expect(c.batches).toEqual([[1], [2, 3]]);
+    c.release[0]!();
+    c.release[1]!();
+    await expect(first).resolves.toBe(10);
+    await expect(Promise.all(next)).resolves.toEqual([20, 30]);
+  });
+
+  it('sends the waiting calls at once when every batch in flight has come back', async () => {
+    vi.useFakeTimers();
+    const c = controlled();
+    const b = new Batcher(c.run, { slots: 4, maxBatch: 10, spreadMs: 1_000 });
+    const first = b.submit(1);
+    const next = [b.submit(2), b.submit(3), b.submit(4)];
+    expect(c.batches).toEqual([[1]]);
+    c.release[0]!();
+    await first;
+    // Settles the batch's bookkeeping without moving the clock: no timer fires, 0 ms of the 1,000.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(c.batches).toEqual([[1], [2, 3, 4]]);
+    c.release[1]!();
+    await expect(Promise.all(next)).resolves.toEqual([20, 30, 40]);
+  });
+
+  it('without spreadMs, a call takes a free slot at once', () => {
+    const c = controlled();
+    const b = new Batcher(c.run, { slots: 4, maxBatch: 10 });
+    void b.submit(1);
+    void b.submit(2);
+    expect(c.batches).toEqual([[1], [2]]);
   });
 });
