@@ -110,8 +110,12 @@ async function openFallback() {
   const probe = createKafka([`127.0.0.1:${await freePort()}`], 'relay-observed-probe', log, {
     retries: 0,
   }).admin();
+  // A fail-fast client (no offline queue): the tests call relayToStreamsOnce once, with no retry, so
+  // it must be connected first (a CI rehearsal of ceccde9 failed here with "Stream isn't writeable").
+  const redis = createRedis(stack.direct.redisUrl, log);
+  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
   return {
-    redis: createRedis(stack.direct.redisUrl, log),
+    redis,
     breaker,
     probeEveryMs: 100,
     probeTimeoutMs: 200,
