@@ -226,7 +226,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     registerPaymentRoutes(scope, {
       pool: deps.pool,
       batchSlots: deps.paymentBatchSlots ?? 4,
-      batchSpreadMs: deps.paymentBatchSpreadMs ?? 0,
+      batchSpreadMs: deps.paymentBatchSpreadMs,
       faults: deps.faults ?? new Set(),
       secrets,
       auth,

@@ -228,7 +228,7 @@ export function roundsByKey<T>(items: readonly T[], key: (t: T) => string): T[][
 }
 
 /** Concurrent webhooks and creates ride together while the pool is busy (system/lib/batcher.ts). */
-function paymentBatchers(pool: Pool, slots: number, spreadMs: number, faults: FaultSet) {
+function paymentBatchers(pool: Pool, slots: number, spreadMs: number | undefined, faults: FaultSet) {
   const opts = { slots, maxBatch: 64, spreadMs };
   // Planted bug trust-client-amount: the amount the client sent is the price, and the provider's
   // captured amount is not compared with the payment's.
@@ -338,7 +338,7 @@ async function confirmInTwoTransactions(pool: Pool, e: ProviderWebhook): Promise
 export interface PaymentRouteDeps {
   readonly pool: Pool;
   readonly batchSlots: number;
-  /** BatcherOptions.spreadMs of the creates' and the confirmations' batchers (0: none). */
+  /** BatcherOptions.spreadMs of the creates' and the confirmations' batchers (absent or 0: none). */
   readonly batchSpreadMs?: number;
   readonly faults: FaultSet;
   readonly secrets: Secrets;
@@ -353,7 +353,7 @@ export const webhookBodyLimitBytes = 8 * 1024;
 export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDeps) {
   const { pool, faults, batchSlots } = deps;
   if (!Number.isInteger(batchSlots) || batchSlots < 1) throw new RangeError(`batch slots ${batchSlots}`);
-  const { webhooks, creates } = paymentBatchers(pool, batchSlots, deps.batchSpreadMs ?? 0, faults);
+  const { webhooks, creates } = paymentBatchers(pool, batchSlots, deps.batchSpreadMs, faults);
   // Stryker disable next-line all: planted-bug switch, exercised by the planted-bug matrix
   const ownershipChecked = !faults.has('no-ownership-check');
   const dbError = (reply: Parameters<typeof sendError>[0], err: unknown) => {

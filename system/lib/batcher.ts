@@ -61,6 +61,9 @@ export class Batcher<I, O> {
           return;
         }
       }
+      // A batch leaving now makes a pending spread timer moot: the next pump after it decides anew.
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
       this.#lastSentAt = performance.now();

@@ -19,6 +19,7 @@ import { metrics } from '../../system/lib/metrics.ts';
 import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
 import { type RelayDeps, relayOnce, runRelay, watchKafka } from '../../system/relay/relay.ts';
+import { connectedRedis } from '../support/redis.ts';
 import { deadlineIn } from '../support/until.ts';
 
 const stack = inject('stack');
@@ -159,8 +160,7 @@ describe('the relay when Kafka refuses a send', { timeout: 30_000 }, () => {
   it('keeps its producer when the renewal is refused on the way back to Kafka, and publishes with it', async () => {
     const topic = await freshTopic();
     await enqueue(topic);
-    const redis = createRedis(stack.redisUrl, log);
-    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const redis = await connectedRedis(stack.redisUrl, log);
     // Open from the start: the relay begins on the streams; the probe (always answered) closes it.
     const breaker = new TransportBreaker({ openAfterMs: 0, closeAfterMs: 0 });
     breaker.observe(false, performance.now());

@@ -12,9 +12,9 @@ import { scratchDatabases } from '../../harness/checker/scratch-database.ts';
 import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
-import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
 import { type RelayDeps, relayOnce, relayToStreamsOnce } from '../../system/relay/relay.ts';
+import { connectedRedis } from '../support/redis.ts';
 
 const stack = inject('stack');
 const silent = createLogger('relay-event-lines', 'silent');
@@ -84,9 +84,7 @@ describe('the relay’s line per published event', () => {
       r.eventId = randomUUID();
     });
     await enqueue();
-    const redis = createRedis(stack.redisUrl, silent);
-    // A fail-fast client (no offline queue): wait until it is connected.
-    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const redis = await connectedRedis(stack.redisUrl, silent);
     const streamSide = capture('debug');
     try {
       const deps: RelayDeps = {

@@ -16,7 +16,6 @@ import { createPool, type Pool } from '../../system/lib/db.ts';
 import { createKafka } from '../../system/lib/kafka.ts';
 import { createLogger } from '../../system/lib/log.ts';
 import { metrics } from '../../system/lib/metrics.ts';
-import { createRedis } from '../../system/lib/redis.ts';
 import { TransportBreaker } from '../../system/relay/breaker.ts';
 import {
   type RelayDeps,
@@ -26,6 +25,7 @@ import {
   watchBacklog,
 } from '../../system/relay/relay.ts';
 import { type Metric, sum } from '../support/metric-sum.ts';
+import { connectedRedis } from '../support/redis.ts';
 import { until as waitUntil } from '../support/until.ts';
 
 const stack = inject('stack');
@@ -110,10 +110,9 @@ async function openFallback() {
   const probe = createKafka([`127.0.0.1:${await freePort()}`], 'relay-observed-probe', log, {
     retries: 0,
   }).admin();
-  // A fail-fast client (no offline queue): the tests call relayToStreamsOnce once, with no retry, so
-  // it must be connected first (a CI rehearsal of ceccde9 failed here with "Stream isn't writeable").
-  const redis = createRedis(stack.direct.redisUrl, log);
-  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  // The tests call relayToStreamsOnce once, with no retry (a CI rehearsal of ceccde9 failed here
+  // with "Stream isn't writeable" when the client was not connected yet).
+  const redis = await connectedRedis(stack.direct.redisUrl, log);
   return {
     redis,
     breaker,
